@@ -1,0 +1,103 @@
+"""The Starlette application: middleware, lifespan (the pool) and routes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import psycopg
+from psycopg_pool import PoolTimeout
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from glue import errors
+from glue.limits import BodySizeLimit
+from glue.pool import make_pool
+from glue.settings import Settings
+
+HEALTH_TIMEOUT = 1.0
+
+
+async def health(request: Request) -> Response:
+    """200 when a pooled connection answers; 503 + Retry-After otherwise."""
+    pool = request.app.state.pool
+    try:
+        async with pool.connection(timeout=HEALTH_TIMEOUT) as conn:
+            await conn.execute("SELECT 1")
+    except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError):
+        retry = request.app.state.settings.retry_after_seconds
+        return errors.error_response(
+            503,
+            errors.UNAVAILABLE,
+            "the database is unreachable; try again shortly",
+            details={"status": "degraded", "database": "unreachable"},
+            headers={"Retry-After": str(retry)},
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return errors.error_response(404, errors.NOT_FOUND, "no such route")
+    if exc.status_code == 405:
+        return errors.error_response(
+            405, errors.METHOD_NOT_ALLOWED, f"{request.method} is not allowed here"
+        )
+    return errors.error_response(exc.status_code, f"VT{exc.status_code}", str(exc.detail))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.ApiError)
+    return exc.response()
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> Response:
+    return errors.unavailable(request.app.state.settings.retry_after_seconds).response()
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    return errors.error_response(500, errors.INTERNAL, "internal error")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = make_pool(settings)
+        await pool.open(wait=False)
+        app.state.pool = pool
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "Accept"],
+                max_age=600,
+            )
+        )
+    routes = [Route("/health", health, methods=["GET"])]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: _http_error,
+            errors.ApiError: _api_error,
+            PoolTimeout: _pool_timeout,
+            psycopg.OperationalError: _pool_timeout,
+            Exception: _unexpected,
+        },
+    )

@@ -1,0 +1,221 @@
+"""The ``veritas`` command: run, migrate and operate the service.
+
+Every error it can meet ends in one sentence on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from glue import dbtarget, migrate
+from glue.localdb import LocalDbError
+from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
+
+
+class CliError(Exception):
+    """Ends the command with this one sentence and exit status 1."""
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
+    base = Settings.from_env(target.app_url, load_jwt_secret(args.data_dir))
+    host = args.host or base.host
+    port = args.port or base.port
+    return Settings(**{**base.__dict__, "host": host, "port": port})
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from glue.app import create_app
+
+    if not _port_free(settings.host, settings.port):
+        raise CliError(
+            f"Port {settings.port} on {settings.host} is already in use; "
+            "choose another with --port or VERITAS_PORT."
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=os.environ.get("VERITAS_LOG_LEVEL", "warning"),
+        access_log=False,
+    )
+
+
+def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
+    report = migrate.migrate(target.admin_url, target.passwords)
+    applied = ", ".join(report.applied) if report.applied else "none new"
+    print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
+    return report
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from glue import demo
+
+    host = args.host or os.environ.get("VERITAS_HOST", "127.0.0.1")
+    port = args.port or int(os.environ.get("VERITAS_PORT", "8000"))
+    if not _port_free(host, port):
+        raise CliError(
+            f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
+        )
+    target = dbtarget.resolve(args.data_dir)
+    try:
+        _migrate(target)
+        if not args.no_demo:
+            logins = demo.load_if_empty(target.admin_url)
+            if logins:
+                print("demo data loaded; logins (email / password):")
+                for email, password, role in logins:
+                    print(f"  {role:<12} {email:<28} {password}")
+            else:
+                print("database already holds users: demo data not loaded")
+        print(f"serving on http://{host}:{port} (Ctrl-C to stop)")
+        _serve(_settings(args, target))
+    finally:
+        if target.local is not None and not args.keep_db:
+            target.local.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    target = dbtarget.resolve(args.data_dir)
+    _serve(_settings(args, target))
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> None:
+    _migrate(dbtarget.resolve(args.data_dir))
+
+
+def cmd_db_rollback(args: argparse.Namespace) -> None:
+    target = dbtarget.resolve(args.data_dir)
+    rolled = migrate.rollback_last(target.admin_url)
+    print(f"rolled back {rolled}" if rolled else "nothing to roll back")
+
+
+def cmd_db_reset(args: argparse.Namespace) -> None:
+    if not args.yes:
+        raise CliError("db reset drops every table and its data; confirm with --yes.")
+    target = dbtarget.resolve(args.data_dir)
+    migrate.reset(target.admin_url)
+    print("dropped every schema of ours")
+    _migrate(target)
+
+
+def cmd_db_snapshot(args: argparse.Namespace) -> None:
+    target = dbtarget.resolve(args.data_dir)
+    major = migrate.server_major(target.admin_url)
+    pg_dump = target.local.tool("pg_dump") if target.local else "pg_dump"
+    path = migrate.snapshot_path(major)
+    path.write_text(migrate.schema_dump(target.admin_url, pg_dump))
+    print(f"wrote {path}")
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    from glue import users
+
+    target = dbtarget.resolve(args.data_dir)
+    user_id = users.add_user(
+        target.admin_url,
+        email=args.email,
+        password=args.password,
+        role=args.role,
+        full_name=args.full_name or args.email.split("@")[0],
+        department=args.department,
+    )
+    print(f"created {args.role} {args.email} with id {user_id}")
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from glue import worker
+
+    target = dbtarget.resolve(args.data_dir)
+    worker.run(target.app_url, once=args.once)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="veritas", description=__doc__)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the private database and dev secret (default ./.veritas, "
+        "or VERITAS_DATA_DIR); unused when DATABASE_URL is set",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], None], helptext: str,
+            parent: argparse._SubParsersAction | None = None) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        p = (parent or sub).add_parser(name, help=helptext, description=helptext)
+        p.set_defaults(func=func)
+        return p
+
+    up = add("up", cmd_up, "start the database (private unless DATABASE_URL), migrate, "
+             "load demo data when empty, and serve the API")
+    serve = add("serve", cmd_serve, "serve the API on an already migrated database")
+    for p in (up, serve):
+        p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    up.add_argument("--no-demo", action="store_true", help="never load demo data")
+    up.add_argument("--keep-db", action="store_true",
+                    help="leave the private database running on exit")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True
+    )
+    add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
+        "views and policies", db)
+    add("rollback", cmd_db_rollback, "roll back the newest migration", db)
+    reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
+    reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
+    add("snapshot", cmd_db_snapshot, "rewrite sql/snapshot/ from the migrated database", db)
+
+    user = sub.add_parser("user", help="user management").add_subparsers(
+        dest="user_command", required=True
+    )
+    add_user = add("add", cmd_user_add, "create a user of any role", user)
+    add_user.add_argument("--email", required=True)
+    add_user.add_argument("--password", required=True)
+    add_user.add_argument("--role", required=True,
+                          choices=["student", "teacher", "admin", "integration"])
+    add_user.add_argument("--full-name", default=None)
+    add_user.add_argument("--department", default=None)
+
+    worker = add("worker", cmd_worker, "run the background worker (analysis queue, "
+                 "expiry, analytics refresh, partitions)")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.data_dir = data_dir_from_env(str(args.data_dir) if args.data_dir else None)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except (CliError, SettingsError, LocalDbError, migrate.MigrationError) as exc:
+        print(f"veritas: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the last resort: one sentence, never a traceback
+        first = str(exc).strip().splitlines()[:1] or ["no detail"]
+        print(f"veritas: unexpected {type(exc).__name__}: {first[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Which database the commands use: ``DATABASE_URL``, or the private one."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from glue.localdb import LocalServer
+from glue.settings import SettingsError
+
+LOGIN_ROLES = ("authenticator", "analyst")
+
+
+@dataclass
+class DbTarget:
+    """The DBA's URL (migrations, user management), the glue's URL, and passwords.
+
+    ``passwords`` are set on the login roles at every migrate.
+    """
+
+    admin_url: str
+    app_url: str
+    passwords: dict[str, str]
+    local: LocalServer | None = None
+
+
+def _with_credentials(url: str, user: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def resolve(data_dir: Path, start_local: bool = True) -> DbTarget:
+    """``DATABASE_URL`` when set; else the private server in ``data_dir``, started."""
+    admin_url = os.environ.get("DATABASE_URL")
+    if admin_url:
+        if not admin_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError("DATABASE_URL must start with postgresql:// (or postgres://).")
+        passwords = {
+            role: os.environ[f"VERITAS_{role.upper()}_PASSWORD"]
+            for role in LOGIN_ROLES
+            if os.environ.get(f"VERITAS_{role.upper()}_PASSWORD")
+        }
+        app_url = os.environ.get("VERITAS_APP_DATABASE_URL")
+        if not app_url:
+            if "authenticator" not in passwords:
+                raise SettingsError(
+                    "With DATABASE_URL set, set VERITAS_AUTHENTICATOR_PASSWORD "
+                    "(or VERITAS_APP_DATABASE_URL) for the glue's own login."
+                )
+            app_url = _with_credentials(admin_url, "authenticator", passwords["authenticator"])
+        return DbTarget(admin_url=admin_url, app_url=app_url, passwords=passwords)
+    local = LocalServer(data_dir)
+    if start_local:
+        local.start()
+    passwords = {role: local.secret(f"{role}_password") for role in LOGIN_ROLES}
+    return DbTarget(
+        admin_url=local.url(),
+        app_url=local.url("authenticator", password=passwords["authenticator"]),
+        passwords=passwords,
+        local=local,
+    )

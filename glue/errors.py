@@ -1,0 +1,108 @@
+"""The contract's error body, and the map from SQLSTATE to HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+# Project SQLSTATEs raised by the API functions (class VT) and their statuses.
+PROJECT_STATUS = {
+    "VT400": 400,
+    "VT401": 401,
+    "VT403": 403,
+    "VT404": 404,
+    "VT409": 409,
+    "VT429": 429,
+}
+
+# Exact SQLSTATEs before classes: the contract's table.
+EXACT_STATUS = {
+    "23502": 400,  # not_null_violation
+    "23514": 400,  # check_violation
+    "23503": 409,  # foreign_key_violation: the row it names is gone or not visible
+    "23505": 409,  # unique_violation
+    "23P01": 409,  # exclusion_violation
+    "40001": 409,  # serialization_failure
+    "40P01": 409,  # deadlock_detected
+    "42501": 403,  # insufficient_privilege
+    "42883": 404,  # undefined_function
+    "42P01": 404,  # undefined_table
+    "P0002": 404,  # no_data_found
+    "55P03": 409,  # lock_not_available
+    "57014": 503,  # query_canceled (statement timeout)
+}
+
+CLASS_STATUS = {
+    "22": 400,  # data exception: bad values, bad JSON, bad casts
+    "08": 503,  # connection exception
+    "53": 503,  # insufficient resources
+    "57": 503,  # operator intervention (shutdown)
+}
+
+
+def status_for_sqlstate(sqlstate: str | None) -> int:
+    if not sqlstate:
+        return 500
+    if sqlstate in PROJECT_STATUS:
+        return PROJECT_STATUS[sqlstate]
+    if sqlstate in EXACT_STATUS:
+        return EXACT_STATUS[sqlstate]
+    return CLASS_STATUS.get(sqlstate[:2], 500)
+
+
+class ApiError(Exception):
+    """An error answered with the contract's body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.hint = hint
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return error_response(
+            self.status, self.code, self.message, self.details, self.hint, self.headers
+        )
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    hint: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"code": code, "message": message, "details": details, "hint": hint}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# Project codes for errors raised outside the database.
+NOT_FOUND = "VT404"
+METHOD_NOT_ALLOWED = "VT405"
+BAD_REQUEST = "VT400"
+UNAUTHENTICATED = "VT401"
+TOO_LARGE = "VT413"
+UNAVAILABLE = "VT503"
+INTERNAL = "VT500"
+
+
+def unavailable(retry_after: int) -> ApiError:
+    return ApiError(
+        503,
+        UNAVAILABLE,
+        "the database is unreachable; try again shortly",
+        headers={"Retry-After": str(retry_after)},
+    )

@@ -1,0 +1,122 @@
+"""The catalog of callable functions: the ``api`` schema, read from pg_catalog.
+
+Names, argument names and types, and volatility come from the database at
+start-up and again on ``NOTIFY veritas_reload`` (sent by every migrate); a
+request only ever selects an entry of this catalog by name, never supplies SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+API_SCHEMA = "api"
+RELOAD_CHANNEL = "veritas_reload"
+
+CATALOG_SQL = """
+SELECT p.proname,
+       coalesce(p.proargnames[1:p.pronargs], '{}'::text[]) AS arg_names,
+       coalesce(array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes) AS t), '{}')
+           AS arg_types,
+       p.pronargdefaults,
+       p.provolatile,
+       format_type(p.prorettype, NULL) AS returns,
+       p.proretset,
+       coalesce(obj_description(p.oid, 'pg_proc'), '') AS comment
+FROM pg_proc AS p
+JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname = %s AND p.prokind = 'f'
+ORDER BY p.proname
+"""
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    type: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    arguments: tuple[Argument, ...]
+    volatility: str  # 'i' immutable, 's' stable, 'v' volatile
+    returns: str
+    returns_set: bool
+    comment: str
+
+    @property
+    def read_only(self) -> bool:
+        return self.volatility in ("i", "s")
+
+    def argument(self, name: str) -> Argument | None:
+        return next((a for a in self.arguments if a.name == name), None)
+
+
+class ArgumentError(ValueError):
+    """The arguments do not fit the function; the message says how."""
+
+
+@dataclass
+class Catalog:
+    functions: dict[str, Function] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, conn: psycopg.AsyncConnection[Any]) -> Catalog:
+        rows = await (await conn.execute(CATALOG_SQL, [API_SCHEMA])).fetchall()
+        functions: dict[str, Function] = {}
+        for name, arg_names, arg_types, n_defaults, volatility, returns, retset, comment in rows:
+            if name in functions:  # overloads are not part of our API: first one wins
+                continue
+            first_default = len(arg_types) - n_defaults
+            arguments = tuple(
+                Argument(arg_name, arg_type, index < first_default)
+                for index, (arg_name, arg_type) in enumerate(
+                    zip(arg_names, arg_types, strict=False)
+                )
+            )
+            functions[name] = Function(name, arguments, volatility, returns, retset, comment)
+        return cls(functions)
+
+    def get(self, name: str) -> Function | None:
+        return self.functions.get(name)
+
+
+def _param(argument: Argument, value: Any) -> Any:
+    if argument.type in ("json", "jsonb"):
+        return Jsonb(value)
+    if isinstance(value, dict | list) and not argument.type.endswith("[]"):
+        raise ArgumentError(f"argument {argument.name} must be a {argument.type}, not JSON")
+    return value
+
+
+def call_statement(function: Function, args: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
+    """``SELECT api.f(a => %s::type, ...)`` for the given named arguments."""
+    unknown = sorted(set(args) - {a.name for a in function.arguments})
+    if unknown:
+        raise ArgumentError(f"{function.name} has no argument named {', '.join(unknown)}")
+    missing = [a.name for a in function.arguments if a.required and a.name not in args]
+    if missing:
+        raise ArgumentError(f"{function.name} needs the argument {', '.join(missing)}")
+    parts: list[sql.Composable] = []
+    params: list[Any] = []
+    for argument in function.arguments:
+        if argument.name not in args:
+            continue
+        parts.append(
+            sql.SQL("{} => %s::{}").format(sql.Identifier(argument.name), sql.SQL(argument.type))
+        )
+        params.append(_param(argument, args[argument.name]))
+    target = sql.SQL("{}.{}({})").format(
+        sql.Identifier(API_SCHEMA), sql.Identifier(function.name), sql.SQL(", ").join(parts)
+    )
+    if function.returns_set:
+        statement = sql.SQL("SELECT coalesce(json_agg(r), '[]'::json) FROM {} AS r").format(target)
+    else:
+        statement = sql.SQL("SELECT {}").format(target)
+    return statement, params

@@ -1,0 +1,88 @@
+"""Settings from the environment, with the defaults of a private dev setup."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIN_SECRET_BYTES = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or unusable; the message says which and why."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def data_dir_from_env(explicit: str | None = None) -> Path:
+    """The folder for the private database, the dev secret and local state."""
+    return Path(explicit or os.environ.get("VERITAS_DATA_DIR") or ".veritas").resolve()
+
+
+def load_jwt_secret(data_dir: Path) -> bytes:
+    """``VERITAS_JWT_SECRET``, or a dev secret generated once and kept in ``data_dir``.
+
+    Refuses a secret shorter than 32 bytes: HS256 with a short key can be
+    brute-forced offline from any token.
+    """
+    raw = os.environ.get("VERITAS_JWT_SECRET")
+    if raw is None:
+        path = data_dir / "jwt_secret"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        raw = path.read_text().strip()
+    secret = raw.encode()
+    if len(secret) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"VERITAS_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long "
+            f"(it has {len(secret)})."
+        )
+    return secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the HTTP app needs to run."""
+
+    app_database_url: str
+    jwt_secret: bytes
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    pool_min: int = 5
+    pool_max: int = 15
+    pool_timeout: float = 10.0
+    pool_max_idle: float = 900.0
+    pool_max_lifetime: float = 3600.0
+    retry_after_seconds: int = 2
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
+        origins = os.environ.get("VERITAS_CORS_ORIGINS", "")
+        return cls(
+            app_database_url=app_database_url,
+            jwt_secret=jwt_secret,
+            host=os.environ.get("VERITAS_HOST", "127.0.0.1"),
+            port=_int("VERITAS_PORT", 8000),
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            max_body_bytes=_int("VERITAS_MAX_BODY_BYTES", 1_048_576),
+            pool_min=_int("VERITAS_POOL_SIZE", 5),
+            pool_max=_int("VERITAS_POOL_SIZE", 5) + _int("VERITAS_POOL_OVERFLOW", 10),
+            pool_timeout=float(_int("VERITAS_POOL_TIMEOUT", 10)),
+            pool_max_idle=float(_int("VERITAS_POOL_MAX_IDLE", 900)),
+            pool_max_lifetime=float(_int("VERITAS_POOL_MAX_LIFETIME", 3600)),
+        )

@@ -1,0 +1,103 @@
+"""Access tokens (JWT HS256) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+ISSUER = "veritas"
+AUDIENCE = "veritas-api"
+ALGORITHM = "HS256"
+ACCESS_TTL_SECONDS = 24 * 3600
+REFRESH_TTL_SECONDS = 7 * 24 * 3600
+LEEWAY_SECONDS = 30
+ROLES = frozenset({"student", "teacher", "admin", "integration"})
+REQUIRED_CLAIMS = ["sub", "role", "jti", "iat", "exp", "iss", "aud", "typ"]
+
+
+class TokenError(Exception):
+    """The token is not acceptable; the message says why (safe to show)."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    sub: str
+    role: str
+    jti: str
+    iat: int
+    exp: int
+    raw: dict[str, Any]
+
+
+def issue_access_token(
+    secret: bytes, user_id: str, role: str, now: float | None = None
+) -> tuple[str, AccessClaims]:
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "role": role,
+        "jti": str(uuid.uuid4()),
+        "iat": issued,
+        "exp": issued + ACCESS_TTL_SECONDS,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "typ": "access",
+    }
+    token = jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return token, _claims(claims)
+
+
+def _claims(payload: dict[str, Any]) -> AccessClaims:
+    return AccessClaims(
+        sub=str(payload["sub"]),
+        role=str(payload["role"]),
+        jti=str(payload["jti"]),
+        iat=int(payload["iat"]),
+        exp=int(payload["exp"]),
+        raw=payload,
+    )
+
+
+def verify_access_token(secret: bytes, token: str) -> AccessClaims:
+    """Decode and check an access token: signature, algorithm, claims, type."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("the token has expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise TokenError(f"the token is invalid: {exc}") from None
+    if payload.get("typ") != "access":
+        raise TokenError("the token is not an access token")
+    if payload.get("role") not in ROLES:
+        raise TokenError("the token's role is unknown")
+    try:
+        uuid.UUID(str(payload["sub"]))
+        uuid.UUID(str(payload["jti"]))
+    except ValueError:
+        raise TokenError("the token's subject or id is not a UUID") from None
+    return _claims(payload)
+
+
+def new_refresh_token() -> tuple[str, bytes]:
+    """An opaque refresh token and the hash stored in its place."""
+    token = secrets.token_urlsafe(32)
+    return token, refresh_token_hash(token)
+
+
+def refresh_token_hash(token: str) -> bytes:
+    """SHA-256 of the token: the token has 256 random bits, so no salt or stretching."""
+    return hashlib.sha256(token.encode("utf-8")).digest()

@@ -1,0 +1,118 @@
+-- Cluster-wide roles of Veritas, and the per-database grants the owner needs.
+--
+-- Run by the DBA login (a superuser locally, a CREATEROLE non-superuser on
+-- Neon or a managed cluster) BEFORE any migration, connected to the target
+-- database (the CREATE grant and the veritas_meta schema are per database).
+-- Idempotent: every statement may run again. Passwords are not set here: the
+-- runner sets them for the LOGIN roles (authenticator, analyst).
+-- No role gets SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS; the
+-- last block of this file refuses to finish if one has.
+-- Works on PostgreSQL 15 to 18 (no GRANT ... WITH SET/INHERIT, new in 16).
+
+-- veritas_owner owns every object; migrations run as it (SET ROLE).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'veritas_owner') THEN
+        CREATE ROLE veritas_owner NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+    ELSE
+        ALTER ROLE veritas_owner NOLOGIN;
+    END IF;
+END
+$$;
+
+-- authenticator: the glue's login; NOINHERIT, so it holds no privilege of
+-- its own until it switches (SET ROLE) to the role named by the token.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'authenticator') THEN
+        CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+    ELSE
+        ALTER ROLE authenticator LOGIN NOINHERIT;
+    END IF;
+END
+$$;
+
+-- Request roles, switched to from the JWT role claim (anon: no token).
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = v_role) THEN
+            EXECUTE format(
+                'CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS', v_role
+            );
+        ELSE
+            EXECUTE format('ALTER ROLE %I NOLOGIN', v_role);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- analyst: a direct login (psql, BI tool) that reads the analytics schema only.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'analyst') THEN
+        CREATE ROLE analyst LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+    ELSE
+        ALTER ROLE analyst LOGIN;
+    END IF;
+END
+$$;
+
+-- authenticator may become each request role, and nothing else; the DBA
+-- login may SET ROLE veritas_owner (on 16+ a CREATEROLE creator only gets
+-- ADMIN OPTION on the roles it creates, not the right to SET ROLE to them).
+-- Granted only when missing, so that a second run (or a run by another DBA
+-- login, a different grantor on 16+) adds no duplicate membership. 'SET' is
+-- the privilege to test on 16+; 15 knows only 'MEMBER', which means the same.
+DO $$
+DECLARE
+    v_priv text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END;
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration'] LOOP
+        IF NOT pg_has_role('authenticator', v_role, v_priv) THEN
+            EXECUTE format('GRANT %I TO authenticator', v_role);
+        END IF;
+    END LOOP;
+    IF NOT pg_has_role(current_user, 'veritas_owner', v_priv) THEN
+        EXECUTE format('GRANT veritas_owner TO %I', current_user);
+    END IF;
+END
+$$;
+
+-- The owner creates the project's schemas in this database; the two logins
+-- may connect even where CONNECT was revoked from PUBLIC.
+DO $$
+BEGIN
+    EXECUTE format('GRANT CREATE, CONNECT ON DATABASE %I TO veritas_owner', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO authenticator, analyst', current_database());
+END
+$$;
+
+-- yoyo-migrations' bookkeeping tables live here, owned by veritas_owner.
+CREATE SCHEMA IF NOT EXISTS veritas_meta AUTHORIZATION veritas_owner;
+REVOKE ALL ON SCHEMA veritas_meta FROM PUBLIC;
+
+-- Refuse to finish if a project role holds a dangerous attribute (for
+-- example a pre-existing role of the same name created by someone else).
+DO $$
+DECLARE
+    v_bad text;
+BEGIN
+    SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname)
+    INTO v_bad
+    FROM pg_catalog.pg_roles AS r
+    WHERE
+        r.rolname IN (
+            'veritas_owner', 'authenticator', 'anon', 'student',
+            'teacher', 'admin', 'integration', 'analyst'
+        )
+        AND (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls);
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'roles with SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS: %', v_bad
+            USING HINT = 'ALTER ROLE ... NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS as a superuser';
+    END IF;
+END
+$$;

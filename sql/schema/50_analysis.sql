@@ -1,0 +1,186 @@
+-- analysis: behaviour analyses of attempts, teachers' reviews of their
+-- flags, denormalised performance metrics, and the analysis job queue.
+--
+-- Run as veritas_owner after 40_monitoring.sql. RLS enabled and forced, no
+-- policy.
+--
+-- A foreign key that must refuse a delete is ON DELETE NO ACTION, not
+-- RESTRICT: the same refusal (checked at the end of the statement), and the
+-- same SQLSTATE, 23503, on every version (RESTRICT raises 23001 on 18, 23503
+-- on 15).
+
+CREATE TYPE app.analysis_source AS ENUM ('builtin', 'external');
+COMMENT ON TYPE app.analysis_source IS
+'Who wrote an analysis: the built-in deterministic analyser, or an external engine through the API.';
+
+CREATE TYPE app.review_status AS ENUM ('cleared', 'confirmed');
+COMMENT ON TYPE app.review_status IS
+'A teacher''s decision on a flagged attempt; an attempt without a review is pending.';
+
+CREATE TYPE app.job_status AS ENUM ('queued', 'running', 'done', 'failed', 'parked');
+COMMENT ON TYPE app.job_status IS
+'queued (waiting for run_after), running (claimed by a worker), done, failed (will be retried), parked (gave up; needs a human).';
+
+-- behavior_analyses ------------------------------------------------------------
+
+CREATE TABLE app.behavior_analyses (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Analyses are part of their attempt.
+    attempt_id uuid NOT NULL REFERENCES app.exam_attempts (id) ON DELETE CASCADE,
+    source app.analysis_source NOT NULL,
+    model text NOT NULL,
+    integrity_score numeric NOT NULL,
+    lmi_score numeric NOT NULL,
+    flags jsonb NOT NULL DEFAULT '[]',
+    summary text,
+    is_flagged boolean NOT NULL DEFAULT FALSE,
+    -- The writer is history, not a dependency (NULL for the built-in analyser).
+    created_by uuid REFERENCES auth.users (id) ON DELETE SET NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT behavior_analyses_model_check CHECK (length(model) BETWEEN 1 AND 200),
+    CONSTRAINT behavior_analyses_integrity_score_check CHECK (integrity_score BETWEEN 0 AND 100),
+    CONSTRAINT behavior_analyses_lmi_score_check CHECK (lmi_score BETWEEN 0 AND 1),
+    CONSTRAINT behavior_analyses_flags_check CHECK (jsonb_typeof(flags) = 'array'),
+    CONSTRAINT behavior_analyses_summary_check CHECK (length(summary) <= 20000)
+);
+COMMENT ON TABLE app.behavior_analyses IS
+'Behaviour analyses of an attempt, built-in or external; all are kept, the latest (created_at) wins.';
+COMMENT ON COLUMN app.behavior_analyses.model IS
+'The analyser and its version, for example builtin-v1 or the external engine''s model name.';
+COMMENT ON COLUMN app.behavior_analyses.integrity_score IS
+'0 (certain malpractice) to 100 (clean).';
+COMMENT ON COLUMN app.behavior_analyses.lmi_score IS
+'Likelihood-of-malpractice index, 0 to 1.';
+COMMENT ON COLUMN app.behavior_analyses.flags IS
+'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden_long", "events": [...]}).';
+
+CREATE INDEX behavior_analyses_attempt_id_created_at_idx
+ON app.behavior_analyses (attempt_id, created_at DESC);
+CREATE INDEX behavior_analyses_flags_idx ON app.behavior_analyses USING gin (flags jsonb_path_ops);
+CREATE INDEX behavior_analyses_created_by_idx ON app.behavior_analyses (created_by);
+
+-- flag_reviews -----------------------------------------------------------------
+
+CREATE TABLE app.flag_reviews (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- Reviews are part of their attempt.
+    attempt_id uuid NOT NULL REFERENCES app.exam_attempts (id) ON DELETE CASCADE,
+    -- The analysis under review, when there was one.
+    analysis_id uuid REFERENCES app.behavior_analyses (id) ON DELETE SET NULL,
+    -- A decision keeps its author: a reviewer cannot be deleted (deactivate).
+    reviewer_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE NO ACTION,
+    decision app.review_status NOT NULL,
+    note text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT flag_reviews_note_check CHECK (length(note) <= 10000),
+    CONSTRAINT flag_reviews_confirmed_note_check CHECK (
+        decision <> 'confirmed' OR (note IS NOT NULL AND length(trim(note)) > 0)
+    )
+);
+COMMENT ON TABLE app.flag_reviews IS
+'Teachers'' decisions on flagged attempts (cleared or confirmed, a confirmation needs a note); the latest is the attempt''s review status.';
+
+CREATE INDEX flag_reviews_attempt_id_created_at_idx
+ON app.flag_reviews (attempt_id, created_at DESC);
+CREATE INDEX flag_reviews_analysis_id_idx ON app.flag_reviews (analysis_id);
+CREATE INDEX flag_reviews_reviewer_id_idx ON app.flag_reviews (reviewer_id);
+
+-- performance_metrics ----------------------------------------------------------
+
+CREATE TABLE app.performance_metrics (
+    -- Derived data: it goes with the student.
+    student_id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
+    exams_taken integer NOT NULL DEFAULT 0,
+    attempts_count integer NOT NULL DEFAULT 0,
+    average_score numeric,
+    best_score numeric,
+    average_integrity numeric,
+    flags_count integer NOT NULL DEFAULT 0,
+    trend numeric,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT performance_metrics_exams_taken_check CHECK (exams_taken >= 0),
+    CONSTRAINT performance_metrics_attempts_count_check CHECK (attempts_count >= 0),
+    CONSTRAINT performance_metrics_average_score_check CHECK (average_score BETWEEN 0 AND 100),
+    CONSTRAINT performance_metrics_best_score_check CHECK (best_score BETWEEN 0 AND 100),
+    CONSTRAINT performance_metrics_average_integrity_check CHECK (
+        average_integrity BETWEEN 0 AND 100
+    ),
+    CONSTRAINT performance_metrics_flags_count_check CHECK (flags_count >= 0)
+);
+COMMENT ON TABLE app.performance_metrics IS
+'Denormalised per-student metrics, one row per student, brought up to date by the analysis worker; the student dashboard reads one row.';
+COMMENT ON COLUMN app.performance_metrics.average_score IS
+'Average of graded attempts, in percent of max_score (0-100).';
+COMMENT ON COLUMN app.performance_metrics.best_score IS
+'Best graded attempt, in percent of max_score (0-100).';
+COMMENT ON COLUMN app.performance_metrics.trend IS
+'Direction of recent scores: slope in percentage points per attempt (negative when falling); NULL with fewer than two.';
+
+-- exam_metrics -----------------------------------------------------------------
+
+CREATE TABLE app.exam_metrics (
+    -- Derived data: it goes with the exam.
+    exam_id uuid PRIMARY KEY REFERENCES app.exams (id) ON DELETE CASCADE,
+    attempts integer NOT NULL DEFAULT 0,
+    submitted integer NOT NULL DEFAULT 0,
+    average_score numeric,
+    flagged integer NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT exam_metrics_attempts_check CHECK (attempts >= 0),
+    CONSTRAINT exam_metrics_submitted_check CHECK (submitted BETWEEN 0 AND attempts),
+    CONSTRAINT exam_metrics_average_score_check CHECK (average_score >= 0),
+    CONSTRAINT exam_metrics_flagged_check CHECK (flagged >= 0)
+);
+COMMENT ON TABLE app.exam_metrics IS
+'Denormalised per-exam counters, one row per exam, brought up to date by the analysis worker.';
+COMMENT ON COLUMN app.exam_metrics.average_score IS
+'Average score of graded attempts, in points (the scale of exam_attempts.score).';
+
+-- analysis_jobs ----------------------------------------------------------------
+
+CREATE TABLE app.analysis_jobs (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- A job about a deleted attempt has nothing left to do.
+    attempt_id uuid NOT NULL REFERENCES app.exam_attempts (id) ON DELETE CASCADE,
+    kind text NOT NULL DEFAULT 'analyse_attempt',
+    status app.job_status NOT NULL DEFAULT 'queued',
+    attempts integer NOT NULL DEFAULT 0,
+    run_after timestamptz NOT NULL DEFAULT now(),
+    locked_by text,
+    locked_at timestamptz,
+    last_error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT analysis_jobs_kind_check CHECK (kind ~ '^[a-z][a-z_]{1,62}$'),
+    CONSTRAINT analysis_jobs_attempts_check CHECK (attempts >= 0),
+    CONSTRAINT analysis_jobs_locked_by_check CHECK (length(locked_by) <= 200)
+);
+COMMENT ON TABLE app.analysis_jobs IS
+'Queue of analysis work, filled on submit or expiry and claimed by workers (FOR UPDATE SKIP LOCKED).';
+COMMENT ON COLUMN app.analysis_jobs.attempts IS
+'How many times a worker has tried this job; past a limit it is parked.';
+COMMENT ON COLUMN app.analysis_jobs.locked_by IS
+'The worker (host and process) that claimed the job.';
+
+-- Claiming: the oldest runnable queued job.
+CREATE INDEX analysis_jobs_run_after_idx ON app.analysis_jobs (run_after)
+WHERE status = 'queued';
+-- At most one live job of a kind per attempt (a second submit queues nothing).
+CREATE UNIQUE INDEX analysis_jobs_attempt_id_kind_key ON app.analysis_jobs (attempt_id, kind)
+WHERE status IN ('queued', 'running');
+CREATE INDEX analysis_jobs_attempt_id_idx ON app.analysis_jobs (attempt_id);
+-- Finding jobs whose worker died.
+CREATE INDEX analysis_jobs_locked_at_idx ON app.analysis_jobs (locked_at)
+WHERE status = 'running';
+
+-- Row-level security: deny by default.
+ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.behavior_analyses FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.flag_reviews ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.flag_reviews FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.performance_metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.performance_metrics FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.exam_metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.exam_metrics FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.analysis_jobs FORCE ROW LEVEL SECURITY;

@@ -1,0 +1,28 @@
+"""Every error answer, routing ones included, has the contract's body."""
+
+from __future__ import annotations
+
+ERROR_KEYS = {"code", "message", "details", "hint"}
+
+
+def test_unknown_route_is_404_with_error_body(http):
+    answer = http.get("/no/such/route")
+    assert answer.status_code == 404
+    assert set(answer.json()) == ERROR_KEYS
+
+
+def test_wrong_method_is_405_with_error_body(http):
+    answer = http.post("/health")
+    assert answer.status_code == 405
+    body = answer.json()
+    assert set(body) == ERROR_KEYS
+    assert "POST" in body["message"]
+
+
+def test_oversized_body_is_refused_with_413(live_factory, migrated_db):
+    small = live_factory(migrated_db, max_body_bytes=1000)
+    with small.client() as client:
+        answer = client.post("/health", content=b"x" * 5000,
+                             headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413
+    assert set(answer.json()) == ERROR_KEYS

@@ -1,0 +1,61 @@
+"""Runs every pgTAP file of tests/sql/ with pg_prove, one pytest item each.
+
+The files run against the session's migrated database, as the superuser,
+after the test helpers of tests/sql/setup/ are installed; each file wraps
+itself in BEGIN ... ROLLBACK, so they leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+import pytest
+
+SQL_TESTS = Path(__file__).parent / "sql"
+FILES = sorted(SQL_TESTS.glob("*.sql"))
+
+
+@pytest.fixture(scope="session")
+def pgtap_db(migrated_db: str) -> str:
+    with psycopg.connect(migrated_db, autocommit=True) as conn:
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'pgtap'"
+        ).fetchone()
+        if not available:
+            pytest.skip("pgTAP is not installed on this server (Debian: postgresql-15-pgtap)")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+        for setup in sorted((SQL_TESTS / "setup").glob("*.sql")):
+            conn.execute(setup.read_text())
+    return migrated_db
+
+
+def _libpq_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    return {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": unquote(parts.username or ""),
+        "PGPASSWORD": unquote(parts.password or ""),
+        "PGDATABASE": parts.path.lstrip("/"),
+    }
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+def test_pgtap_file(path: Path, pgtap_db: str) -> None:
+    pg_prove = shutil.which("pg_prove")
+    assert pg_prove, "pg_prove is missing (Debian: libtap-parser-sourcehandler-pgtap-perl)"
+    done = subprocess.run(
+        [pg_prove, "--verbose", "--failures", str(path)],
+        capture_output=True, text=True, env=_libpq_env(pgtap_db), timeout=300,
+    )
+    output = done.stdout + done.stderr
+    planned = re.search(r"^1\.\.(\d+)", output, re.MULTILINE)
+    assert planned and int(planned.group(1)) > 0, f"no pgTAP plan in {path.name}:\n{output}"
+    assert done.returncode == 0, output
