@@ -15,9 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from glue import errors
+from glue import auth, dispatch, errors
 from glue.limits import BodySizeLimit
+from glue.openapi import openapi
 from glue.pool import make_pool
+from glue.reload import CatalogReloader
+from glue.routes import ENDPOINTS
 from glue.settings import Settings
 
 HEALTH_TIMEOUT = 1.0
@@ -72,9 +75,13 @@ def create_app(settings: Settings) -> Starlette:
         await pool.open(wait=False)
         app.state.pool = pool
         app.state.settings = settings
+        app.state.catalog = None
+        reloader = CatalogReloader(app.state, settings.app_database_url)
+        reloader.start()
         try:
             yield
         finally:
+            await reloader.stop()
             await pool.close()
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
@@ -88,7 +95,21 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=600,
             )
         )
-    routes = [Route("/health", health, methods=["GET"])]
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/auth/register", auth.register, methods=["POST"]),
+        Route("/auth/login", auth.login, methods=["POST"]),
+        Route("/auth/refresh", auth.refresh, methods=["POST"]),
+        Route("/auth/logout", auth.logout, methods=["POST"]),
+        Route("/auth/me", auth.me, methods=["GET"]),
+        Route("/admin/users", auth.admin_create_user, methods=["POST"]),
+        Route("/rpc/{name}", dispatch.rpc, methods=["GET", "POST"]),
+    ]
+    routes += [
+        Route(e.path, dispatch.endpoint_handler(e), methods=[e.method], name=e.function)
+        for e in ENDPOINTS
+    ]
     return Starlette(
         routes=routes,
         middleware=middleware,

@@ -23,11 +23,13 @@ import psycopg
 from psycopg import sql
 
 from glue import resources
+from glue.rpc import RELOAD_CHANNEL
 
 OWNER = "veritas_owner"
 META_SCHEMA = "veritas_meta"
 OUR_SCHEMAS = ("api", "app", "auth", "audit", "internal", "analytics", "archive")
 REPEATABLE_KINDS = ("functions", "views", "policies")
+
 
 
 class MigrationError(Exception):
@@ -133,6 +135,8 @@ def apply_repeatable(admin_url: str) -> int:
                 conn.execute(path.read_text())  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise MigrationError(f"{path.parent.name}/{path.name}: {_describe(exc)}") from None
+        # running glue processes re-read the api catalog (see glue/rpc.py)
+        conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(RELOAD_CHANNEL)))
     return len(files)
 
 

@@ -96,7 +96,7 @@ def _param(argument: Argument, value: Any) -> Any:
 
 
 def call_statement(function: Function, args: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
-    """``SELECT api.f(a => %s::type, ...)`` for the given named arguments."""
+    """``SELECT to_json(api.f(a => %s::type, ...))::text`` for the given named arguments."""
     unknown = sorted(set(args) - {a.name for a in function.arguments})
     if unknown:
         raise ArgumentError(f"{function.name} has no argument named {', '.join(unknown)}")
@@ -115,8 +115,11 @@ def call_statement(function: Function, args: dict[str, Any]) -> tuple[sql.Compos
     target = sql.SQL("{}.{}({})").format(
         sql.Identifier(API_SCHEMA), sql.Identifier(function.name), sql.SQL(", ").join(parts)
     )
+    # The database renders the JSON text: the glue passes it through untouched.
     if function.returns_set:
-        statement = sql.SQL("SELECT coalesce(json_agg(r), '[]'::json) FROM {} AS r").format(target)
+        statement = sql.SQL("SELECT coalesce(json_agg(r), '[]'::json)::text FROM {} AS r").format(
+            target
+        )
     else:
-        statement = sql.SQL("SELECT {}").format(target)
+        statement = sql.SQL("SELECT to_json({})::text").format(target)
     return statement, params

@@ -32,12 +32,13 @@ BEGIN
 END
 $$;
 
--- Request roles, switched to from the JWT role claim (anon: no token).
+-- Request roles, switched to from the JWT role claim (anon: no token), and
+-- worker: the background worker's role (never taken from a token).
 DO $$
 DECLARE
     v_role text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration'] LOOP
+    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration', 'worker'] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = v_role) THEN
             EXECUTE format(
                 'CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS', v_role
@@ -71,7 +72,7 @@ DECLARE
     v_priv text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END;
     v_role text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration'] LOOP
+    FOREACH v_role IN ARRAY ARRAY['anon', 'student', 'teacher', 'admin', 'integration', 'worker'] LOOP
         IF NOT pg_has_role('authenticator', v_role, v_priv) THEN
             EXECUTE format('GRANT %I TO authenticator', v_role);
         END IF;
@@ -107,7 +108,7 @@ BEGIN
     WHERE
         r.rolname IN (
             'veritas_owner', 'authenticator', 'anon', 'student',
-            'teacher', 'admin', 'integration', 'analyst'
+            'teacher', 'admin', 'integration', 'worker', 'analyst'
         )
         AND (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls);
     IF v_bad IS NOT NULL THEN

@@ -1,0 +1,184 @@
+"""The auth routes: register, login, refresh, logout, me, and admin user creation.
+
+Passwords are hashed and checked here (bcrypt, off the event loop, on a small
+dedicated thread pool so that a login storm cannot starve other requests);
+everything else happens in SQL functions of the ``internal`` schema, called as
+``anon`` (register, login, refresh) or as the caller (logout, me, admin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg import sql
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from glue import passwords, request_path, tokens
+from glue.authn import bearer_claims, unauthenticated
+from glue.dispatch import json_body
+from glue.errors import BAD_REQUEST, ApiError
+
+# bcrypt at cost 12 takes ~250 ms of one core. Leave a core to the event loop.
+_HASHING = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="bcrypt"
+)
+BAD_LOGIN = "invalid email or password"
+
+
+async def _off_loop(func: Any, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, func, *args)
+
+
+def _text(body: dict[str, Any], field: str, required: bool = True) -> str | None:
+    value = body.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, BAD_REQUEST, f"{field} must be a non-empty string")
+    return value
+
+
+def _password(body: dict[str, Any]) -> str:
+    value = body.get("password")
+    try:
+        passwords.check_policy(value)  # type: ignore[arg-type]
+    except passwords.PasswordPolicyError as exc:
+        raise ApiError(400, BAD_REQUEST, str(exc)) from None
+    return value  # type: ignore[return-value]
+
+
+def _client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _sql(
+    request: Request, claims: tokens.AccessClaims | None, query: str, params: list[Any]
+) -> Any:
+    """One internal function call as the caller (or anon); its single value."""
+    caller = request_path.Caller(claims, request.method, request.url.path)
+    rows = await request_path.call(request.app.state.pool, caller, sql.SQL(query), params)
+    return rows[0][0] if rows else None
+
+
+def _refresh_expiry() -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=tokens.REFRESH_TTL_SECONDS)
+
+
+def _tokens_body(request: Request, user: dict[str, Any], refresh_token: str) -> dict[str, Any]:
+    access, _ = tokens.issue_access_token(
+        request.app.state.settings.jwt_secret, str(user["id"]), str(user["role"])
+    )
+    return {
+        "access_token": access,
+        "refresh_token": refresh_token,
+        "token_type": "bearer",
+        "expires_in": tokens.ACCESS_TTL_SECONDS,
+        "user": {k: user[k] for k in ("id", "email", "full_name", "role")},
+    }
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def register(request: Request) -> Response:
+    body = await json_body(request, required=True)
+    email, full_name = _text(body, "email"), _text(body, "full_name")
+    password = _password(body)
+    hashed = await _off_loop(passwords.hash_password, password)
+    user = _as_dict(await _sql(
+        request, None, "SELECT internal.register_student(%s, %s, %s)", [email, hashed, full_name]
+    ))
+    refresh, refresh_hash = tokens.new_refresh_token()
+    await _sql(
+        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, true, %s, %s)",
+        [email, _client_addr(request), user["id"], refresh_hash, _refresh_expiry()],
+    )
+    return JSONResponse(_tokens_body(request, user, refresh), status_code=201)
+
+
+async def login(request: Request) -> Response:
+    body = await json_body(request, required=True)
+    email = _text(body, "email")
+    password = body.get("password")
+    if not isinstance(password, str):
+        raise ApiError(400, BAD_REQUEST, "password must be a string")
+    addr = _client_addr(request)
+    found = _as_dict(await _sql(
+        request, None, "SELECT internal.login_lookup(%s, %s::inet)", [email, addr]
+    ))
+    if found["retry_after"]:
+        await _sql(
+            request, None, "SELECT internal.login_record(%s, %s::inet, NULL, false, NULL, NULL)",
+            [email, addr],
+        )
+        retry = str(int(found["retry_after"]))
+        raise ApiError(429, "VT429", "too many failed logins; try again later",
+                       headers={"Retry-After": retry})
+    user = found.get("user")
+    # An unknown email is checked against a dummy hash: both answers take as long.
+    stored = user["password_hash"] if user else passwords.DUMMY_HASH
+    ok = await _off_loop(passwords.verify_password, password, stored)
+    ok = ok and user is not None and bool(user.get("is_active"))
+    ok = ok and len(password) <= passwords.MAX_LENGTH
+    refresh, refresh_hash = tokens.new_refresh_token()
+    await _sql(
+        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, %s, %s, %s)",
+        [email, addr, user["id"] if user else None, ok,
+         refresh_hash if ok else None, _refresh_expiry() if ok else None],
+    )
+    if not ok:
+        raise unauthenticated(BAD_LOGIN)
+    return JSONResponse(_tokens_body(request, user, refresh))
+
+
+async def refresh(request: Request) -> Response:
+    body = await json_body(request, required=True)
+    presented = _text(body, "refresh_token")
+    new_token, new_hash = tokens.new_refresh_token()
+    outcome = _as_dict(await _sql(
+        request, None, "SELECT internal.refresh_rotate(%s, %s, %s)",
+        [tokens.refresh_token_hash(presented), new_hash, _refresh_expiry()],
+    ))
+    if outcome.get("status") != "ok":
+        raise unauthenticated("the refresh token is not valid")
+    return JSONResponse(_tokens_body(request, outcome["user"], new_token))
+
+
+async def logout(request: Request) -> Response:
+    claims = bearer_claims(request, required=True)
+    body = await json_body(request)
+    presented = _text(body, "refresh_token", required=False)
+    refresh_hash = tokens.refresh_token_hash(presented) if presented else None
+    await _sql(request, claims, "SELECT internal.logout(%s)", [refresh_hash])
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    claims = bearer_claims(request, required=True)
+    return JSONResponse(_as_dict(await _sql(request, claims, "SELECT api.me()", [])))
+
+
+async def admin_create_user(request: Request) -> Response:
+    claims = bearer_claims(request, required=True)
+    body = await json_body(request, required=True)
+    email, full_name = _text(body, "email"), _text(body, "full_name")
+    role = _text(body, "role")
+    if role not in tokens.ROLES:
+        raise ApiError(400, BAD_REQUEST, f"role must be one of {', '.join(sorted(tokens.ROLES))}")
+    department = _text(body, "department", required=False)
+    password = _password(body)
+    hashed = await _off_loop(passwords.hash_password, password)
+    user = _as_dict(await _sql(
+        request, claims,
+        "SELECT internal.create_user(%s, %s, %s, %s::auth.user_role, %s)",
+        [email, hashed, full_name, role, department],
+    ))
+    return JSONResponse(user, status_code=201)
+

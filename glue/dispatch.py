@@ -1,0 +1,112 @@
+"""Turning an HTTP request into one API function call, and its result into JSON.
+
+Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from glue import request_path
+from glue.authn import bearer_claims
+from glue.errors import BAD_REQUEST, NOT_FOUND, ApiError
+from glue.routes import Endpoint
+from glue.rpc import ArgumentError, Catalog, Function, call_statement
+
+
+class JsonResponseText(Response):
+    """A JSON answer whose text the database already rendered."""
+
+    media_type = "application/json"
+
+
+async def json_body(request: Request, required: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object ({} when empty and not required)."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise ApiError(400, BAD_REQUEST, "a JSON object body is required")
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, BAD_REQUEST, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, BAD_REQUEST, "the body must be a JSON object")
+    return body
+
+
+async def catalog(request: Request) -> Catalog:
+    state = request.app.state
+    if state.catalog is None:
+        async with state.pool.connection() as conn:
+            state.catalog = await Catalog.load(conn)
+    return state.catalog
+
+
+async def _lookup(request: Request, name: str) -> Function:
+    function = (await catalog(request)).get(name)
+    if function is None:
+        raise ApiError(404, NOT_FOUND, f"no API function named {name}")
+    return function
+
+
+async def invoke(
+    request: Request, function: Function, args: dict[str, Any], status: int,
+    status_if: tuple[str, int] | None = None,
+) -> Response:
+    claims = bearer_claims(request, required=False)
+    try:
+        statement, params = call_statement(function, args)
+    except ArgumentError as exc:
+        raise ApiError(400, BAD_REQUEST, str(exc)) from None
+    caller = request_path.Caller(claims, request.method, request.url.path)
+    rows = await request_path.call(
+        request.app.state.pool, caller, statement, params,
+        read_only=request.method == "GET",
+    )
+    text = rows[0][0] if rows and rows[0][0] is not None else "null"
+    if status_if is not None:
+        field, other = status_if
+        if json.loads(text).get(field) is True:
+            status = other
+    return JsonResponseText(text, status_code=status)
+
+
+def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
+    async def handle(request: Request) -> Response:
+        function = await _lookup(request, endpoint.function)
+        args: dict[str, Any] = dict(request.path_params)
+        if request.method == "GET":
+            args.update(request.query_params)
+        else:
+            body = await json_body(request)
+            if endpoint.body_arg:
+                args[endpoint.body_arg] = body
+            else:
+                clash = set(body) & set(args)
+                if clash:
+                    names = ", ".join(sorted(clash))
+                    raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
+                args.update(body)
+        return await invoke(request, function, args, endpoint.status, endpoint.status_if)
+
+    handle.__name__ = endpoint.function
+    return handle
+
+
+async def rpc(request: Request) -> Response:
+    """``POST /rpc/{name}`` (JSON object of named arguments) or ``GET`` (query)."""
+    name = request.path_params["name"]
+    function = await _lookup(request, name)
+    if request.method == "GET":
+        if not function.read_only:
+            raise ApiError(405, "VT405", f"{name} changes data: call it with POST")
+        args: dict[str, Any] = dict(request.query_params)
+    else:
+        args = await json_body(request)
+    return await invoke(request, function, args, 200)

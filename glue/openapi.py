@@ -1,0 +1,121 @@
+"""GET /openapi.json: the OpenAPI 3 document of every route and RPC function.
+
+Built from the routes table and the live API catalog, whose function comments
+(``COMMENT ON FUNCTION``) become the operations' descriptions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from glue.dispatch import catalog
+from glue.routes import ENDPOINTS
+from glue.rpc import Function
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+_TYPES = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "text": {"type": "string"},
+    "integer": {"type": "integer"},
+    "smallint": {"type": "integer"},
+    "bigint": {"type": "integer"},
+    "numeric": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "timestamp with time zone": {"type": "string", "format": "date-time"},
+    "jsonb": {},
+    "json": {},
+}
+
+AUTH_PATHS: dict[str, dict[str, Any]] = {
+    "/auth/register": {"post": {"summary": "create a student account; 201 tokens",
+                                "security": [], "responses": {"201": {"description": "tokens"}}}},
+    "/auth/login": {"post": {"summary": "200 tokens; 401 bad credentials; 429 locked out",
+                             "security": [], "responses": {"200": {"description": "tokens"}}}},
+    "/auth/refresh": {"post": {"summary": "rotate a refresh token; 200 new tokens",
+                               "security": [], "responses": {"200": {"description": "tokens"}}}},
+    "/auth/logout": {"post": {"summary": "end this token and its refresh family",
+                              "responses": {"204": {"description": "logged out"}}}},
+    "/auth/me": {"get": {"summary": "the caller", "responses": {"200": {"description": "user"}}}},
+    "/admin/users": {"post": {"summary": "create a user of any role (admin)",
+                              "responses": {"201": {"description": "user"}}}},
+    "/health": {"get": {"summary": "200 when the database answers, else 503", "security": [],
+                        "responses": {"200": {"description": "ok"}}}},
+}
+
+
+def _schema(pg_type: str) -> dict[str, Any]:
+    if pg_type.endswith("[]"):
+        return {"type": "array", "items": _schema(pg_type[:-2])}
+    return dict(_TYPES.get(pg_type, {"type": "string"}))
+
+
+def _body(function: Function, skip: set[str]) -> dict[str, Any]:
+    props = {a.name: _schema(a.type) for a in function.arguments if a.name not in skip}
+    required = [a.name for a in function.arguments if a.required and a.name not in skip]
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _operation(function: Function | None, summary: str, status: int,
+               path_params: list[str], method: str) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary or (function.name if function else ""),
+        "responses": {str(status): {"description": "the function's JSON result"},
+                      "default": {"description": "error", "content": {
+                          "application/json": {"schema": ERROR}}}},
+    }
+    if function is not None:
+        op["operationId"] = function.name
+        op["description"] = function.comment
+    params = [{"name": p, "in": "path", "required": True,
+               "schema": _schema(function.argument(p).type if function and function.argument(p)
+                                 else "text")} for p in path_params]
+    if function is not None and method == "get":
+        params += [{"name": a.name, "in": "query", "required": a.required,
+                    "schema": _schema(a.type)}
+                   for a in function.arguments if a.name not in path_params]
+    elif function is not None:
+        op["requestBody"] = _body(function, set(path_params))
+    if params:
+        op["parameters"] = params
+    return op
+
+
+async def document(request: Request) -> dict[str, Any]:
+    functions = (await catalog(request)).functions
+    paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in AUTH_PATHS.items()}
+    for e in ENDPOINTS:
+        path_params = re.findall(r"{(\w+)}", e.path)
+        paths.setdefault(e.path, {})[e.method.lower()] = _operation(
+            functions.get(e.function), e.summary, e.status, path_params, e.method.lower()
+        )
+    for name, function in sorted(functions.items()):
+        entry = {"post": _operation(function, function.comment.split("\n")[0], 200, [], "post")}
+        if function.read_only:
+            entry["get"] = _operation(function, function.comment.split("\n")[0], 200, [], "get")
+        paths[f"/rpc/{name}"] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Veritas API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "bearerFormat": "JWT"}},
+            "schemas": {"Error": {"type": "object", "required": ["code", "message"],
+                                  "properties": {"code": {"type": "string"},
+                                                 "message": {"type": "string"},
+                                                 "details": {}, "hint": {}}}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(await document(request))
