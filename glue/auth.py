@@ -123,7 +123,7 @@ async def login(request: Request) -> Response:
                        headers={"Retry-After": retry})
     user = found.get("user")
     # An unknown email is checked against a dummy hash: both answers take as long.
-    stored = user["password_hash"] if user else passwords.DUMMY_HASH
+    stored = user["password_hash"] if user else passwords.dummy_hash()
     ok = await _off_loop(passwords.verify_password, password, stored)
     ok = ok and user is not None and bool(user.get("is_active"))
     ok = ok and len(password) <= passwords.MAX_LENGTH

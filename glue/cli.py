@@ -6,15 +6,18 @@ Every error it can meet ends in one sentence on stderr and a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from glue import dbtarget, migrate
 from glue.localdb import LocalDbError
 from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
+from glue.users import UserAddError
 
 
 class CliError(Exception):
@@ -29,6 +32,17 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[dbtarget.DbTarget]:
+    """The database of this command; a private server started for it stops after."""
+    target = dbtarget.resolve(args.data_dir)
+    try:
+        yield target
+    finally:
+        if not getattr(args, "keep_db", False):
+            target.close()
 
 
 def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
@@ -73,8 +87,7 @@ def cmd_up(args: argparse.Namespace) -> None:
         raise CliError(
             f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
         )
-    target = dbtarget.resolve(args.data_dir)
-    try:
+    with _target(args) as target:
         _migrate(target)
         if not args.no_demo:
             logins = demo.load_if_empty(target.admin_url)
@@ -84,66 +97,80 @@ def cmd_up(args: argparse.Namespace) -> None:
                     print(f"  {role:<12} {email:<28} {password}")
             else:
                 print("database already holds users: demo data not loaded")
-        print(f"serving on http://{host}:{port} (Ctrl-C to stop)")
+        _start_worker(target.app_url)
+        print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
         _serve(_settings(args, target))
-    finally:
-        if target.local is not None and not args.keep_db:
-            target.local.stop()
+
+
+def _start_worker(app_url: str) -> None:
+    from glue import worker
+
+    threading.Thread(target=worker.run, args=(app_url,), name="worker", daemon=True).start()
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    target = dbtarget.resolve(args.data_dir)
-    _serve(_settings(args, target))
+    with _target(args) as target:
+        _serve(_settings(args, target))
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
-    _migrate(dbtarget.resolve(args.data_dir))
+    with _target(args) as target:
+        _migrate(target)
 
 
 def cmd_db_rollback(args: argparse.Namespace) -> None:
-    target = dbtarget.resolve(args.data_dir)
-    rolled = migrate.rollback_last(target.admin_url)
+    with _target(args) as target:
+        rolled = migrate.rollback_last(target.admin_url)
     print(f"rolled back {rolled}" if rolled else "nothing to roll back")
 
 
 def cmd_db_reset(args: argparse.Namespace) -> None:
     if not args.yes:
         raise CliError("db reset drops every table and its data; confirm with --yes.")
-    target = dbtarget.resolve(args.data_dir)
-    migrate.reset(target.admin_url)
-    print("dropped every schema of ours")
-    _migrate(target)
+    with _target(args) as target:
+        migrate.reset(target.admin_url)
+        print("dropped every schema of ours")
+        _migrate(target)
 
 
 def cmd_db_snapshot(args: argparse.Namespace) -> None:
-    target = dbtarget.resolve(args.data_dir)
-    major = migrate.server_major(target.admin_url)
-    pg_dump = target.local.tool("pg_dump") if target.local else "pg_dump"
-    path = migrate.snapshot_path(major)
-    path.write_text(migrate.schema_dump(target.admin_url, pg_dump))
+    with _target(args) as target:
+        major = migrate.server_major(target.admin_url)
+        pg_dump = target.local.tool("pg_dump") if target.local else "pg_dump"
+        path = migrate.snapshot_path(major)
+        path.write_text(migrate.schema_dump(target.admin_url, pg_dump))
     print(f"wrote {path}")
+
+
+def cmd_db_archive_events(args: argparse.Namespace) -> None:
+    with _target(args) as target:
+        moved = migrate.archive_event_partitions(target.admin_url, args.older_than)
+    if moved:
+        print(f"archived {len(moved)} event partition(s): {', '.join(moved)}")
+    else:
+        print(f"no event partition is older than {args.older_than}: nothing archived")
 
 
 def cmd_user_add(args: argparse.Namespace) -> None:
     from glue import users
 
-    target = dbtarget.resolve(args.data_dir)
-    user_id = users.add_user(
-        target.admin_url,
-        email=args.email,
-        password=args.password,
-        role=args.role,
-        full_name=args.full_name or args.email.split("@")[0],
-        department=args.department,
-    )
-    print(f"created {args.role} {args.email} with id {user_id}")
+    with _target(args) as target:
+        user = users.add_user(
+            target.admin_url,
+            email=args.email,
+            password=args.password,
+            role=args.role,
+            full_name=args.full_name or args.email.split("@")[0],
+            department=args.department,
+        )
+    print(f"created {args.role} {args.email} with id {user['id']}")
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
-    target = dbtarget.resolve(args.data_dir)
-    worker.run(target.app_url, once=args.once)
+    with _target(args) as target:
+        worker.run(target.app_url, once=args.once)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
     add("snapshot", cmd_db_snapshot, "rewrite sql/snapshot/ from the migrated database", db)
+    archive = add("archive-events", cmd_db_archive_events, "detach monitoring-event "
+                  "partitions older than an age into the archive schema", db)
+    archive.add_argument("--older-than", default="180 days",
+                         help="a PostgreSQL interval, e.g. '180 days' (default)")
 
     user = sub.add_parser("user", help="user management").add_subparsers(
         dest="user_command", required=True
@@ -207,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (CliError, SettingsError, LocalDbError, migrate.MigrationError) as exc:
+    except (CliError, SettingsError, LocalDbError, migrate.MigrationError, UserAddError) as exc:
         print(f"veritas: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last resort: one sentence, never a traceback

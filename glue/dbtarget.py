@@ -24,6 +24,12 @@ class DbTarget:
     app_url: str
     passwords: dict[str, str]
     local: LocalServer | None = None
+    started_here: bool = False
+
+    def close(self) -> None:
+        """Stop the private server if this process started it."""
+        if self.local is not None and self.started_here:
+            self.local.stop()
 
 
 def _with_credentials(url: str, user: str, password: str) -> str:
@@ -54,12 +60,12 @@ def resolve(data_dir: Path, start_local: bool = True) -> DbTarget:
             app_url = _with_credentials(admin_url, "authenticator", passwords["authenticator"])
         return DbTarget(admin_url=admin_url, app_url=app_url, passwords=passwords)
     local = LocalServer(data_dir)
-    if start_local:
-        local.start()
+    started = local.start() if start_local else False
     passwords = {role: local.secret(f"{role}_password") for role in LOGIN_ROLES}
     return DbTarget(
         admin_url=local.url(),
         app_url=local.url("authenticator", password=passwords["authenticator"]),
         passwords=passwords,
         local=local,
+        started_here=started,
     )

@@ -187,11 +187,14 @@ class LocalServer:
     def running(self) -> bool:
         return self._run("pg_ctl", "status", "-D", str(self.pgdata)).returncode == 0
 
-    def start(self) -> None:
-        """Start the server (or find it running), on its remembered port if free."""
+    def start(self) -> bool:
+        """Start the server (or find it running), on its remembered port if free.
+
+        True when this call started it.
+        """
         self.initialise()
         if self.running():
-            return
+            return False
         state = self._state()
         state["port"] = _free_port(int(state["port"]) if "port" in state else None)  # type: ignore[call-overload]
         self._save_state(state)
@@ -210,6 +213,7 @@ class LocalServer:
             tail = self.log_file.read_text().strip().splitlines()[-1:] or ["no log"]
             raise LocalDbError(f"The private PostgreSQL did not start: {tail[0]}")
         self._ensure_database("veritas")
+        return True
 
     def stop(self) -> None:
         if self.running():

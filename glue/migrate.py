@@ -130,11 +130,15 @@ def apply_repeatable(admin_url: str) -> int:
     files = repeatable_files()
     with _connect(admin_url) as conn:
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+        # Function bodies refer to each other across files: check them when
+        # called, not in file order (pg_dump restores the same way).
+        conn.execute("SET LOCAL check_function_bodies = off")
         for path in files:
             try:
                 conn.execute(path.read_text())  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise MigrationError(f"{path.parent.name}/{path.name}: {_describe(exc)}") from None
+        conn.execute("SELECT internal.create_event_partitions()")
         # running glue processes re-read the api catalog (see glue/rpc.py)
         conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(RELOAD_CHANNEL)))
     return len(files)
@@ -177,6 +181,18 @@ def schema_dump(admin_url: str, pg_dump: Path | str = "pg_dump") -> str:
     lines = [line for line in done.stdout.splitlines() if not _DUMP_NOISE.match(line)]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def archive_event_partitions(admin_url: str, older_than: str) -> list[str]:
+    """Detach event partitions older than ``older_than`` into the archive schema."""
+    with _connect(admin_url) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT internal.archive_event_partitions(%s::interval)", [older_than]
+            ).fetchall()
+        except psycopg.Error as exc:
+            raise MigrationError(f"Archiving failed: {_describe(exc)}") from None
+    return [r[0] for r in rows]
 
 
 def server_major(admin_url: str) -> int:

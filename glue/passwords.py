@@ -13,6 +13,7 @@ losing an environment variable must not lock every user out.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -55,6 +56,8 @@ def verify_password(password: str, stored_hash: str) -> bool:
         return False
 
 
-# Checked against when the email is unknown, so that an unknown email and a
-# wrong password cost the same time.
-DUMMY_HASH = hash_password("unknown-user-placeholder-password")
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the email is unknown, so that an unknown email and a
+    wrong password cost the same time."""
+    return hash_password("unknown-user-placeholder-password")

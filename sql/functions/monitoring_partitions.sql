@@ -1,0 +1,120 @@
+-- Partition upkeep of app.monitoring_events: monthly partitions by the
+-- attempt's start time, created ahead of time; old ones detached into the
+-- archive schema. Both run as the owner (SECURITY DEFINER) for the worker
+-- role and the DBA's commands; neither is reachable over HTTP.
+
+CREATE OR REPLACE FUNCTION internal.event_partition_name(p_month date)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'monitoring_events_p' || to_char(p_month, 'YYYYMM');
+$$;
+
+COMMENT ON FUNCTION internal.event_partition_name(date) IS
+'Name of the monthly partition of app.monitoring_events holding attempts started in that month.';
+
+-- Creates the partitions of the current month and the next p_months_ahead
+-- months that do not exist yet. Rows already sitting in the default
+-- partition for a new month (attempts that started before their month was
+-- created) are moved into it, so no acknowledged event is ever refused or lost.
+CREATE OR REPLACE FUNCTION internal.create_event_partitions(p_months_ahead integer DEFAULT 3)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_month date;
+    v_next date;
+    v_name text;
+BEGIN
+    IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
+        RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
+            USING ERRCODE = '22023';
+    END IF;
+    FOR v_month IN
+        SELECT generate_series(
+            date_trunc('month', now() AT TIME ZONE 'UTC'),
+            date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => p_months_ahead),
+            interval '1 month'
+        )::date
+    LOOP
+        v_name := internal.event_partition_name(v_month);
+        CONTINUE WHEN to_regclass('app.' || v_name) IS NOT NULL;
+        v_next := (v_month + interval '1 month')::date;
+        EXECUTE format(
+            'CREATE TABLE app.%I (LIKE app.monitoring_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+            v_name
+        );
+        EXECUTE format(
+            'WITH moved AS (DELETE FROM app.monitoring_events_default
+                 WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                 RETURNING *)
+             INSERT INTO app.%I SELECT * FROM moved',
+            v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
+        );
+        EXECUTE format(
+            'ALTER TABLE app.monitoring_events ATTACH PARTITION app.%I
+                 FOR VALUES FROM (%L) TO (%L)',
+            v_name, v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
+        );
+        EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
+        EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
+        EXECUTE format(
+            'COMMENT ON TABLE app.%I IS %L', v_name,
+            'Monthly partition of app.monitoring_events (attempts started in '
+            || to_char(v_month, 'YYYY-MM') || ').'
+        );
+        RETURN NEXT v_name;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.create_event_partitions(integer) IS
+'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead; returns their names.';
+
+-- Detaches the monthly partitions whose every attempt started more than
+-- p_older_than ago and moves them into the archive schema (still queryable
+-- by a DBA, out of every application path, droppable or dumpable at will).
+CREATE OR REPLACE FUNCTION internal.archive_event_partitions(p_older_than interval)
+RETURNS SETOF text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_part record;
+BEGIN
+    IF p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'refusing to archive events younger than one day (asked: %)', p_older_than
+            USING ERRCODE = '22023';
+    END IF;
+    FOR v_part IN
+        SELECT
+            c.relname,
+            (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz
+            AS upper_bound
+        FROM pg_inherits AS i
+        INNER JOIN pg_class AS c ON i.inhrelid = c.oid
+        WHERE
+            i.inhparent = 'app.monitoring_events'::regclass
+            AND c.relname ~ '^monitoring_events_p[0-9]{6}$'
+        ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN v_part.upper_bound > now() - p_older_than;
+        EXECUTE format('ALTER TABLE app.monitoring_events DETACH PARTITION app.%I', v_part.relname);
+        EXECUTE format('ALTER TABLE app.%I SET SCHEMA archive', v_part.relname);
+        RETURN NEXT 'archive.' || v_part.relname;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.archive_event_partitions(interval) IS
+'Detaches the monthly event partitions older than p_older_than into the archive schema; returns their new names.';
+
+REVOKE ALL ON FUNCTION internal.event_partition_name(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.create_event_partitions(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.archive_event_partitions(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.create_event_partitions(integer) TO worker;
