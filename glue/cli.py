@@ -35,9 +35,11 @@ def _port_free(host: str, port: int) -> bool:
 
 
 @contextlib.contextmanager
-def _target(args: argparse.Namespace) -> Iterator[dbtarget.DbTarget]:
+def _target(
+    args: argparse.Namespace, need_admin: bool = True
+) -> Iterator[dbtarget.DbTarget]:
     """The database of this command; a private server started for it stops after."""
-    target = dbtarget.resolve(args.data_dir)
+    target = dbtarget.resolve(args.data_dir, need_admin=need_admin)
     try:
         yield target
     finally:
@@ -109,7 +111,7 @@ def _start_worker(app_url: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    with _target(args) as target:
+    with _target(args, need_admin=False) as target:
         _serve(_settings(args, target))
 
 
@@ -169,7 +171,7 @@ def cmd_user_add(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
-    with _target(args) as target:
+    with _target(args, need_admin=False) as target:
         worker.run(target.app_url, once=args.once)
 
 

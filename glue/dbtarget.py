@@ -39,9 +39,16 @@ def _with_credentials(url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def resolve(data_dir: Path, start_local: bool = True) -> DbTarget:
-    """``DATABASE_URL`` when set; else the private server in ``data_dir``, started."""
+def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -> DbTarget:
+    """``DATABASE_URL`` when set; else the private server in ``data_dir``, started.
+
+    Commands that only serve (``serve``, ``worker``) pass ``need_admin=False``:
+    ``VERITAS_APP_DATABASE_URL`` alone is then enough, with no DBA login at all.
+    """
     admin_url = os.environ.get("DATABASE_URL")
+    app_only = os.environ.get("VERITAS_APP_DATABASE_URL")
+    if not need_admin and app_only and not admin_url:
+        return DbTarget(admin_url="", app_url=app_only, passwords={})
     if admin_url:
         if not admin_url.startswith(("postgresql://", "postgres://")):
             raise SettingsError("DATABASE_URL must start with postgresql:// (or postgres://).")
