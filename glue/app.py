@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from glue import auth, dispatch, errors
 from glue.limits import BodySizeLimit
+from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
 from glue.pool import make_pool
 from glue.reload import CatalogReloader
@@ -84,7 +85,11 @@ def create_app(settings: Settings) -> Starlette:
             await reloader.stop()
             await pool.close()
 
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    registry = Registry()
+    middleware = [
+        Middleware(MetricsMiddleware, registry=registry),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -98,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/auth/register", auth.register, methods=["POST"]),
         Route("/auth/login", auth.login, methods=["POST"]),
         Route("/auth/refresh", auth.refresh, methods=["POST"]),
@@ -110,7 +116,7 @@ def create_app(settings: Settings) -> Starlette:
         Route(e.path, dispatch.endpoint_handler(e), methods=[e.method], name=e.function)
         for e in ENDPOINTS
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
@@ -122,3 +128,5 @@ def create_app(settings: Settings) -> Starlette:
             Exception: _unexpected,
         },
     )
+    app.state.metrics = registry
+    return app

@@ -26,3 +26,13 @@ def test_oversized_body_is_refused_with_413(live_factory, migrated_db):
                              headers={"Content-Type": "application/json"})
     assert answer.status_code == 413
     assert set(answer.json()) == ERROR_KEYS
+
+
+def test_metrics_counts_requests_by_route_template(http):
+    http.get("/health")
+    http.get("/no/such/route/abc")
+    text = http.get("/metrics").text
+    assert 'veritas_http_requests_total{method="GET",route="/health",status="200"}' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "/no/such/route/abc" not in text
+    assert 'veritas_pool{stat="pool_size"}' in text
