@@ -1,0 +1,86 @@
+"""The stack a benchmark runs against: a private PostgreSQL in a throwaway
+folder, migrated, and the glue served by uvicorn in its own process, exactly
+as ``veritas serve`` runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from glue import dbtarget, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stack:
+    admin_url: str
+    app_url: str
+    base_url: str
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def stack() -> Iterator[Stack]:
+    folder = Path(tempfile.mkdtemp(prefix="veritas-bench-"))
+    folder.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VERITAS_"))}
+    os.environ.pop("DATABASE_URL", None)
+    target = dbtarget.resolve(folder)
+    migrate.migrate(target.admin_url, target.passwords)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "glue.cli", "--data-dir", str(folder), "serve", "--port", str(port)],
+        env={**env, "VERITAS_LOG_LEVEL": "warning"},
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the glue did not come up")
+            time.sleep(0.2)
+        yield Stack(target.admin_url, target.app_url, base, folder)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        target.close()
+        if target.local is not None:
+            target.local.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50, p95, p99 and max of latencies in seconds, reported in milliseconds."""
+    if not samples:
+        return {}
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return {"n": len(ordered), "p50_ms": round(pick(0.50), 2), "p95_ms": round(pick(0.95), 2),
+            "p99_ms": round(pick(0.99), 2), "max_ms": round(ordered[-1] * 1000, 2)}
