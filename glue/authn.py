@@ -29,6 +29,9 @@ def bearer_claims(request: Request, required: bool) -> AccessClaims | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("the Authorization header must be 'Bearer <token>'")
     try:
-        return verify_access_token(request.app.state.settings.jwt_secret, token.strip())
+        settings = request.app.state.settings
+        return verify_access_token(
+            settings.jwt_secret, token.strip(), settings.jwt_previous_secret
+        )
     except TokenError as exc:
         raise unauthenticated(str(exc)) from None

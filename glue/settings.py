@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
@@ -68,14 +68,21 @@ class Settings:
     pool_max_idle: float = 900.0
     pool_max_lifetime: float = 3600.0
     retry_after_seconds: int = 2
-    extra: dict[str, str] = field(default_factory=dict)
+    # Accepted for verification only, during a secret rotation (see docs/security.md).
+    jwt_previous_secret: bytes | None = None
 
     @classmethod
     def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
         origins = os.environ.get("VERITAS_CORS_ORIGINS", "")
+        previous = os.environ.get("VERITAS_JWT_SECRET_PREVIOUS")
+        if previous is not None and len(previous.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(
+                f"VERITAS_JWT_SECRET_PREVIOUS must be at least {MIN_SECRET_BYTES} bytes long."
+            )
         return cls(
             app_database_url=app_database_url,
             jwt_secret=jwt_secret,
+            jwt_previous_secret=previous.encode() if previous else None,
             host=os.environ.get("VERITAS_HOST", "127.0.0.1"),
             port=_int("VERITAS_PORT", 8000),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),

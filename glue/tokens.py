@@ -64,18 +64,33 @@ def _claims(payload: dict[str, Any]) -> AccessClaims:
     )
 
 
-def verify_access_token(secret: bytes, token: str) -> AccessClaims:
-    """Decode and check an access token: signature, algorithm, claims, type."""
+def _decode(token: str, secret: bytes) -> dict[str, Any]:
+    return jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=LEEWAY_SECONDS,
+        options={"require": REQUIRED_CLAIMS},
+    )
+
+
+def verify_access_token(
+    secret: bytes, token: str, previous_secret: bytes | None = None
+) -> AccessClaims:
+    """Decode and check an access token: signature, algorithm, claims, type.
+
+    ``previous_secret``, during a rotation, is tried when the signature does
+    not match the current secret; tokens are only ever issued with ``secret``.
+    """
     try:
-        payload = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            leeway=LEEWAY_SECONDS,
-            options={"require": REQUIRED_CLAIMS},
-        )
+        try:
+            payload = _decode(token, secret)
+        except jwt.InvalidSignatureError:
+            if previous_secret is None:
+                raise
+            payload = _decode(token, previous_secret)
     except jwt.ExpiredSignatureError:
         raise TokenError("the token has expired") from None
     except jwt.InvalidTokenError as exc:
