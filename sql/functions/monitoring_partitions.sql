@@ -86,6 +86,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_part record;
+    v_fk name;
 BEGIN
     IF p_older_than < interval '1 day' THEN
         RAISE EXCEPTION 'refusing to archive events younger than one day (asked: %)', p_older_than
@@ -106,6 +107,16 @@ BEGIN
         CONTINUE WHEN v_part.upper_bound > now() - p_older_than;
         EXECUTE format('ALTER TABLE app.monitoring_events DETACH PARTITION app.%I', v_part.relname);
         EXECUTE format('ALTER TABLE app.%I SET SCHEMA archive', v_part.relname);
+        -- An archive no longer belongs to live attempts: deleting an attempt
+        -- must not reach into it.
+        FOR v_fk IN
+            SELECT conname FROM pg_constraint
+            WHERE conrelid = format('archive.%I', v_part.relname)::regclass AND contype = 'f'
+        LOOP
+            EXECUTE format(
+                'ALTER TABLE archive.%I DROP CONSTRAINT %I', v_part.relname, v_fk
+            );
+        END LOOP;
         RETURN NEXT 'archive.' || v_part.relname;
     END LOOP;
 END;
