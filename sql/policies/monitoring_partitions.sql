@@ -1,0 +1,15 @@
+-- Partition upkeep (sql/functions/monitoring_partitions.sql) runs as the
+-- owner, to which forced row-level security applies too: it must see and
+-- move the events parked in the default partition when their month's
+-- partition is created. Nobody else has any privilege on the partition.
+DROP POLICY IF EXISTS definer_helpers_move_parked_events ON app.monitoring_events_default;
+CREATE POLICY definer_helpers_move_parked_events ON app.monitoring_events_default
+AS PERMISSIVE FOR ALL TO veritas_owner
+USING (TRUE) WITH CHECK (TRUE);
+
+-- Attaching a partition validates its events' foreign key to their attempts
+-- under the owner's (forced) row-level security: the owner must see them.
+DROP POLICY IF EXISTS definer_helpers_validate_event_attempts ON app.exam_attempts;
+CREATE POLICY definer_helpers_validate_event_attempts ON app.exam_attempts
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
