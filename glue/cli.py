@@ -137,6 +137,7 @@ def cmd_db_reset(args: argparse.Namespace) -> None:
 
 def cmd_db_snapshot(args: argparse.Namespace) -> None:
     with _target(args) as target:
+        _migrate(target)
         major = migrate.server_major(target.admin_url)
         pg_dump = target.local.tool("pg_dump") if target.local else "pg_dump"
         path = migrate.snapshot_path(major)
@@ -210,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
-    add("snapshot", cmd_db_snapshot, "rewrite sql/snapshot/ from the migrated database", db)
+    add("snapshot", cmd_db_snapshot, "migrate, then rewrite sql/snapshot/ from the database", db)
     archive = add("archive-events", cmd_db_archive_events, "detach monitoring-event "
                   "partitions older than an age into the archive schema", db)
     archive.add_argument("--older-than", default="180 days",

@@ -100,7 +100,9 @@ def _answers(questions: list[dict[str, Any]], skill: int) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for index, q in enumerate(questions):
         if index <= skill:
-            answers[q["id"]] = q["correct"]
+            correct = q["correct"]
+            short_list = q["kind"] == "short_text" and isinstance(correct, list)
+            answers[q["id"]] = correct[0] if short_list else correct
         elif q["kind"] in ("single_choice", "multiple_choice"):
             answers[q["id"]] = q["options"][-1] if q["kind"] == "single_choice" else [
                 q["options"][-1]]

@@ -162,6 +162,14 @@ def reset(admin_url: str) -> None:
 
 
 _DUMP_NOISE = re.compile(r"^(--|SET |SELECT pg_catalog\.set_config|\\restrict|\\unrestrict)")
+# pg_dump lists a policy's roles in pg_authid's physical order, which changes
+# whenever a role's row is rewritten: sort them.
+_POLICY_ROLES = re.compile(r"^(CREATE POLICY .*? TO )([\w, ]+?)( USING| WITH CHECK|;)")
+
+
+def _sorted_roles(match: re.Match[str]) -> str:
+    roles = sorted(r.strip() for r in match.group(2).split(","))
+    return f"{match.group(1)}{', '.join(roles)}{match.group(3)}"
 
 
 def schema_dump(admin_url: str, pg_dump: Path | str = "pg_dump") -> str:
@@ -178,7 +186,11 @@ def schema_dump(admin_url: str, pg_dump: Path | str = "pg_dump") -> str:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise MigrationError(f"pg_dump failed: {done.stderr.strip()}")
-    lines = [line for line in done.stdout.splitlines() if not _DUMP_NOISE.match(line)]
+    lines = [
+        _POLICY_ROLES.sub(_sorted_roles, line)
+        for line in done.stdout.splitlines()
+        if not _DUMP_NOISE.match(line)
+    ]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 

@@ -19,6 +19,7 @@ CREATE TABLE auth.users (
     role auth.user_role NOT NULL DEFAULT 'student',
     full_name text NOT NULL,
     is_active boolean NOT NULL DEFAULT TRUE,
+    sessions_revoked_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT users_email_check CHECK (
@@ -37,6 +38,8 @@ COMMENT ON COLUMN auth.users.password_hash IS
 'bcrypt hash (cost 12) of the password; never returned by the API.';
 COMMENT ON COLUMN auth.users.is_active IS
 'False locks the account out without deleting its history (users with attempts cannot be deleted).';
+COMMENT ON COLUMN auth.users.sessions_revoked_at IS
+'Access tokens issued (iat) before this instant are refused (internal.assert_session_active); set when the account is disabled. NULL: none revoked.';
 
 CREATE UNIQUE INDEX users_email_lower_key ON auth.users (lower(email));
 CREATE INDEX users_role_idx ON auth.users (role);

@@ -138,6 +138,2928 @@ ALTER TYPE auth.user_role OWNER TO veritas_owner;
 
 COMMENT ON TYPE auth.user_role IS 'Application role of a user; each value is also the name of the database role a request switches to.';
 
+CREATE FUNCTION api.abandon_exam_attempt(attempt_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_own_attempt_visible(abandon_exam_attempt.attempt_id);
+    PERFORM internal.abandon_attempt(abandon_exam_attempt.attempt_id);
+    SELECT jsonb_build_object('attempt_id', a.id, 'status', a.status)
+    INTO v_result
+    FROM app.exam_attempts AS a
+    WHERE a.id = abandon_exam_attempt.attempt_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.abandon_exam_attempt(attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.abandon_exam_attempt(attempt_id uuid) IS 'Abandon the caller''s attempt in progress: {attempt_id, status: "abandoned"}. It is not graded and still counts against max_attempts. Abandoning twice changes nothing. 409 if it was submitted or expired, or the deadline plus grace has passed; 404 for an attempt that is not the caller''s.';
+
+CREATE FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb DEFAULT NULL::jsonb, tolerance numeric DEFAULT NULL::numeric, points numeric DEFAULT 1) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_question jsonb := jsonb_strip_nulls(jsonb_build_object(
+        'kind', kind, 'prompt', prompt, 'options', options, 'correct', correct,
+        'tolerance', tolerance, 'points', points
+    ));
+    v_problem text := internal.question_problem(v_question);
+    v_question_id uuid := gen_random_uuid();
+BEGIN
+    PERFORM internal.assert_author();
+    -- Lock the exam so that two additions do not race for a position.
+    PERFORM FROM app.exams AS e WHERE e.id = add_question.exam_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = v_problem;
+    END IF;
+    INSERT INTO app.questions (
+        id, exam_id, position, kind, prompt, options, correct, tolerance, points
+    )
+    SELECT
+        v_question_id,
+        add_question.exam_id,
+        coalesce(max(q.position), 0) + 1,
+        (v_question ->> 'kind')::app.question_kind,
+        v_question ->> 'prompt',
+        coalesce(v_question -> 'options', '[]'::jsonb),
+        v_question -> 'correct',
+        (v_question ->> 'tolerance')::numeric,
+        coalesce((v_question ->> 'points')::numeric, 1)
+    FROM app.questions AS q
+    WHERE q.exam_id = add_question.exam_id;
+    RETURN internal.question_document(v_question_id);
+END
+$$;
+
+ALTER FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb, tolerance numeric, points numeric) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb, tolerance numeric, points numeric) IS 'Append a question to an exam (teacher with permission, or admin). Attempts already started are not affected: they keep the questions they started with. 404 if the exam is not visible, 400 (22023) for an invalid question.';
+
+CREATE FUNCTION api.can_access_exam(exam_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT internal.can_access_exam(can_access_exam.exam_id);
+$$;
+
+ALTER FUNCTION api.can_access_exam(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.can_access_exam(exam_id uuid) IS 'True when the caller may access the exam: an admin any exam, a teacher the exams they created or were granted, a student the published ones.';
+
+CREATE FUNCTION api.can_access_student_data(student_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT internal.can_access_student_data(can_access_student_data.student_id);
+$$;
+
+ALTER FUNCTION api.can_access_student_data(student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.can_access_student_data(student_id uuid) IS 'True when the caller may see the student''s data: an admin any student, a teacher the students with an attempt on or an accommodation in their exams, a student themself.';
+
+CREATE FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb DEFAULT NULL::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_own_attempt_visible(complete_exam_attempt.attempt_id);
+    PERFORM internal.submit_attempt(complete_exam_attempt.attempt_id, answers);
+    SELECT jsonb_build_object(
+        'attempt_id', a.id,
+        'status', a.status,
+        'score', a.score,
+        'max_score', a.max_score,
+        'percentage', trim_scale(round(a.score / nullif(a.max_score, 0) * 100, 2)),
+        'submitted_at', a.finished_at
+    )
+    INTO v_result
+    FROM app.exam_attempts AS a
+    WHERE a.id = complete_exam_attempt.attempt_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) IS 'Submit the caller''s attempt, with optional final answers {question_id: answer} saved first: {attempt_id, status: "submitted", score, max_score, percentage, submitted_at}. Graded at once against the questions as they were at the start; analysis is queued and the student''s metrics updated in the same transaction. Submitting within the grace period after the deadline counts. A second submit changes nothing and returns the same result. 409 once the deadline plus grace has passed (the attempt is expired and graded on its saved answers) or if it was abandoned; 404 for an attempt that is not the caller''s.';
+
+CREATE FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user_id uuid := internal.assert_author();
+    v_exam_id uuid := gen_random_uuid();
+    v_method app.grading_method := internal.grading_method_of(grading_method);
+    v_problem record;
+BEGIN
+    PERFORM internal.assert_exam_settings(
+        title, description, duration_minutes, opens_at, closes_at, max_attempts, grace_seconds
+    );
+    IF questions IS NULL OR jsonb_typeof(questions) <> 'array'
+        OR jsonb_array_length(questions) = 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'questions must be a non-empty list of questions';
+    END IF;
+    IF jsonb_array_length(questions) > 500 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'an exam has at most 500 questions';
+    END IF;
+    SELECT q.ord, internal.question_problem(q.value) AS problem
+    INTO v_problem
+    FROM jsonb_array_elements(questions) WITH ORDINALITY AS q (value, ord)
+    WHERE internal.question_problem(q.value) IS NOT NULL
+    ORDER BY q.ord
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('question %s: %s', v_problem.ord, v_problem.problem);
+    END IF;
+
+    -- No RETURNING: the new exam becomes visible to its author only once the
+    -- permission row below exists.
+    INSERT INTO app.exams (
+        id, title, description, created_by, duration_minutes, opens_at, closes_at,
+        max_attempts, grading_method, grace_seconds, shuffle_questions, shuffle_options,
+        published
+    ) VALUES (
+        v_exam_id, title, description, v_user_id, duration_minutes, opens_at, closes_at,
+        max_attempts, v_method, grace_seconds, coalesce(shuffle_questions, FALSE),
+        coalesce(shuffle_options, FALSE), coalesce(published, TRUE)
+    );
+    INSERT INTO app.teacher_exam_permissions (exam_id, teacher_id, granted_by)
+    VALUES (v_exam_id, v_user_id, v_user_id);
+    INSERT INTO app.questions (exam_id, position, kind, prompt, options, correct, tolerance, points)
+    SELECT
+        v_exam_id,
+        q.ord,
+        (q.value ->> 'kind')::app.question_kind,
+        q.value ->> 'prompt',
+        coalesce(nullif(q.value -> 'options', 'null'::jsonb), '[]'::jsonb),
+        q.value -> 'correct',
+        (q.value ->> 'tolerance')::numeric,
+        coalesce((q.value ->> 'points')::numeric, 1)
+    FROM jsonb_array_elements(questions) WITH ORDINALITY AS q (value, ord);
+
+    RETURN internal.exam_document(v_exam_id);
+END
+$$;
+
+ALTER FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) IS 'Create an exam with its questions (teacher or admin); the creator gets permission on it. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
+
+CREATE FUNCTION api.create_exam_attempt(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_start record;
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_student_caller();
+    SELECT s.o_attempt_id, s.o_resumed INTO v_start
+    FROM internal.start_attempt(create_exam_attempt.exam_id) AS s;
+    SELECT jsonb_build_object(
+        'attempt_id', a.id,
+        'exam_id', a.exam_id,
+        'attempt_number', a.attempt_number,
+        'status', a.status,
+        'started_at', a.started_at,
+        'deadline', a.deadline,
+        'questions', internal.attempt_paper(a.id),
+        'resumed', v_start.o_resumed
+    )
+    INTO v_result
+    FROM app.exam_attempts AS a
+    WHERE a.id = v_start.o_attempt_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.create_exam_attempt(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.create_exam_attempt(exam_id uuid) IS 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
+
+CREATE FUNCTION api.get_available_exams_for_student() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    SELECT internal.available_exams(internal.assert_student_caller());
+$$;
+
+ALTER FUNCTION api.get_available_exams_for_student() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_available_exams_for_student() IS 'Published exams open now or later: [{id, title, description, duration_minutes, opens_at, closes_at, max_attempts, attempts_used, is_open, attempt_in_progress}], soonest first. attempt_in_progress is the id of the caller''s attempt in progress, or null.';
+
+CREATE FUNCTION api.get_exam(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_document jsonb;
+BEGIN
+    PERFORM internal.assert_author();
+    v_document := internal.exam_document(exam_id);
+    IF v_document IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    RETURN v_document;
+END
+$$;
+
+ALTER FUNCTION api.get_exam(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_exam(exam_id uuid) IS 'An exam with its questions and answer key, for a teacher with permission on it or an admin; 404 otherwise.';
+
+CREATE FUNCTION api.get_student_dashboard_data() RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_student_id uuid := internal.assert_student_caller();
+BEGIN
+    PERFORM internal.lazy_expire(v_student_id);
+    RETURN jsonb_build_object(
+        'profile', (
+            SELECT jsonb_build_object(
+                'id', u.id,
+                'email', u.email,
+                'full_name', u.full_name,
+                'student_number', p.student_number,
+                'integrity_score', p.integrity_score,
+                'lmi_score', p.lmi_score,
+                'exams_taken', coalesce(p.exams_taken, 0),
+                'average_score', p.average_score,
+                'best_score', p.best_score,
+                'flags_count', coalesce(p.flags_count, 0)
+            )
+            FROM auth.users AS u
+            LEFT JOIN app.student_profiles AS p ON p.user_id = u.id
+            WHERE u.id = v_student_id
+        ),
+        'metrics', coalesce(
+            (
+                SELECT jsonb_build_object(
+                    'exams_taken', m.exams_taken,
+                    'attempts_count', m.attempts_count,
+                    'average_score', m.average_score,
+                    'best_score', m.best_score,
+                    'average_integrity', m.average_integrity,
+                    'flags_count', m.flags_count,
+                    'trend', m.trend,
+                    'updated_at', m.updated_at
+                )
+                FROM app.performance_metrics AS m
+                WHERE m.student_id = v_student_id
+            ),
+            jsonb_build_object(
+                'exams_taken', 0, 'attempts_count', 0, 'average_score', NULL,
+                'best_score', NULL, 'average_integrity', NULL, 'flags_count', 0,
+                'trend', NULL, 'updated_at', NULL
+            )
+        ),
+        'recent_attempts', (
+            SELECT coalesce(
+                jsonb_agg(to_jsonb(r) ORDER BY r.started_at DESC, r.attempt_id), '[]'::jsonb
+            )
+            FROM (
+                SELECT *
+                FROM internal.student_attempts(v_student_id) AS sa
+                ORDER BY sa.started_at DESC, sa.attempt_id
+                LIMIT 10
+            ) AS r
+        ),
+        'available_exams', internal.available_exams(v_student_id)
+    );
+END
+$$;
+
+ALTER FUNCTION api.get_student_dashboard_data() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_student_dashboard_data() IS 'The student dashboard: {profile: {id, email, full_name, student_number, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count}, metrics: {exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}, recent_attempts: the last 10 [{attempt_id, exam_id, exam_title, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], available_exams: as get_available_exams_for_student}. Scores in metrics and profile are percentages of max_score; attempts left in progress past their deadline are closed first.';
+
+CREATE FUNCTION api.get_student_exam_detail(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_student_id uuid := internal.assert_student_caller();
+    v_result jsonb;
+BEGIN
+    PERFORM internal.lazy_expire(v_student_id, get_student_exam_detail.exam_id);
+    SELECT jsonb_build_object(
+        'exam', jsonb_build_object(
+            'id', e.id,
+            'title', e.title,
+            'description', e.description,
+            'duration_minutes', e.duration_minutes,
+            'opens_at', e.opens_at,
+            'closes_at', e.closes_at,
+            'max_attempts', e.max_attempts,
+            'grading_method', e.grading_method,
+            'grace_seconds', e.grace_seconds,
+            'published', e.published,
+            'is_open', e.published AND now() >= e.opens_at AND now() < e.closes_at,
+            'extra_minutes', coalesce(acc.extra_minutes, 0),
+            'attempts_used', coalesce(jsonb_array_length(att.attempts), 0),
+            'attempts_left', greatest(
+                e.max_attempts - coalesce(jsonb_array_length(att.attempts), 0), 0
+            )
+        ),
+        'attempts', coalesce(att.attempts, '[]'::jsonb),
+        'grade', (
+            SELECT jsonb_build_object(
+                'grading_method', g.grading_method,
+                'percentage', g.percentage,
+                'graded_attempts', g.graded_attempts,
+                'attempt_id', g.attempt_id
+            )
+            FROM internal.student_exam_grades(v_student_id) AS g
+            WHERE g.exam_id = e.id
+        )
+    )
+    INTO v_result
+    FROM app.exams AS e
+    LEFT JOIN app.accommodations AS acc
+        ON acc.exam_id = e.id AND acc.student_id = v_student_id
+    LEFT JOIN LATERAL (
+        SELECT jsonb_agg(
+            jsonb_build_object(
+                'attempt_id', sa.attempt_id,
+                'attempt_number', sa.attempt_number,
+                'status', sa.status,
+                'started_at', sa.started_at,
+                'deadline', sa.deadline,
+                'finished_at', sa.finished_at,
+                'score', sa.score,
+                'max_score', sa.max_score,
+                'percentage', sa.percentage
+            )
+            ORDER BY sa.attempt_number
+        ) AS attempts
+        FROM internal.student_attempts(v_student_id) AS sa
+        WHERE sa.exam_id = e.id
+    ) AS att ON TRUE
+    WHERE e.id = get_student_exam_detail.exam_id AND (e.published OR att.attempts IS NOT NULL);
+    IF v_result IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.get_student_exam_detail(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_student_exam_detail(exam_id uuid) IS 'An exam as its student sees it, and the caller''s own attempts at it: {exam: {id, title, description, duration_minutes, opens_at, closes_at, max_attempts, grading_method, grace_seconds, published, is_open, extra_minutes, attempts_used, attempts_left}, attempts: [{attempt_id, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], grade: {grading_method, percentage, graded_attempts, attempt_id} or null}. 404 for an exam that is neither published nor attempted by the caller.';
+
+CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user_id uuid := internal.assert_author();
+    v_created_by uuid;
+    v_result jsonb;
+BEGIN
+    SELECT e.created_by INTO v_created_by
+    FROM app.exams AS e
+    WHERE e.id = grant_exam_permission.exam_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    IF v_created_by <> v_user_id AND internal.current_app_role() <> 'admin' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42501',
+            MESSAGE = 'only the exam''s owner or an admin may grant access to it';
+    END IF;
+    IF NOT internal.user_has_role(grant_exam_permission.teacher_id, 'teacher') THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'teacher not found';
+    END IF;
+    -- Granting twice is harmless: the first grant stands.
+    INSERT INTO app.teacher_exam_permissions (exam_id, teacher_id, granted_by)
+    VALUES (grant_exam_permission.exam_id, grant_exam_permission.teacher_id, v_user_id)
+    ON CONFLICT ON CONSTRAINT teacher_exam_permissions_pkey DO NOTHING;
+    SELECT jsonb_build_object(
+        'exam_id', p.exam_id,
+        'teacher_id', p.teacher_id,
+        'granted_by', p.granted_by,
+        'granted_at', p.granted_at
+    )
+    INTO v_result
+    FROM app.teacher_exam_permissions AS p
+    WHERE
+        p.exam_id = grant_exam_permission.exam_id
+        AND p.teacher_id = grant_exam_permission.teacher_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) IS 'Give another teacher access to an exam: its attempts, students, events and analytics. The exam''s owner or an admin only: 404 if the caller cannot see the exam, 403 if they can but do not own it, 404 if teacher_id is not an active teacher. Granting twice is harmless.';
+
+CREATE FUNCTION api.has_permission(permission text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (
+        SELECT FROM auth.role_permissions AS rp
+        WHERE
+            rp.role::text = internal.current_app_role()
+            AND rp.permission = has_permission.permission
+    );
+$$;
+
+ALTER FUNCTION api.has_permission(permission text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.has_permission(permission text) IS 'True when the caller''s role holds the permission (for example create_exam, review_flags, view_audit).';
+
+CREATE FUNCTION api.me() RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_user jsonb;
+BEGIN
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    INTO v_user
+    FROM auth.users AS u
+    WHERE u.id = (SELECT internal.current_user_id());
+    IF v_user IS NULL THEN
+        RAISE EXCEPTION 'the session has ended'
+            USING ERRCODE = 'VT401', HINT = 'Log in again.';
+    END IF;
+    RETURN v_user;
+END;
+$$;
+
+ALTER FUNCTION api.me() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.me() IS 'The calling user: {id, email, full_name, role} (GET /auth/me).';
+
+CREATE FUNCTION api.publish_exam(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    RETURN api.update_exam(exam_id => publish_exam.exam_id, published => TRUE);
+END
+$$;
+
+ALTER FUNCTION api.publish_exam(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.publish_exam(exam_id uuid) IS 'Publish a draft exam (created with "published": false): students can then start it inside its window. Publishing twice is harmless. 404 if the exam is not visible, 409 if it has no questions.';
+
+CREATE FUNCTION api.remove_question(question_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_old app.questions;
+BEGIN
+    PERFORM internal.assert_author();
+    SELECT q.* INTO v_old FROM app.questions AS q WHERE q.id = remove_question.question_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'question not found';
+    END IF;
+    PERFORM FROM app.exams AS e WHERE e.id = v_old.exam_id FOR UPDATE;
+    IF EXISTS (SELECT FROM app.exam_attempts AS a WHERE a.exam_id = v_old.exam_id) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'the exam has attempts: its questions can be edited but not removed';
+    END IF;
+    IF (SELECT count(*) FROM app.questions AS q WHERE q.exam_id = v_old.exam_id) = 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409', MESSAGE = 'an exam keeps at least one question';
+    END IF;
+    DELETE FROM app.questions AS q WHERE q.id = v_old.id;
+    -- Close the gap; the unique (exam_id, position) is checked per statement.
+    UPDATE app.questions AS q SET position = q.position - 1
+    WHERE q.exam_id = v_old.exam_id AND q.position > v_old.position;
+    RETURN internal.exam_document(v_old.exam_id);
+END
+$$;
+
+ALTER FUNCTION api.remove_question(question_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.remove_question(question_id uuid) IS 'Remove a question from an exam that has no attempts yet (teacher with permission, or admin); returns the exam. 404 if not visible, 409 once the exam has attempts (edit the question instead).';
+
+CREATE FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_saved_at timestamptz;
+BEGIN
+    PERFORM internal.assert_own_attempt_visible(save_answer.attempt_id);
+    v_saved_at := internal.save_attempt_answers(
+        save_answer.attempt_id,
+        jsonb_build_object(save_answer.question_id::text, coalesce(answer, 'null'::jsonb))
+    );
+    RETURN jsonb_build_object(
+        'attempt_id', save_answer.attempt_id,
+        'question_id', save_answer.question_id,
+        'saved_at', v_saved_at
+    );
+END
+$$;
+
+ALTER FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) IS 'Autosave one answer of the caller''s attempt: {saved_at}. Last write wins; null clears the answer. The answer must fit the question''s kind: an option string (single_choice), a list of option strings (multiple_choice), true or false (true_false), a number (numeric), a string (short_text); 400 otherwise. Accepted until the deadline plus the exam''s grace period, 409 after it or once the attempt is finished; 404 for an attempt or question that is not the caller''s.';
+
+CREATE FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_result jsonb;
+    v_deadline timestamptz;
+BEGIN
+    PERFORM internal.assert_author();
+    PERFORM FROM app.exams AS e WHERE e.id = set_accommodation.exam_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    IF extra_minutes IS NULL OR extra_minutes NOT BETWEEN 0 AND 1440 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'extra_minutes must be between 0 and 1440';
+    END IF;
+    IF NOT internal.user_has_role(set_accommodation.student_id, 'student') THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+    END IF;
+
+    INSERT INTO app.accommodations AS a (exam_id, student_id, extra_minutes)
+    VALUES (
+        set_accommodation.exam_id, set_accommodation.student_id, set_accommodation.extra_minutes
+    )
+    ON CONFLICT ON CONSTRAINT accommodations_pkey
+    DO UPDATE SET extra_minutes = excluded.extra_minutes, updated_at = now();
+
+    -- A running attempt gets its deadline recomputed at once.
+    v_deadline := internal.recompute_attempt_deadline(
+        set_accommodation.exam_id, set_accommodation.student_id
+    );
+
+    SELECT jsonb_build_object(
+        'exam_id', a.exam_id,
+        'student_id', a.student_id,
+        'extra_minutes', a.extra_minutes,
+        'created_at', a.created_at,
+        'updated_at', a.updated_at,
+        'attempt_deadline', v_deadline
+    )
+    INTO v_result
+    FROM app.accommodations AS a
+    WHERE a.exam_id = set_accommodation.exam_id AND a.student_id = set_accommodation.student_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) IS 'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible or student_id is not an active student; 400 (22023) unless 0 <= extra_minutes <= 1440.';
+
+CREATE FUNCTION api.set_user_active(user_id uuid, active boolean) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT internal.set_user_active(set_user_active.user_id, set_user_active.active);
+$$;
+
+ALTER FUNCTION api.set_user_active(user_id uuid, active boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.set_user_active(user_id uuid, active boolean) IS 'Admin: enables (active true) or disables (active false) a user; disabling ends all their sessions at once. Returns {id, email, full_name, role, is_active}; 404 for an unknown user, 409 for disabling yourself.';
+
+CREATE FUNCTION api.update_exam(exam_id uuid, title text DEFAULT NULL::text, description text DEFAULT NULL::text, duration_minutes integer DEFAULT NULL::integer, opens_at timestamp with time zone DEFAULT NULL::timestamp with time zone, closes_at timestamp with time zone DEFAULT NULL::timestamp with time zone, max_attempts integer DEFAULT NULL::integer, grading_method text DEFAULT NULL::text, grace_seconds integer DEFAULT NULL::integer, shuffle_questions boolean DEFAULT NULL::boolean, shuffle_options boolean DEFAULT NULL::boolean, published boolean DEFAULT NULL::boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_exam app.exams;
+    v_method app.grading_method;
+BEGIN
+    PERFORM internal.assert_author();
+    SELECT e.* INTO v_exam FROM app.exams AS e WHERE e.id = update_exam.exam_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    v_method := CASE
+        WHEN update_exam.grading_method IS NULL THEN v_exam.grading_method
+        ELSE internal.grading_method_of(update_exam.grading_method)
+    END;
+    v_exam.title := coalesce(update_exam.title, v_exam.title);
+    v_exam.description := coalesce(update_exam.description, v_exam.description);
+    v_exam.duration_minutes := coalesce(update_exam.duration_minutes, v_exam.duration_minutes);
+    v_exam.opens_at := coalesce(update_exam.opens_at, v_exam.opens_at);
+    v_exam.closes_at := coalesce(update_exam.closes_at, v_exam.closes_at);
+    v_exam.max_attempts := coalesce(update_exam.max_attempts, v_exam.max_attempts);
+    v_exam.grace_seconds := coalesce(update_exam.grace_seconds, v_exam.grace_seconds);
+    PERFORM internal.assert_exam_settings(
+        v_exam.title, v_exam.description, v_exam.duration_minutes, v_exam.opens_at,
+        v_exam.closes_at, v_exam.max_attempts, v_exam.grace_seconds
+    );
+    -- Students keep seeing the exams they took: no unpublishing then.
+    IF NOT update_exam.published AND v_exam.published AND EXISTS (
+        SELECT FROM app.exam_attempts AS a WHERE a.exam_id = v_exam.id
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'an exam with attempts cannot be unpublished: move closes_at to close it';
+    END IF;
+    IF update_exam.published AND NOT EXISTS (
+        SELECT FROM app.questions AS q WHERE q.exam_id = v_exam.id
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409', MESSAGE = 'an exam without questions cannot be published';
+    END IF;
+
+    -- Attempts already started keep their deadline and their snapshot.
+    UPDATE app.exams AS e SET
+        title = v_exam.title,
+        description = v_exam.description,
+        duration_minutes = v_exam.duration_minutes,
+        opens_at = v_exam.opens_at,
+        closes_at = v_exam.closes_at,
+        max_attempts = v_exam.max_attempts,
+        grading_method = v_method,
+        grace_seconds = v_exam.grace_seconds,
+        shuffle_questions = coalesce(update_exam.shuffle_questions, e.shuffle_questions),
+        shuffle_options = coalesce(update_exam.shuffle_options, e.shuffle_options),
+        published = coalesce(update_exam.published, e.published)
+    WHERE e.id = v_exam.id;
+
+    RETURN internal.exam_document(v_exam.id);
+END
+$$;
+
+ALTER FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) IS 'Change an exam''s settings (teacher with permission, or admin); arguments left out keep their value. Attempts already started keep their deadline and are still scored against the questions as they were when they started. 404 if the exam is not visible, 400 (22023) for an invalid value, 409 to unpublish an exam that has attempts.';
+
+CREATE FUNCTION api.update_question(question_id uuid, kind text DEFAULT NULL::text, prompt text DEFAULT NULL::text, options jsonb DEFAULT NULL::jsonb, correct jsonb DEFAULT NULL::jsonb, tolerance numeric DEFAULT NULL::numeric, points numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_old app.questions;
+    v_question jsonb;
+    v_problem text;
+BEGIN
+    PERFORM internal.assert_author();
+    SELECT q.* INTO v_old FROM app.questions AS q WHERE q.id = update_question.question_id
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'question not found';
+    END IF;
+    -- The question as it would be: the given fields over the current ones. A
+    -- change of kind drops a tolerance that no longer applies.
+    v_question := jsonb_strip_nulls(jsonb_build_object(
+        'kind', v_old.kind,
+        'prompt', v_old.prompt,
+        'options', v_old.options,
+        'correct', v_old.correct,
+        'tolerance', CASE
+            WHEN coalesce(update_question.kind, v_old.kind::text) = 'numeric' THEN v_old.tolerance
+        END,
+        'points', v_old.points
+    )) || jsonb_strip_nulls(jsonb_build_object(
+        'kind', update_question.kind,
+        'prompt', update_question.prompt,
+        'options', update_question.options,
+        'correct', nullif(update_question.correct, 'null'::jsonb),
+        'tolerance', update_question.tolerance,
+        'points', update_question.points
+    ));
+    v_problem := internal.question_problem(v_question);
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = v_problem;
+    END IF;
+    -- A new version; attempts keep the snapshot taken at their start.
+    UPDATE app.questions AS q SET
+        kind = (v_question ->> 'kind')::app.question_kind,
+        prompt = v_question ->> 'prompt',
+        options = coalesce(v_question -> 'options', '[]'::jsonb),
+        correct = v_question -> 'correct',
+        tolerance = (v_question ->> 'tolerance')::numeric,
+        points = (v_question ->> 'points')::numeric,
+        version = q.version + 1
+    WHERE q.id = v_old.id;
+    RETURN internal.question_document(v_old.id);
+END
+$$;
+
+ALTER FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) IS 'Edit a question (teacher with permission on its exam, or admin); arguments left out keep their value, and the question''s version goes up by one. Attempts already started are still scored against the question as it was when they started. 404 if not visible, 400 (22023) if the result is not a valid question.';
+
+CREATE FUNCTION internal.abandon_attempt(p_attempt_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_attempt record;
+BEGIN
+    SELECT a.id, a.status, a.deadline, e.grace_seconds
+    INTO v_attempt
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS e ON e.id = a.exam_id
+    WHERE a.id = p_attempt_id AND a.student_id = internal.current_user_id()
+    FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+    IF v_attempt.status = 'abandoned' THEN
+        RETURN;
+    END IF;
+    PERFORM internal.assert_attempt_open(
+        v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
+    );
+    PERFORM internal.close_attempts(ARRAY[v_attempt.id], 'abandoned');
+END
+$$;
+
+ALTER FUNCTION internal.abandon_attempt(p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) IS 'Abandon the caller''s own attempt in progress (not graded; it still counts against max_attempts); abandoning twice changes nothing. VT409 if submitted, expired, or past deadline + grace.';
+
+CREATE FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_options jsonb := coalesce(p_question -> 'options', '[]'::jsonb);
+BEGIN
+    IF p_answer IS NULL THEN
+        RETURN 'answer is required';
+    END IF;
+    CASE p_question ->> 'kind'
+        WHEN 'single_choice' THEN
+            IF jsonb_typeof(p_answer) <> 'string'
+                OR NOT v_options @> jsonb_build_array(p_answer) THEN
+                RETURN 'the answer must be one of the question''s options';
+            END IF;
+        WHEN 'multiple_choice' THEN
+            IF jsonb_typeof(p_answer) <> 'array' THEN
+                RETURN 'the answer must be a list of the question''s options';
+            END IF;
+            IF EXISTS (
+                SELECT FROM jsonb_array_elements(p_answer) AS s (value)
+                WHERE
+                    jsonb_typeof(s.value) <> 'string'
+                    OR NOT v_options @> jsonb_build_array(s.value)
+            ) THEN
+                RETURN 'every chosen answer must be one of the question''s options';
+            END IF;
+            IF (SELECT count(DISTINCT s.value) FROM jsonb_array_elements(p_answer) AS s (value))
+                <> jsonb_array_length(p_answer) THEN
+                RETURN 'an option is chosen at most once';
+            END IF;
+        WHEN 'true_false' THEN
+            IF jsonb_typeof(p_answer) <> 'boolean' THEN
+                RETURN 'the answer must be true or false';
+            END IF;
+        WHEN 'numeric' THEN
+            IF jsonb_typeof(p_answer) <> 'number' THEN
+                RETURN 'the answer must be a number';
+            END IF;
+        WHEN 'short_text' THEN
+            IF jsonb_typeof(p_answer) <> 'string' THEN
+                RETURN 'the answer must be a string';
+            END IF;
+            IF length(p_answer #>> '{}') > 10000 THEN
+                RETURN 'the answer is longer than 10000 characters';
+            END IF;
+        ELSE
+            RETURN 'unknown question kind';
+    END CASE;
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) IS 'What is wrong with the form of an answer to a snapshot question (one of the options, a list of options, a boolean, a number, a string), or NULL.';
+
+CREATE FUNCTION internal.archive_event_partitions(p_older_than interval) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_part record;
+    v_fk name;
+BEGIN
+    IF p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'refusing to archive events younger than one day (asked: %)', p_older_than
+            USING ERRCODE = '22023';
+    END IF;
+    FOR v_part IN
+        SELECT
+            c.relname,
+            (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz
+            AS upper_bound
+        FROM pg_inherits AS i
+        INNER JOIN pg_class AS c ON i.inhrelid = c.oid
+        WHERE
+            i.inhparent = 'app.monitoring_events'::regclass
+            AND c.relname ~ '^monitoring_events_p[0-9]{6}$'
+        ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN v_part.upper_bound > now() - p_older_than;
+        EXECUTE format('ALTER TABLE app.monitoring_events DETACH PARTITION app.%I', v_part.relname);
+        EXECUTE format('ALTER TABLE app.%I SET SCHEMA archive', v_part.relname);
+        -- An archive no longer belongs to live attempts: deleting an attempt
+        -- must not reach into it.
+        FOR v_fk IN
+            SELECT conname FROM pg_constraint
+            WHERE conrelid = format('archive.%I', v_part.relname)::regclass AND contype = 'f'
+        LOOP
+            EXECUTE format(
+                'ALTER TABLE archive.%I DROP CONSTRAINT %I', v_part.relname, v_fk
+            );
+        END LOOP;
+        RETURN NEXT 'archive.' || v_part.relname;
+    END LOOP;
+END;
+$_$;
+
+ALTER FUNCTION internal.archive_event_partitions(p_older_than interval) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.archive_event_partitions(p_older_than interval) IS 'Detaches the monthly event partitions older than p_older_than into the archive schema; returns their new names.';
+
+CREATE FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_deadline timestamp with time zone, p_grace_seconds integer) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF p_status <> 'in_progress' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format('the attempt is not in progress: it is %s', p_status);
+    END IF;
+    IF now() > p_deadline + make_interval(secs => p_grace_seconds) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'the deadline has passed: '
+            || 'the attempt is expired and graded on its saved answers',
+            DETAIL = format('deadline %s, grace %s seconds', p_deadline, p_grace_seconds);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_deadline timestamp with time zone, p_grace_seconds integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_deadline timestamp with time zone, p_grace_seconds integer) IS 'VT409 unless the attempt is in progress and its deadline plus grace has not passed.';
+
+CREATE FUNCTION internal.assert_author() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user_id uuid := internal.current_user_id();
+BEGIN
+    IF v_user_id IS NULL OR internal.current_app_role() NOT IN ('teacher', 'admin') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42501', MESSAGE = 'only teachers and admins manage exams';
+    END IF;
+    RETURN v_user_id;
+END
+$$;
+
+ALTER FUNCTION internal.assert_author() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_author() IS 'The calling teacher''s or admin''s user id; 42501 for anyone else.';
+
+CREATE FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_problem text;
+BEGIN
+    v_problem := CASE
+        WHEN p_title IS NULL OR btrim(p_title) = '' THEN 'title is required'
+        WHEN length(p_title) > 200 THEN 'title is longer than 200 characters'
+        WHEN length(p_description) > 10000 THEN 'description is longer than 10000 characters'
+        WHEN p_duration_minutes IS NULL THEN 'duration_minutes is required'
+        WHEN p_duration_minutes NOT BETWEEN 1 AND 1440
+            THEN 'duration_minutes must be between 1 and 1440'
+        WHEN p_opens_at IS NULL THEN 'opens_at is required'
+        WHEN p_closes_at IS NULL THEN 'closes_at is required'
+        WHEN p_closes_at <= p_opens_at THEN 'closes_at must be after opens_at'
+        WHEN p_max_attempts IS NULL THEN 'max_attempts is required'
+        WHEN p_max_attempts NOT BETWEEN 1 AND 100 THEN 'max_attempts must be between 1 and 100'
+        WHEN p_grace_seconds IS NULL THEN 'grace_seconds is required'
+        WHEN p_grace_seconds NOT BETWEEN 0 AND 600 THEN 'grace_seconds must be between 0 and 600'
+    END;
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = v_problem;
+    END IF;
+END
+$$;
+
+ALTER FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) IS 'Raises 22023 naming the first invalid exam setting (title, duration, window, attempts, grace).';
+
+CREATE FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+BEGIN
+    PERFORM FROM app.exam_attempts AS a
+    WHERE a.id = p_attempt_id AND a.student_id = internal.assert_student_caller();
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) IS 'VT404 unless the caller sees this attempt as their own under RLS.';
+
+CREATE FUNCTION internal.assert_session_active() RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    c_uuid constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+    v_claims constant jsonb := internal.jwt_claims();
+    v_role constant text := v_claims ->> 'role';
+    v_sub constant text := v_claims ->> 'sub';
+    v_jti constant text := v_claims ->> 'jti';
+    v_iat constant text := v_claims ->> 'iat';
+    v_ok boolean;
+BEGIN
+    -- The claims must hold (as internal.current_user_id() demands: the role
+    -- claim is the database role in effect) and be complete.
+    IF v_role IS DISTINCT FROM current_setting('role', true)
+        OR v_sub IS NULL OR v_sub !~* c_uuid
+        OR v_jti IS NULL OR v_jti !~* c_uuid
+        OR v_iat IS NULL OR v_iat !~ '^[0-9]{1,11}(\.[0-9]+)?$'
+    THEN
+        RAISE EXCEPTION 'the session has ended'
+            USING ERRCODE = 'VT401', HINT = 'Log in again.';
+    END IF;
+
+    SELECT
+        u.is_active
+        AND u.role::text = v_role
+        AND (u.sessions_revoked_at IS NULL OR to_timestamp(v_iat::numeric) >= u.sessions_revoked_at)
+        AND NOT EXISTS (SELECT FROM auth.revoked_tokens AS r WHERE r.jti = v_jti::uuid)
+    INTO v_ok
+    FROM auth.users AS u
+    WHERE u.id = v_sub::uuid;
+
+    IF v_ok IS NOT TRUE THEN
+        RAISE EXCEPTION 'the session has ended'
+            USING ERRCODE = 'VT401', HINT = 'Log in again.';
+    END IF;
+END;
+$_$;
+
+ALTER FUNCTION internal.assert_session_active() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_session_active() IS 'Raises VT401 unless the request''s token is still good: jti not revoked, user present, active and of the token''s role, token issued after the user''s sessions_revoked_at.';
+
+CREATE FUNCTION internal.assert_student_caller() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user_id uuid := internal.current_user_id();
+BEGIN
+    IF v_user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'sign in to take exams';
+    END IF;
+    RETURN v_user_id;
+END
+$$;
+
+ALTER FUNCTION internal.assert_student_caller() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_student_caller() IS 'The caller''s user id, or 42501 without one.';
+
+CREATE FUNCTION internal.attempt_paper(p_attempt_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object(
+                'id', q.value -> 'id',
+                'position', o.ord,
+                'kind', q.value -> 'kind',
+                'prompt', q.value -> 'prompt',
+                'options', q.value -> 'options',
+                'points', q.value -> 'points',
+                'answer', aa.answer
+            )
+            ORDER BY o.ord
+        ),
+        '[]'::jsonb
+    )
+    FROM app.exam_attempts AS a
+    CROSS JOIN LATERAL jsonb_array_elements_text(a.question_order)
+        WITH ORDINALITY AS o (question_id, ord)
+    INNER JOIN LATERAL jsonb_array_elements(a.scored_against) AS q (value)
+        ON q.value ->> 'id' = o.question_id
+    LEFT JOIN app.attempt_answers AS aa
+        ON aa.attempt_id = a.id AND aa.question_id = o.question_id::uuid
+    WHERE a.id = p_attempt_id AND a.student_id = internal.current_user_id();
+$$;
+
+ALTER FUNCTION internal.attempt_paper(p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.attempt_paper(p_attempt_id uuid) IS 'The caller''s own attempt''s questions without the answer key: [{id, position, kind, prompt, options, points, answer}] in the attempt''s order; [] for an attempt that is not theirs.';
+
+CREATE FUNCTION internal.available_exams(p_student_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object(
+                'id', e.id,
+                'title', e.title,
+                'description', e.description,
+                'duration_minutes', e.duration_minutes,
+                'opens_at', e.opens_at,
+                'closes_at', e.closes_at,
+                'max_attempts', e.max_attempts,
+                'attempts_used', u.attempts_used,
+                'is_open', e.opens_at <= now(),
+                'attempt_in_progress', u.attempt_in_progress
+            )
+            ORDER BY e.opens_at, e.id
+        ),
+        '[]'::jsonb
+    )
+    FROM app.exams AS e
+    CROSS JOIN LATERAL (
+        SELECT
+            count(*) AS attempts_used,
+            (array_agg(a.id) FILTER (
+                WHERE a.status = 'in_progress'
+                AND now() <= a.deadline + make_interval(secs => e.grace_seconds)
+            ))[1] AS attempt_in_progress
+        FROM app.exam_attempts AS a
+        WHERE a.exam_id = e.id AND a.student_id = p_student_id
+    ) AS u
+    WHERE e.published AND e.closes_at > now();
+$$;
+
+ALTER FUNCTION internal.available_exams(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.available_exams(p_student_id uuid) IS 'Published exams open now or later with the student''s attempts_used and attempt in progress, as JSON; under the caller''s RLS.';
+
+CREATE FUNCTION internal.can_access_exam(p_exam_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE internal.current_app_role()
+        WHEN 'admin' THEN EXISTS (SELECT FROM app.exams AS e WHERE e.id = p_exam_id)
+        WHEN 'teacher' THEN internal.teacher_can_access_exam(p_exam_id)
+        WHEN 'student' THEN EXISTS (
+            SELECT FROM app.exams AS e WHERE e.id = p_exam_id AND e.published
+        )
+        ELSE FALSE
+    END;
+$$;
+
+ALTER FUNCTION internal.can_access_exam(p_exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.can_access_exam(p_exam_id uuid) IS 'True when the caller may access the exam: admin any, teacher created or granted, student published.';
+
+CREATE FUNCTION internal.can_access_student_data(p_student_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE internal.current_app_role()
+        WHEN 'admin' THEN EXISTS (
+            SELECT FROM app.student_profiles AS s WHERE s.user_id = p_student_id
+        )
+        WHEN 'teacher' THEN internal.teacher_can_see_student(p_student_id)
+        WHEN 'student' THEN p_student_id = internal.current_user_id()
+        ELSE FALSE
+    END;
+$$;
+
+ALTER FUNCTION internal.can_access_student_data(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.can_access_student_data(p_student_id uuid) IS 'True when the caller may see the student''s data: admin any student, teacher students of their exams, a student themself.';
+
+CREATE FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_closed uuid[];
+    v_students uuid[];
+BEGIN
+    IF p_status NOT IN ('submitted', 'expired', 'abandoned') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'an attempt closes as submitted, expired or abandoned';
+    END IF;
+
+    IF p_status <> 'abandoned' THEN
+        UPDATE app.attempt_answers AS aa
+        SET points_awarded = internal.grade_answer(q.value, aa.answer)
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL jsonb_array_elements(a.scored_against) AS q (value)
+        WHERE
+            a.id = ANY (p_attempt_ids)
+            AND a.status = 'in_progress'
+            AND aa.attempt_id = a.id
+            AND (q.value ->> 'id')::uuid = aa.question_id;
+    END IF;
+
+    WITH closed AS (
+        UPDATE app.exam_attempts AS a SET
+            status = p_status,
+            finished_at = CASE
+                WHEN p_status = 'expired' THEN a.deadline
+                ELSE greatest(now(), a.started_at)
+            END,
+            max_score = (
+                SELECT coalesce(sum((q.value ->> 'points')::numeric), 0)
+                FROM jsonb_array_elements(a.scored_against) AS q (value)
+            ),
+            score = CASE
+                WHEN p_status <> 'abandoned' THEN (
+                    SELECT coalesce(sum(aa.points_awarded), 0)
+                    FROM app.attempt_answers AS aa
+                    WHERE aa.attempt_id = a.id
+                )
+            END
+        WHERE a.id = ANY (p_attempt_ids) AND a.status = 'in_progress'
+        RETURNING a.id, a.student_id
+    )
+    SELECT array_agg(c.id), array_agg(DISTINCT c.student_id)
+    INTO v_closed, v_students
+    FROM closed AS c;
+
+    IF v_closed IS NULL THEN
+        RETURN 0;
+    END IF;
+
+    IF p_status <> 'abandoned' THEN
+        INSERT INTO app.analysis_jobs (attempt_id, kind)
+        SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
+        ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running') DO NOTHING;
+        PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
+        PERFORM internal.refresh_students_stats(v_students);
+    END IF;
+    RETURN cardinality(v_closed);
+END
+$$;
+
+ALTER FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) IS 'Close locked in_progress attempts as submitted, expired (finished_at = deadline) or abandoned: grade on saved answers against the snapshot, queue analyse_attempt jobs, NOTIFY veritas_jobs, refresh the students'' statistics. Internal: no role may call it directly.';
+
+CREATE FUNCTION internal.create_event_partitions(p_months_ahead integer DEFAULT 3) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_month date;
+    v_next date;
+    v_name text;
+BEGIN
+    IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
+        RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
+            USING ERRCODE = '22023';
+    END IF;
+    FOR v_month IN
+        SELECT generate_series(
+            date_trunc('month', now() AT TIME ZONE 'UTC'),
+            date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => p_months_ahead),
+            interval '1 month'
+        )::date
+    LOOP
+        v_name := internal.event_partition_name(v_month);
+        CONTINUE WHEN to_regclass('app.' || v_name) IS NOT NULL;
+        v_next := (v_month + interval '1 month')::date;
+        EXECUTE format(
+            'CREATE TABLE app.%I (LIKE app.monitoring_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+            v_name
+        );
+        EXECUTE format(
+            'WITH moved AS (DELETE FROM app.monitoring_events_default
+                 WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                 RETURNING *)
+             INSERT INTO app.%I SELECT * FROM moved',
+            v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
+        );
+        EXECUTE format(
+            'ALTER TABLE app.monitoring_events ATTACH PARTITION app.%I
+                 FOR VALUES FROM (%L) TO (%L)',
+            v_name, v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
+        );
+        EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
+        EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
+        EXECUTE format(
+            'COMMENT ON TABLE app.%I IS %L', v_name,
+            'Monthly partition of app.monitoring_events (attempts started in '
+            || to_char(v_month, 'YYYY-MM') || ').'
+        );
+        RETURN NEXT v_name;
+    END LOOP;
+END;
+$$;
+
+ALTER FUNCTION internal.create_event_partitions(p_months_ahead integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.create_event_partitions(p_months_ahead integer) IS 'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead; returns their names.';
+
+CREATE FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_role IS NULL THEN
+        RAISE EXCEPTION 'role must be one of student, teacher, admin, integration'
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    BEGIN
+        INSERT INTO auth.users (email, password_hash, full_name, role)
+        VALUES (p_email, p_password_hash, p_full_name, p_role)
+        RETURNING id INTO v_id;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'an account with this email already exists'
+            USING ERRCODE = 'unique_violation';
+    END;
+    IF p_role = 'student' THEN
+        INSERT INTO app.student_profiles (user_id) VALUES (v_id);
+        INSERT INTO app.performance_metrics (student_id) VALUES (v_id);
+    ELSIF p_role IN ('teacher', 'admin') THEN
+        INSERT INTO app.teacher_profiles (user_id, department) VALUES (v_id, p_department);
+    END IF;
+    RETURN jsonb_build_object(
+        'id', v_id, 'email', p_email, 'full_name', p_full_name, 'role', p_role
+    );
+END;
+$$;
+
+ALTER FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text) IS 'Creates a user of any role with the right profile rows; the user as JSON. For admins (POST /admin/users, under RLS) and the DBA.';
+
+CREATE FUNCTION internal.current_app_role() RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_role constant text := internal.jwt_claims() ->> 'role';
+BEGIN
+    IF v_role = current_setting('role', true)
+        AND v_role IN ('student', 'teacher', 'admin', 'integration')
+    THEN
+        RETURN v_role;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.current_app_role() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.current_app_role() IS 'The caller''s application role (role claim: student, teacher, admin, integration); NULL unless it is the database role in effect.';
+
+CREATE FUNCTION internal.current_user_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_claims constant jsonb := internal.jwt_claims();
+    v_sub constant text := v_claims ->> 'sub';
+BEGIN
+    IF v_claims ->> 'role' = current_setting('role', true)
+        AND v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+    THEN
+        RETURN v_sub::uuid;
+    END IF;
+    RETURN NULL;
+END;
+$_$;
+
+ALTER FUNCTION internal.current_user_id() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.current_user_id() IS 'The caller''s user id (sub claim); NULL unless the role claim is the database role in effect. Write (SELECT internal.current_user_id()) in policies.';
+
+CREATE FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_policy record;
+    v_count integer := 0;
+BEGIN
+    FOR v_policy IN
+        SELECT p.polname, p.polrelid::regclass AS rel
+        FROM pg_catalog.pg_policy AS p
+        WHERE p.polrelid = ANY (p_tables)
+    LOOP
+        EXECUTE format('DROP POLICY %I ON %s', v_policy.polname, v_policy.rel);
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END;
+$$;
+
+ALTER FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) IS 'Deploy helper: drops every policy of the given tables (the policies files then re-create theirs).';
+
+CREATE FUNCTION internal.event_partition_name(p_month date) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT 'monitoring_events_p' || to_char(p_month, 'YYYYMM');
+$$;
+
+ALTER FUNCTION internal.event_partition_name(p_month date) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.event_partition_name(p_month date) IS 'Name of the monthly partition of app.monitoring_events holding attempts started in that month.';
+
+CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    SELECT jsonb_build_object(
+        'id', e.id,
+        'title', e.title,
+        'description', e.description,
+        'created_by', e.created_by,
+        'duration_minutes', e.duration_minutes,
+        'opens_at', e.opens_at,
+        'closes_at', e.closes_at,
+        'max_attempts', e.max_attempts,
+        'grading_method', e.grading_method,
+        'grace_seconds', e.grace_seconds,
+        'shuffle_questions', e.shuffle_questions,
+        'shuffle_options', e.shuffle_options,
+        'published', e.published,
+        'created_at', e.created_at,
+        'updated_at', e.updated_at,
+        'max_score', coalesce(q.max_score, 0),
+        'questions', coalesce(q.questions, '[]'::jsonb)
+    )
+    FROM app.exams AS e
+    LEFT JOIN LATERAL (
+        SELECT
+            sum(qq.points) AS max_score,
+            jsonb_agg(
+                jsonb_build_object(
+                    'id', qq.id,
+                    'position', qq.position,
+                    'kind', qq.kind,
+                    'prompt', qq.prompt,
+                    'options', qq.options,
+                    'correct', qq.correct,
+                    'tolerance', qq.tolerance,
+                    'points', qq.points,
+                    'version', qq.version
+                )
+                ORDER BY qq.position
+            ) AS questions
+        FROM app.questions AS qq
+        WHERE qq.exam_id = e.id
+    ) AS q ON TRUE
+    WHERE e.id = p_exam_id;
+$$;
+
+ALTER FUNCTION internal.exam_document(p_exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.exam_document(p_exam_id uuid) IS 'A teacher''s view of an exam with its questions and answer key, under RLS (NULL when not visible).';
+
+CREATE FUNCTION internal.expire_overdue_attempts(p_limit integer DEFAULT 1000, p_student_id uuid DEFAULT NULL::uuid, p_exam_id uuid DEFAULT NULL::uuid, p_attempt_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_ids uuid[];
+BEGIN
+    SELECT array_agg(o.id)
+    INTO v_ids
+    FROM (
+        SELECT a.id
+        FROM app.exam_attempts AS a
+        INNER JOIN app.exams AS e ON e.id = a.exam_id
+        WHERE
+            a.status = 'in_progress'
+            AND a.deadline < now()
+            AND now() > a.deadline + make_interval(secs => e.grace_seconds)
+            AND (p_student_id IS NULL OR a.student_id = p_student_id)
+            AND (p_exam_id IS NULL OR a.exam_id = p_exam_id)
+            AND (p_attempt_id IS NULL OR a.id = p_attempt_id)
+        ORDER BY a.deadline
+        LIMIT greatest(coalesce(p_limit, 1000), 0)
+        FOR UPDATE OF a SKIP LOCKED
+    ) AS o;
+    IF v_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN internal.close_attempts(v_ids, 'expired');
+END
+$$;
+
+ALTER FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expiry sweep (SKIP LOCKED, any number at once): close as expired the attempts in progress past deadline + grace, graded on saved answers, finished_at = deadline; queues their analysis and refreshes statistics. Optional filters (student, exam, attempt) serve lazy expiry on reads. Returns how many it closed. Only ever closes what is overdue, so every reader may call it.';
+
+CREATE FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_points numeric := coalesce((p_question ->> 'points')::numeric, 0);
+    v_correct jsonb := p_question -> 'correct';
+    v_fraction numeric := 0;
+    v_right integer;
+    v_wrong integer;
+    v_expected integer;
+BEGIN
+    IF p_answer IS NULL OR p_answer = 'null'::jsonb THEN
+        RETURN 0;
+    END IF;
+    CASE p_question ->> 'kind'
+        WHEN 'single_choice', 'true_false' THEN
+            IF jsonb_typeof(p_answer) = jsonb_typeof(v_correct) AND p_answer = v_correct THEN
+                v_fraction := 1;
+            END IF;
+        WHEN 'multiple_choice' THEN
+            -- Right choices minus wrong choices, over the number of right
+            -- options, floored at 0: ticking everything earns nothing more
+            -- than it should.
+            IF jsonb_typeof(p_answer) = 'array' AND jsonb_typeof(v_correct) = 'array' THEN
+                SELECT
+                    count(*) FILTER (WHERE v_correct @> jsonb_build_array(s.value)),
+                    count(*) FILTER (WHERE NOT v_correct @> jsonb_build_array(s.value))
+                INTO v_right, v_wrong
+                FROM (
+                    SELECT DISTINCT x.value FROM jsonb_array_elements(p_answer) AS x (value)
+                ) AS s;
+                SELECT count(DISTINCT c.value) INTO v_expected
+                FROM jsonb_array_elements(v_correct) AS c (value);
+                IF v_expected > 0 THEN
+                    v_fraction := greatest(0, v_right - v_wrong)::numeric / v_expected;
+                END IF;
+            END IF;
+        WHEN 'numeric' THEN
+            IF jsonb_typeof(p_answer) = 'number' AND jsonb_typeof(v_correct) = 'number'
+                AND abs((p_answer #>> '{}')::numeric - (v_correct #>> '{}')::numeric)
+                <= coalesce((p_question ->> 'tolerance')::numeric, 0) THEN
+                v_fraction := 1;
+            END IF;
+        WHEN 'short_text' THEN
+            IF jsonb_typeof(p_answer) = 'string' AND EXISTS (
+                SELECT FROM jsonb_array_elements_text(
+                    CASE
+                        WHEN jsonb_typeof(v_correct) = 'array' THEN v_correct
+                        ELSE jsonb_build_array(v_correct)
+                    END
+                ) AS a (accepted)
+                WHERE internal.normalise_answer_text(a.accepted)
+                    = internal.normalise_answer_text(p_answer #>> '{}')
+            ) THEN
+                v_fraction := 1;
+            END IF;
+        ELSE
+            v_fraction := 0;
+    END CASE;
+    -- Never more than the question's points, whatever the rounding.
+    RETURN trim_scale(least(v_points, round(v_points * v_fraction, 2)));
+END
+$$;
+
+ALTER FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) IS 'Points earned by an answer against a snapshot question (docs/exams.md: exact match, partial credit for multiple_choice, tolerance for numeric, normalised short_text), rounded to 2 decimals.';
+
+CREATE FUNCTION internal.grading_method_of(p_name text) RETURNS app.grading_method
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF p_name IS NULL OR p_name <> ALL (enum_range(NULL::app.grading_method)::text[]) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format(
+                'grading_method must be one of %s',
+                array_to_string(enum_range(NULL::app.grading_method), ', ')
+            );
+    END IF;
+    RETURN p_name::app.grading_method;
+END
+$$;
+
+ALTER FUNCTION internal.grading_method_of(p_name text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.grading_method_of(p_name text) IS 'The app.grading_method named by a client, or 22023 naming the accepted values.';
+
+CREATE FUNCTION internal.jwt_claims() RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_raw text := current_setting('request.jwt.claims', true);
+    v_claims jsonb;
+BEGIN
+    IF v_raw IS NULL OR v_raw = '' THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        v_claims := v_raw::jsonb;
+    EXCEPTION WHEN invalid_text_representation THEN
+        RETURN NULL;
+    END;
+    IF jsonb_typeof(v_claims) <> 'object' THEN
+        RETURN NULL;
+    END IF;
+    RETURN v_claims;
+END;
+$$;
+
+ALTER FUNCTION internal.jwt_claims() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.jwt_claims() IS 'The request''s JWT claims (request.jwt.claims) as a jsonb object; NULL when absent or invalid.';
+
+CREATE FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid DEFAULT NULL::uuid, p_attempt_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF current_setting('transaction_read_only') = 'on' THEN
+        RETURN 0;
+    END IF;
+    RETURN internal.expire_overdue_attempts(
+        p_student_id => p_student_id, p_exam_id => p_exam_id, p_attempt_id => p_attempt_id
+    );
+END
+$$;
+
+ALTER FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expire the overdue attempts a read is about, unless the transaction is read-only.';
+
+CREATE FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text DEFAULT NULL::text, p_client_addr inet DEFAULT NULL::inet, p_details jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    INSERT INTO audit.security_events (kind, user_id, email, client_addr, details)
+    VALUES (p_kind, p_user_id, left(p_email, 320), p_client_addr, coalesce(p_details, '{}'));
+$$;
+
+ALTER FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text, p_client_addr inet, p_details jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text, p_client_addr inet, p_details jsonb) IS 'Appends a security event (login_success, login_failure, refresh, logout, reuse_detected, lockout, role_change); owner only.';
+
+CREATE FUNCTION internal.login_lookup(p_email text, p_client_addr inet) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_locked_until timestamptz;
+    v_user jsonb;
+BEGIN
+    SELECT t.locked_until INTO v_locked_until
+    FROM internal.login_throttle(p_email, p_client_addr) AS t;
+    IF v_locked_until IS NOT NULL THEN
+        RETURN jsonb_build_object(
+            'retry_after', greatest(1, ceil(extract(EPOCH FROM v_locked_until - now())))::integer,
+            'user', NULL
+        );
+    END IF;
+    SELECT jsonb_build_object(
+        'id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role,
+        'password_hash', u.password_hash, 'is_active', u.is_active
+    )
+    INTO v_user
+    FROM auth.users AS u
+    WHERE lower(u.email) = lower(p_email);
+    RETURN jsonb_build_object('retry_after', 0, 'user', v_user);
+END;
+$$;
+
+ALTER FUNCTION internal.login_lookup(p_email text, p_client_addr inet) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) IS 'Login step 1 (anon): {retry_after (seconds, 0 when not locked), user: null | {id, email, full_name, role, password_hash, is_active}}; no user while locked.';
+
+CREATE FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_email constant text := left(p_email, 320);
+    v_family_id uuid;
+    v_throttle record;
+BEGIN
+    IF p_succeeded IS NULL OR p_email IS NULL THEN
+        RAISE EXCEPTION 'a login attempt needs an email and an outcome'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+
+    INSERT INTO auth.login_attempts (email, client_addr, succeeded)
+    VALUES (v_email, p_client_addr, p_succeeded);
+
+    IF p_succeeded THEN
+        IF p_user_id IS NULL OR p_refresh_hash IS NULL OR p_refresh_expires_at IS NULL THEN
+            RAISE EXCEPTION 'a successful login needs the user, a refresh token hash and its expiry'
+                USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        PERFORM FROM auth.users AS u
+        WHERE u.id = p_user_id AND lower(u.email) = lower(p_email) AND u.is_active;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no active user has this id and email'
+                USING ERRCODE = 'VT401';
+        END IF;
+        INSERT INTO auth.refresh_token_families (user_id)
+        VALUES (p_user_id)
+        RETURNING id INTO v_family_id;
+        INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
+        VALUES (v_family_id, p_user_id, p_refresh_hash, p_refresh_expires_at);
+        PERFORM internal.log_security_event(
+            'login_success', p_user_id, v_email, p_client_addr,
+            jsonb_build_object('family_id', v_family_id)
+        );
+    ELSE
+        PERFORM internal.log_security_event(
+            'login_failure', p_user_id, v_email, p_client_addr, '{}'
+        );
+        SELECT * INTO v_throttle FROM internal.login_throttle(p_email, p_client_addr);
+        IF v_throttle.email_failures = 5 THEN
+            PERFORM internal.log_security_event(
+                'lockout', p_user_id, v_email, p_client_addr,
+                jsonb_build_object(
+                    'scope', 'email', 'failures', 5, 'locked_until', v_throttle.locked_until
+                )
+            );
+        END IF;
+        IF v_throttle.addr_failures = 50 THEN
+            PERFORM internal.log_security_event(
+                'lockout', NULL, v_email, p_client_addr,
+                jsonb_build_object(
+                    'scope', 'client_addr', 'failures', 50, 'locked_until', v_throttle.locked_until
+                )
+            );
+        END IF;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) IS 'Login step 2 (anon): records the attempt and its security event; on success opens a refresh-token family with its first token (hash and expiry from the glue).';
+
+CREATE FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_window constant interval := interval '15 minutes';
+    c_email_limit constant integer := 5;
+    c_addr_limit constant integer := 50;
+    v_since constant timestamptz := now() - c_window;
+    v_email_since timestamptz;
+    v_times timestamptz[];
+BEGIN
+    -- Failures of this email since its last success inside the window.
+    SELECT greatest(v_since, max(la.attempted_at))
+    INTO v_email_since
+    FROM auth.login_attempts AS la
+    WHERE lower(la.email) = lower(p_email) AND la.attempted_at > v_since AND la.succeeded;
+
+    SELECT array_agg(f.attempted_at ORDER BY f.attempted_at DESC)
+    INTO v_times
+    FROM (
+        SELECT la.attempted_at
+        FROM auth.login_attempts AS la
+        WHERE lower(la.email) = lower(p_email) AND la.attempted_at > v_email_since AND NOT la.succeeded
+        ORDER BY la.attempted_at DESC
+        LIMIT c_email_limit + 1
+    ) AS f;
+    email_failures := coalesce(cardinality(v_times), 0);
+    IF email_failures >= c_email_limit THEN
+        locked_until := v_times[c_email_limit] + c_window;
+    END IF;
+
+    -- Failures from this client address inside the window.
+    addr_failures := 0;
+    IF p_client_addr IS NOT NULL THEN
+        SELECT array_agg(f.attempted_at ORDER BY f.attempted_at DESC)
+        INTO v_times
+        FROM (
+            SELECT la.attempted_at
+            FROM auth.login_attempts AS la
+            WHERE la.client_addr = p_client_addr AND la.attempted_at > v_since AND NOT la.succeeded
+            ORDER BY la.attempted_at DESC
+            LIMIT c_addr_limit + 1
+        ) AS f;
+        addr_failures := coalesce(cardinality(v_times), 0);
+        IF addr_failures >= c_addr_limit THEN
+            locked_until := greatest(locked_until, v_times[c_addr_limit] + c_window);
+        END IF;
+    END IF;
+
+    IF locked_until <= now() THEN
+        locked_until := NULL;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) IS 'Recent failed logins of an email (since its last success) and of a client address, and until when they are locked (NULL: not locked). Owner only.';
+
+CREATE FUNCTION internal.logout(p_refresh_hash bytea DEFAULT NULL::bytea) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_claims constant jsonb := internal.jwt_claims();
+    v_user_id constant uuid := internal.current_user_id();
+    v_jti constant text := v_claims ->> 'jti';
+    v_exp constant text := v_claims ->> 'exp';
+    v_family_id uuid;
+BEGIN
+    IF v_user_id IS NULL
+        OR v_jti IS NULL
+        OR v_jti !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        OR v_exp IS NULL
+        OR v_exp !~ '^[0-9]{1,11}(\.[0-9]+)?$'
+    THEN
+        RAISE EXCEPTION 'the session has ended'
+            USING ERRCODE = 'VT401', HINT = 'Log in again.';
+    END IF;
+
+    INSERT INTO auth.revoked_tokens (jti, user_id, expires_at)
+    VALUES (v_jti::uuid, v_user_id, to_timestamp(v_exp::numeric))
+    ON CONFLICT (jti) DO NOTHING;
+
+    IF p_refresh_hash IS NOT NULL THEN
+        UPDATE auth.refresh_token_families AS f
+        SET revoked_at = now(), revoked_reason = 'logout'
+        FROM auth.refresh_tokens AS t
+        WHERE
+            t.token_hash = p_refresh_hash
+            AND t.user_id = v_user_id
+            AND f.id = t.family_id
+            AND f.revoked_at IS NULL
+        RETURNING f.id INTO v_family_id;
+    END IF;
+
+    PERFORM internal.log_security_event(
+        'logout', v_user_id, NULL, NULL,
+        jsonb_build_object('jti', v_jti, 'family_id', v_family_id)
+    );
+END;
+$_$;
+
+ALTER FUNCTION internal.logout(p_refresh_hash bytea) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.logout(p_refresh_hash bytea) IS 'Logout: revokes the caller''s access token (jti) and, when given and the caller''s own, the refresh token''s family.';
+
+CREATE FUNCTION internal.normalise_answer_text(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$
+                SELECT lower(
+                    regexp_replace(
+                        regexp_replace(normalize(p_text, nfc), '^\s+|\s+$', '', 'g'),
+                        '\s+', ' ', 'g'
+                    ) COLLATE pg_catalog."und-x-icu"
+                );
+            $_$;
+
+ALTER FUNCTION internal.normalise_answer_text(p_text text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.normalise_answer_text(p_text text) IS 'short_text matching form of a text: NFC, trimmed, inner whitespace collapsed to one space, lower case (by a Unicode-aware collation when the server has one: ICU root, pg_c_utf8 or C.UTF-8).';
+
+CREATE FUNCTION internal.purge_auth_records() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_revoked integer;
+    v_tokens integer;
+    v_families integer;
+    v_attempts integer;
+BEGIN
+    DELETE FROM auth.revoked_tokens AS r WHERE r.expires_at < now();
+    GET DIAGNOSTICS v_revoked = ROW_COUNT;
+    DELETE FROM auth.refresh_tokens AS t WHERE t.expires_at < now() - interval '1 day';
+    GET DIAGNOSTICS v_tokens = ROW_COUNT;
+    DELETE FROM auth.refresh_token_families AS f
+    WHERE
+        f.created_at < now() - interval '1 day'
+        AND NOT EXISTS (SELECT FROM auth.refresh_tokens AS t WHERE t.family_id = f.id);
+    GET DIAGNOSTICS v_families = ROW_COUNT;
+    DELETE FROM auth.login_attempts AS la WHERE la.attempted_at < now() - interval '30 days';
+    GET DIAGNOSTICS v_attempts = ROW_COUNT;
+    RETURN jsonb_build_object(
+        'revoked_tokens', v_revoked, 'refresh_tokens', v_tokens,
+        'refresh_token_families', v_families, 'login_attempts', v_attempts
+    );
+END;
+$$;
+
+ALTER FUNCTION internal.purge_auth_records() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.purge_auth_records() IS 'Worker: deletes expired revocations and refresh tokens, empty families, login attempts older than 30 days; the counts.';
+
+CREATE FUNCTION internal.question_document(p_question_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    SELECT jsonb_build_object(
+        'id', q.id,
+        'exam_id', q.exam_id,
+        'position', q.position,
+        'kind', q.kind,
+        'prompt', q.prompt,
+        'options', q.options,
+        'correct', q.correct,
+        'tolerance', q.tolerance,
+        'points', q.points,
+        'version', q.version,
+        'updated_at', q.updated_at
+    )
+    FROM app.questions AS q
+    WHERE q.id = p_question_id;
+$$;
+
+ALTER FUNCTION internal.question_document(p_question_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.question_document(p_question_id uuid) IS 'A teacher''s view of one question with its answer key, under RLS (NULL when not visible).';
+
+CREATE FUNCTION internal.question_problem(p_question jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_kind text;
+    v_options jsonb;
+    v_correct jsonb;
+    v_tolerance jsonb;
+    v_points jsonb;
+    v_bad text;
+BEGIN
+    IF p_question IS NULL OR jsonb_typeof(p_question) <> 'object' THEN
+        RETURN 'must be a JSON object';
+    END IF;
+
+    SELECT string_agg(k.key, ', ' ORDER BY k.key)
+    INTO v_bad
+    FROM jsonb_object_keys(p_question) AS k (key)
+    WHERE k.key NOT IN ('kind', 'prompt', 'options', 'correct', 'tolerance', 'points');
+    IF v_bad IS NOT NULL THEN
+        RETURN format(
+            'unknown field %s (expected kind, prompt, options, correct, tolerance, points)', v_bad
+        );
+    END IF;
+
+    v_kind := p_question ->> 'kind';
+    IF jsonb_typeof(p_question -> 'kind') IS DISTINCT FROM 'string'
+        OR v_kind <> ALL (enum_range(NULL::app.question_kind)::text[]) THEN
+        RETURN format(
+            'kind must be one of %s',
+            array_to_string(enum_range(NULL::app.question_kind), ', ')
+        );
+    END IF;
+
+    IF jsonb_typeof(p_question -> 'prompt') IS DISTINCT FROM 'string'
+        OR btrim(p_question ->> 'prompt') = '' THEN
+        RETURN 'prompt must be a non-empty string';
+    END IF;
+    IF length(p_question ->> 'prompt') > 20000 THEN
+        RETURN 'prompt is longer than 20000 characters';
+    END IF;
+
+    v_options := coalesce(nullif(p_question -> 'options', 'null'::jsonb), '[]'::jsonb);
+    IF jsonb_typeof(v_options) <> 'array' THEN
+        RETURN 'options must be a list of strings';
+    END IF;
+    IF v_kind IN ('single_choice', 'multiple_choice') THEN
+        IF jsonb_array_length(v_options) < 2 THEN
+            RETURN format('a %s question needs at least two options', v_kind);
+        END IF;
+        IF jsonb_array_length(v_options) > 100 THEN
+            RETURN 'a question has at most 100 options';
+        END IF;
+        IF EXISTS (
+            SELECT FROM jsonb_array_elements(v_options) AS o (value)
+            WHERE jsonb_typeof(o.value) <> 'string' OR btrim(o.value #>> '{}') = ''
+        ) THEN
+            RETURN 'every option must be a non-empty string';
+        END IF;
+        IF (SELECT count(DISTINCT o.value) FROM jsonb_array_elements(v_options) AS o (value))
+            <> jsonb_array_length(v_options) THEN
+            RETURN 'options must be distinct';
+        END IF;
+    ELSIF v_options <> '[]'::jsonb THEN
+        RETURN format('a %s question has no options (give [] or leave it out)', v_kind);
+    END IF;
+
+    v_correct := nullif(p_question -> 'correct', 'null'::jsonb);
+    IF v_correct IS NULL THEN
+        RETURN 'correct is required';
+    END IF;
+    CASE v_kind
+        WHEN 'single_choice' THEN
+            IF jsonb_typeof(v_correct) <> 'string' THEN
+                RETURN 'correct must be one of the option strings';
+            END IF;
+            IF NOT v_options @> jsonb_build_array(v_correct) THEN
+                RETURN format('the correct answer %s is not one of the options', v_correct);
+            END IF;
+        WHEN 'multiple_choice' THEN
+            IF jsonb_typeof(v_correct) <> 'array' OR jsonb_array_length(v_correct) = 0 THEN
+                RETURN 'correct must be a non-empty list of option strings';
+            END IF;
+            SELECT string_agg(c.value::text, ', ')
+            INTO v_bad
+            FROM jsonb_array_elements(v_correct) AS c (value)
+            WHERE NOT v_options @> jsonb_build_array(c.value);
+            IF v_bad IS NOT NULL THEN
+                RETURN format('correct answers not among the options: %s', v_bad);
+            END IF;
+            IF (SELECT count(DISTINCT c.value) FROM jsonb_array_elements(v_correct) AS c (value))
+                <> jsonb_array_length(v_correct) THEN
+                RETURN 'correct answers must be distinct';
+            END IF;
+        WHEN 'true_false' THEN
+            IF jsonb_typeof(v_correct) <> 'boolean' THEN
+                RETURN 'correct must be true or false';
+            END IF;
+        WHEN 'numeric' THEN
+            IF jsonb_typeof(v_correct) <> 'number' THEN
+                RETURN 'correct must be a number';
+            END IF;
+        WHEN 'short_text' THEN
+            IF jsonb_typeof(v_correct) = 'string' THEN
+                v_correct := jsonb_build_array(v_correct);
+            END IF;
+            IF jsonb_typeof(v_correct) <> 'array' OR jsonb_array_length(v_correct) = 0
+                OR EXISTS (
+                    SELECT FROM jsonb_array_elements(v_correct) AS c (value)
+                    WHERE jsonb_typeof(c.value) <> 'string' OR btrim(c.value #>> '{}') = ''
+                ) THEN
+                RETURN 'correct must be a non-empty string or a list of non-empty strings';
+            END IF;
+    END CASE;
+
+    v_tolerance := nullif(p_question -> 'tolerance', 'null'::jsonb);
+    IF v_tolerance IS NOT NULL THEN
+        IF v_kind <> 'numeric' THEN
+            RETURN 'tolerance is for numeric questions only';
+        END IF;
+        IF jsonb_typeof(v_tolerance) <> 'number' OR (v_tolerance #>> '{}')::numeric < 0 THEN
+            RETURN 'tolerance must be a number of 0 or more';
+        END IF;
+    END IF;
+
+    v_points := nullif(p_question -> 'points', 'null'::jsonb);
+    IF v_points IS NOT NULL THEN
+        IF jsonb_typeof(v_points) <> 'number' OR (v_points #>> '{}')::numeric <= 0 THEN
+            RETURN 'points must be a number greater than 0';
+        END IF;
+        IF (v_points #>> '{}')::numeric > 10000 THEN
+            RETURN 'points must be at most 10000';
+        END IF;
+    END IF;
+
+    RETURN NULL;
+END
+$$;
+
+ALTER FUNCTION internal.question_problem(p_question jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.question_problem(p_question jsonb) IS 'What is wrong with an authored question (JSON object with kind, prompt, options, correct, tolerance, points), or NULL when it is valid.';
+
+CREATE FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_deadline timestamptz;
+BEGIN
+    IF NOT coalesce(
+        CASE internal.current_app_role()
+            WHEN 'admin' THEN TRUE
+            WHEN 'teacher' THEN internal.teacher_can_access_exam(p_exam_id)
+        END,
+        FALSE
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    PERFORM internal.expire_overdue_attempts(p_student_id => p_student_id, p_exam_id => p_exam_id);
+    UPDATE app.exam_attempts AS a SET
+        deadline = greatest(
+            least(
+                a.started_at + make_interval(
+                    mins => e.duration_minutes + coalesce(acc.extra_minutes, 0)
+                ),
+                e.closes_at
+            ),
+            least(a.deadline, now())
+        )
+    FROM app.exams AS e
+    LEFT JOIN app.accommodations AS acc
+        ON acc.exam_id = e.id AND acc.student_id = p_student_id
+    WHERE
+        e.id = p_exam_id
+        AND a.exam_id = e.id
+        AND a.student_id = p_student_id
+        AND a.status = 'in_progress'
+    RETURNING a.deadline INTO v_deadline;
+    RETURN v_deadline;
+END
+$$;
+
+ALTER FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) IS 'Recompute the deadline of a student''s attempt in progress from the current accommodation (capped by closes_at, never before now); NULL without one. Teacher with permission on the exam, or admin.';
+
+CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_token record;
+    v_user jsonb;
+    v_new_id uuid;
+BEGIN
+    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at
+    INTO v_token
+    FROM auth.refresh_tokens AS t
+    WHERE t.token_hash = p_old_hash
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('status', 'invalid');
+    END IF;
+
+    IF v_token.used_at IS NOT NULL THEN
+        UPDATE auth.refresh_token_families AS f
+        SET revoked_at = now(), revoked_reason = 'reuse_detected'
+        WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
+        PERFORM internal.log_security_event(
+            'reuse_detected', v_token.user_id, NULL, NULL,
+            jsonb_build_object('family_id', v_token.family_id, 'token_id', v_token.id)
+        );
+        RETURN jsonb_build_object('status', 'reuse');
+    END IF;
+
+    IF v_token.expires_at <= now() THEN
+        RETURN jsonb_build_object('status', 'invalid');
+    END IF;
+    PERFORM FROM auth.refresh_token_families AS f
+    WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('status', 'invalid');
+    END IF;
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    INTO v_user
+    FROM auth.users AS u
+    WHERE u.id = v_token.user_id AND u.is_active;
+    IF v_user IS NULL THEN
+        RETURN jsonb_build_object('status', 'invalid');
+    END IF;
+
+    INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
+    VALUES (v_token.family_id, v_token.user_id, p_new_hash, p_new_expires_at)
+    RETURNING id INTO v_new_id;
+    UPDATE auth.refresh_tokens AS t
+    SET used_at = now(), replaced_by = v_new_id
+    WHERE t.id = v_token.id;
+    PERFORM internal.log_security_event(
+        'refresh', v_token.user_id, NULL, NULL,
+        jsonb_build_object('family_id', v_token.family_id)
+    );
+    RETURN jsonb_build_object('status', 'ok', 'user', v_user);
+END;
+$$;
+
+ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
+
+CREATE FUNCTION internal.refresh_student_stats(p_student_id uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    SELECT internal.refresh_students_stats(ARRAY[p_student_id]);
+$$;
+
+ALTER FUNCTION internal.refresh_student_stats(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_student_stats(p_student_id uuid) IS 'Recompute one student''s performance_metrics and profile statistics (see refresh_students_stats).';
+
+CREATE FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+    INSERT INTO app.performance_metrics AS m (
+        student_id, exams_taken, attempts_count, average_score, best_score, trend, updated_at
+    )
+    SELECT
+        s.student_id,
+        coalesce(g.exams_taken, 0),
+        coalesce(c.attempts_count, 0),
+        g.average_score,
+        g.best_score,
+        t.trend,
+        now()
+    FROM (
+        SELECT DISTINCT x.id AS student_id
+        FROM unnest(p_student_ids) AS x (id)
+        WHERE x.id IS NOT NULL
+    ) AS s
+    LEFT JOIN LATERAL (
+        SELECT
+            count(*)::integer AS exams_taken,
+            trim_scale(round(avg(eg.percentage), 2)) AS average_score,
+            max(eg.percentage) AS best_score
+        FROM internal.student_exam_grades(s.student_id) AS eg
+    ) AS g ON TRUE
+    LEFT JOIN LATERAL (
+        SELECT count(*)::integer AS attempts_count
+        FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = s.student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+    ) AS c ON TRUE
+    LEFT JOIN LATERAL (
+        -- Slope of the last 10 graded attempts, oldest first: percentage
+        -- points per attempt; NULL with fewer than two.
+        SELECT round(regr_slope(r.percentage, r.n)::numeric, 4) AS trend
+        FROM (
+            SELECT
+                l.percentage,
+                row_number() OVER (ORDER BY l.finished_at, l.id) AS n
+            FROM (
+                SELECT
+                    a.id,
+                    a.finished_at,
+                    a.score / a.max_score * 100 AS percentage
+                FROM app.exam_attempts AS a
+                WHERE
+                    a.student_id = s.student_id
+                    AND a.status IN ('submitted', 'expired')
+                    AND a.score IS NOT NULL
+                    AND a.max_score > 0
+                ORDER BY a.finished_at DESC, a.id DESC
+                LIMIT 10
+            ) AS l
+        ) AS r
+    ) AS t ON TRUE
+    ON CONFLICT (student_id) DO UPDATE SET
+        exams_taken = excluded.exams_taken,
+        attempts_count = excluded.attempts_count,
+        average_score = excluded.average_score,
+        best_score = excluded.best_score,
+        trend = excluded.trend,
+        updated_at = excluded.updated_at;
+
+    -- The profile shows the same figures.
+    UPDATE app.student_profiles AS p SET
+        exams_taken = m.exams_taken,
+        average_score = m.average_score,
+        best_score = m.best_score
+    FROM app.performance_metrics AS m
+    WHERE m.student_id = ANY (p_student_ids) AND p.user_id = m.student_id;
+END
+$$;
+
+ALTER FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, trend) and student_profiles (exams_taken, average_score, best_score) of the given students from their graded attempts; percentages of max_score, per-exam grades by grading method.';
+
+CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_id uuid;
+BEGIN
+    BEGIN
+        INSERT INTO auth.users (email, password_hash, full_name, role)
+        VALUES (p_email, p_password_hash, p_full_name, 'student')
+        RETURNING id INTO v_id;
+    EXCEPTION WHEN unique_violation THEN
+        RAISE EXCEPTION 'an account with this email already exists'
+            USING ERRCODE = 'unique_violation', HINT = 'Log in, or register with another email.';
+    END;
+    INSERT INTO app.student_profiles (user_id) VALUES (v_id);
+    INSERT INTO app.performance_metrics (student_id) VALUES (v_id);
+    RETURN jsonb_build_object(
+        'id', v_id, 'email', p_email, 'full_name', p_full_name, 'role', 'student'
+    );
+END;
+$$;
+
+ALTER FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) IS 'Creates a student (user, profile, metrics) from an email, a bcrypt hash and a name; the user as JSON. 23505 if the email exists (case-insensitively).';
+
+CREATE FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_attempt record;
+BEGIN
+    -- FOR SHARE: saves run side by side; a submit (FOR UPDATE) waits for
+    -- them, and they for it.
+    SELECT a.id, a.status, a.deadline, a.scored_against, e.grace_seconds
+    INTO v_attempt
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS e ON e.id = a.exam_id
+    WHERE a.id = p_attempt_id AND a.student_id = internal.current_user_id()
+    FOR SHARE OF a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+    PERFORM internal.assert_attempt_open(
+        v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
+    );
+    RETURN internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+END
+$$;
+
+ALTER FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) IS 'Autosave answers {question_id: answer} to the caller''s own attempt while it is in progress and its deadline plus grace has not passed (VT409 otherwise). Returns saved_at.';
+
+CREATE FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor constant uuid := internal.current_user_id();
+    v_user jsonb;
+    v_families integer := 0;
+BEGIN
+    IF p_user_id IS NULL OR p_active IS NULL THEN
+        RAISE EXCEPTION 'user_id and active are required'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_user_id = v_actor AND NOT p_active THEN
+        RAISE EXCEPTION 'you cannot disable your own account'
+            USING ERRCODE = 'VT409', HINT = 'Ask another admin.';
+    END IF;
+
+    UPDATE auth.users AS u
+    SET
+        is_active = p_active,
+        sessions_revoked_at = CASE WHEN p_active THEN u.sessions_revoked_at ELSE now() END
+    WHERE u.id = p_user_id
+    RETURNING jsonb_build_object(
+        'id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role,
+        'is_active', u.is_active
+    ) INTO v_user;
+    IF v_user IS NULL THEN
+        RAISE EXCEPTION 'no such user'
+            USING ERRCODE = 'VT404';
+    END IF;
+
+    IF NOT p_active THEN
+        UPDATE auth.refresh_token_families AS f
+        SET revoked_at = now(), revoked_reason = 'disabled'
+        WHERE f.user_id = p_user_id AND f.revoked_at IS NULL;
+        GET DIAGNOSTICS v_families = ROW_COUNT;
+    END IF;
+
+    PERFORM internal.log_security_event(
+        'role_change', p_user_id, v_user ->> 'email', NULL,
+        jsonb_build_object(
+            'action', CASE WHEN p_active THEN 'enable' ELSE 'disable' END,
+            'by', v_actor, 'families_revoked', v_families
+        )
+    );
+    RETURN v_user;
+END;
+$$;
+
+ALTER FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) IS 'Admin: enables or disables a user; disabling ends all their sessions (sessions_revoked_at, refresh families).';
+
+CREATE FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_student_id uuid := internal.current_user_id();
+    v_exam app.exams;
+    v_used integer;
+    v_last integer;
+    v_extra integer;
+    v_questions jsonb;
+    v_order jsonb;
+BEGIN
+    IF v_student_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'sign in to take an exam';
+    END IF;
+    PERFORM internal.expire_overdue_attempts(p_student_id => v_student_id, p_exam_id => p_exam_id);
+
+    -- Resume: the attempt in progress, if any, within its deadline + grace
+    -- (one still in progress past it is being closed by someone else: the
+    -- insert below then conflicts, and the caller is asked to try again).
+    SELECT a.id INTO o_attempt_id
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS e ON e.id = a.exam_id
+    WHERE
+        a.exam_id = p_exam_id
+        AND a.student_id = v_student_id
+        AND a.status = 'in_progress'
+        AND now() <= a.deadline + make_interval(secs => e.grace_seconds);
+    IF FOUND THEN
+        o_resumed := TRUE;
+        RETURN;
+    END IF;
+
+    SELECT e.* INTO v_exam FROM app.exams AS e WHERE e.id = p_exam_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    IF NOT v_exam.published THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT409', MESSAGE = 'the exam is not published';
+    END IF;
+    IF now() < v_exam.opens_at THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format('the exam is not open yet: it opens at %s', v_exam.opens_at);
+    END IF;
+    IF now() >= v_exam.closes_at THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format('the exam is closed: it closed at %s', v_exam.closes_at);
+    END IF;
+    SELECT count(*), coalesce(max(a.attempt_number), 0) INTO v_used, v_last
+    FROM app.exam_attempts AS a
+    WHERE a.exam_id = p_exam_id AND a.student_id = v_student_id;
+    IF v_used >= v_exam.max_attempts THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'all attempts are used: %s of %s', v_used, v_exam.max_attempts
+            );
+    END IF;
+
+    SELECT acc.extra_minutes INTO v_extra
+    FROM app.accommodations AS acc
+    WHERE acc.exam_id = p_exam_id AND acc.student_id = v_student_id;
+
+    SELECT
+        jsonb_agg(
+            jsonb_build_object(
+                'id', q.id,
+                'position', q.position,
+                'kind', q.kind,
+                'prompt', q.prompt,
+                'options', CASE
+                    WHEN v_exam.shuffle_options AND jsonb_array_length(q.options) > 1 THEN (
+                        SELECT jsonb_agg(o.value ORDER BY random())
+                        FROM jsonb_array_elements(q.options) AS o (value)
+                    )
+                    ELSE q.options
+                END,
+                'correct', q.correct,
+                'tolerance', q.tolerance,
+                'points', q.points,
+                'version', q.version
+            )
+            ORDER BY q.position
+        ),
+        jsonb_agg(
+            to_jsonb(q.id)
+            ORDER BY CASE WHEN v_exam.shuffle_questions THEN random() ELSE q.position END
+        )
+    INTO v_questions, v_order
+    FROM app.questions AS q
+    WHERE q.exam_id = p_exam_id;
+    IF v_questions IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT409', MESSAGE = 'the exam has no questions';
+    END IF;
+
+    INSERT INTO app.exam_attempts (
+        exam_id, student_id, attempt_number, status, started_at, deadline,
+        question_order, scored_against
+    ) VALUES (
+        p_exam_id, v_student_id, v_last + 1, 'in_progress', now(),
+        least(
+            now() + make_interval(mins => v_exam.duration_minutes + coalesce(v_extra, 0)),
+            v_exam.closes_at
+        ),
+        v_order, v_questions
+    )
+    ON CONFLICT DO NOTHING
+    RETURNING id INTO o_attempt_id;
+    IF o_attempt_id IS NOT NULL THEN
+        o_resumed := FALSE;
+        RETURN;
+    END IF;
+
+    -- A concurrent start won the race: its attempt is ours to resume.
+    SELECT a.id INTO o_attempt_id
+    FROM app.exam_attempts AS a
+    WHERE
+        a.exam_id = p_exam_id
+        AND a.student_id = v_student_id
+        AND a.status = 'in_progress'
+        AND now() <= a.deadline + make_interval(secs => v_exam.grace_seconds);
+    IF FOUND THEN
+        o_resumed := TRUE;
+        RETURN;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'VT409', MESSAGE = 'another attempt was started at the same moment; try again';
+END
+$$;
+
+ALTER FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) IS 'Open the caller''s attempt at an exam (published, inside its window, attempts left) with its snapshot and order, or return the one in progress (o_resumed). VT404 unknown exam; VT409 not published, not open yet, closed, attempts used up.';
+
+CREATE FUNCTION internal.student_attempts(p_student_id uuid) RETURNS TABLE(attempt_id uuid, exam_id uuid, exam_title text, attempt_number integer, status app.attempt_status, started_at timestamp with time zone, deadline timestamp with time zone, finished_at timestamp with time zone, score numeric, max_score numeric, percentage numeric)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT
+        a.id,
+        a.exam_id,
+        e.title,
+        a.attempt_number,
+        CASE
+            WHEN a.status = 'in_progress' AND o.overdue THEN 'expired'::app.attempt_status
+            ELSE a.status
+        END,
+        a.started_at,
+        a.deadline,
+        coalesce(a.finished_at, CASE WHEN o.overdue THEN a.deadline END),
+        a.score,
+        a.max_score,
+        trim_scale(round(a.score / nullif(a.max_score, 0) * 100, 2))
+    FROM app.exam_attempts AS a
+    LEFT JOIN app.exams AS e ON e.id = a.exam_id
+    CROSS JOIN LATERAL (
+        SELECT now() > a.deadline + make_interval(secs => coalesce(e.grace_seconds, 0)) AS overdue
+    ) AS o
+    WHERE a.student_id = p_student_id;
+$$;
+
+ALTER FUNCTION internal.student_attempts(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.student_attempts(p_student_id uuid) IS 'A student''s attempts as shown to readers (overdue in_progress shows as expired at its deadline), with percentage = score / max_score * 100; under the caller''s RLS.';
+
+CREATE FUNCTION internal.student_exam_grades(p_student_id uuid) RETURNS TABLE(exam_id uuid, grading_method app.grading_method, graded_attempts bigint, percentage numeric, attempt_id uuid)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH graded AS (
+        SELECT
+            a.id,
+            a.exam_id,
+            a.attempt_number,
+            trim_scale(round(a.score / nullif(a.max_score, 0) * 100, 2)) AS percentage
+        FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = p_student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+            AND a.max_score > 0
+    )
+    SELECT
+        g.exam_id,
+        e.grading_method,
+        count(*),
+        CASE e.grading_method
+            WHEN 'highest' THEN max(g.percentage)
+            WHEN 'average' THEN trim_scale(round(avg(g.percentage), 2))
+            WHEN 'first' THEN (array_agg(g.percentage ORDER BY g.attempt_number))[1]
+            WHEN 'last' THEN (array_agg(g.percentage ORDER BY g.attempt_number DESC))[1]
+        END,
+        CASE e.grading_method
+            WHEN 'highest'
+                THEN (array_agg(g.id ORDER BY g.percentage DESC, g.attempt_number))[1]
+            WHEN 'first' THEN (array_agg(g.id ORDER BY g.attempt_number))[1]
+            WHEN 'last' THEN (array_agg(g.id ORDER BY g.attempt_number DESC))[1]
+        END
+    FROM graded AS g
+    INNER JOIN app.exams AS e ON e.id = g.exam_id
+    GROUP BY g.exam_id, e.grading_method;
+$$;
+
+ALTER FUNCTION internal.student_exam_grades(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.student_exam_grades(p_student_id uuid) IS 'A student''s grade per exam (percent, by the exam''s grading method: highest, average, first, last) over submitted and expired attempts; attempt_id is the attempt that gives it (NULL for average). Under the caller''s RLS.';
+
+CREATE FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb DEFAULT NULL::jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_attempt record;
+BEGIN
+    SELECT a.id, a.status, a.deadline, a.scored_against, e.grace_seconds
+    INTO v_attempt
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS e ON e.id = a.exam_id
+    WHERE a.id = p_attempt_id AND a.student_id = internal.current_user_id()
+    FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+    IF v_attempt.status = 'submitted' THEN
+        RETURN;
+    END IF;
+    IF v_attempt.status = 'expired' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'the deadline has passed: '
+            || 'the attempt is expired and graded on its saved answers';
+    END IF;
+    PERFORM internal.assert_attempt_open(
+        v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
+    );
+    IF p_answers IS NOT NULL AND p_answers <> 'null'::jsonb THEN
+        PERFORM internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+    END IF;
+    PERFORM internal.close_attempts(ARRAY[v_attempt.id], 'submitted');
+END
+$$;
+
+ALTER FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) IS 'Submit the caller''s own attempt (final answers {question_id: answer} saved first) and grade it; a second submit changes nothing. VT409 if expired, abandoned, or past deadline + grace.';
+
+CREATE FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT
+        EXISTS (
+            SELECT FROM app.exams AS e
+            WHERE e.id = p_exam_id AND e.created_by = internal.current_user_id()
+        )
+        OR EXISTS (
+            SELECT FROM app.teacher_exam_permissions AS p
+            WHERE p.exam_id = p_exam_id AND p.teacher_id = internal.current_user_id()
+        );
+$$;
+
+ALTER FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) IS 'True when the calling teacher created the exam or was granted it.';
+
+CREATE FUNCTION internal.teacher_can_see_student(p_student_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH me AS (SELECT internal.current_user_id() AS id)
+    SELECT
+        EXISTS (
+            SELECT FROM app.exam_attempts AS a, me
+            WHERE
+                a.student_id = p_student_id
+                AND (
+                    EXISTS (
+                        SELECT FROM app.teacher_exam_permissions AS p
+                        WHERE p.exam_id = a.exam_id AND p.teacher_id = me.id
+                    )
+                    OR EXISTS (
+                        SELECT FROM app.exams AS e
+                        WHERE e.id = a.exam_id AND e.created_by = me.id
+                    )
+                )
+        )
+        OR EXISTS (
+            SELECT FROM app.accommodations AS ac, me
+            WHERE
+                ac.student_id = p_student_id
+                AND (
+                    EXISTS (
+                        SELECT FROM app.teacher_exam_permissions AS p
+                        WHERE p.exam_id = ac.exam_id AND p.teacher_id = me.id
+                    )
+                    OR EXISTS (
+                        SELECT FROM app.exams AS e
+                        WHERE e.id = ac.exam_id AND e.created_by = me.id
+                    )
+                )
+        );
+$$;
+
+ALTER FUNCTION internal.teacher_can_see_student(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) IS 'True when the student has an attempt on, or an accommodation in, an exam the calling teacher may access.';
+
+CREATE FUNCTION internal.teacher_exam_ids() RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(array_agg(x.exam_id), '{}')
+    FROM (
+        SELECT e.id AS exam_id
+        FROM app.exams AS e
+        WHERE e.created_by = internal.current_user_id()
+        UNION
+        SELECT p.exam_id
+        FROM app.teacher_exam_permissions AS p
+        WHERE p.teacher_id = internal.current_user_id()
+    ) AS x;
+$$;
+
+ALTER FUNCTION internal.teacher_exam_ids() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.teacher_exam_ids() IS 'Ids of the exams the calling teacher created or was granted (for teacher policies).';
+
+CREATE FUNCTION internal.tg__timestamps() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_has_created_at constant boolean := TG_NARGS = 0 OR TG_ARGV[0] <> 'updated_at_only';
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF v_has_created_at THEN
+            NEW.created_at := coalesce(NEW.created_at, now());
+        END IF;
+        NEW.updated_at := coalesce(NEW.updated_at, now());
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF v_has_created_at THEN
+            NEW.created_at := OLD.created_at;
+        END IF;
+        NEW.updated_at := CASE
+            WHEN OLD.updated_at >= now() THEN OLD.updated_at + interval '1 microsecond'
+            ELSE now()
+        END;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+ALTER FUNCTION internal.tg__timestamps() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg__timestamps() IS 'BEFORE INSERT OR UPDATE trigger: keeps created_at, sets updated_at = now() on update. Argument ''updated_at_only'' for tables without created_at.';
+
+CREATE FUNCTION internal.tg_exam_attempts__guard_status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+    IF NEW.exam_id <> OLD.exam_id
+        OR NEW.student_id <> OLD.student_id
+        OR NEW.attempt_number <> OLD.attempt_number
+        OR NEW.started_at <> OLD.started_at
+        OR NEW.question_order <> OLD.question_order
+        OR NEW.scored_against <> OLD.scored_against THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'an attempt''s exam, student, number, start time and questions '
+            || 'are fixed at its start';
+    END IF;
+
+    IF OLD.status <> 'in_progress' THEN
+        -- Nothing leaves a final state, and a finished attempt is frozen.
+        IF NEW.status <> OLD.status
+            OR NEW.finished_at IS DISTINCT FROM OLD.finished_at
+            OR NEW.deadline <> OLD.deadline
+            OR NEW.score IS DISTINCT FROM OLD.score
+            OR NEW.max_score IS DISTINCT FROM OLD.max_score THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format('the attempt is %s: a finished attempt cannot change', OLD.status),
+                DETAIL = format('refused transition %s -> %s', OLD.status, NEW.status);
+        END IF;
+        RETURN NEW;
+    END IF;
+
+    -- From in_progress: to submitted, expired or abandoned (finished_at set,
+    -- as the table's check demands), or staying in progress, where only the
+    -- deadline may move, and never to before now.
+    IF NEW.status = 'in_progress' THEN
+        IF NEW.score IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409', MESSAGE = 'an attempt in progress has no score yet';
+        END IF;
+        IF NEW.deadline < OLD.deadline AND NEW.deadline < now() THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = 'a running attempt''s deadline cannot be moved before now';
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION internal.tg_exam_attempts__guard_status() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg_exam_attempts__guard_status() IS 'Refuses illegal attempt transitions (VT409): only in_progress -> submitted | expired | abandoned; a finished attempt is frozen; the start, the questions and the owner never change; a running deadline is never moved before now.';
+
+CREATE FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (
+        SELECT FROM auth.users AS u
+        WHERE u.id = p_user_id AND u.role = p_role AND u.is_active
+    );
+$$;
+
+ALTER FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) IS 'True when the user exists, is active and has the role (checks in teacher and admin policies).';
+
+CREATE FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_bad record;
+BEGIN
+    IF p_answers IS NULL OR jsonb_typeof(p_answers) <> 'object' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'answers must be an object {question_id: answer}';
+    END IF;
+
+    SELECT k.key INTO v_bad
+    FROM jsonb_object_keys(p_answers) AS k (key)
+    WHERE k.key !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = format('%s is not a question id', v_bad.key);
+    END IF;
+
+    SELECT
+        k.key,
+        q.value IS NULL AS missing,
+        CASE
+            WHEN q.value IS NOT NULL AND k.value <> 'null'::jsonb
+                THEN internal.answer_problem(q.value, k.value)
+        END AS problem
+    INTO v_bad
+    FROM jsonb_each(p_answers) AS k (key, value)
+    LEFT JOIN jsonb_array_elements(p_scored_against) AS q (value)
+        ON (q.value ->> 'id')::uuid = k.key::uuid
+    WHERE
+        q.value IS NULL
+        OR (k.value <> 'null'::jsonb AND internal.answer_problem(q.value, k.value) IS NOT NULL)
+    ORDER BY q.value IS NULL DESC, k.key
+    LIMIT 1;
+    IF FOUND AND v_bad.missing THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT404',
+            MESSAGE = format('question %s is not part of this attempt', v_bad.key);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = format('question %s: %s', v_bad.key, v_bad.problem);
+    END IF;
+
+    DELETE FROM app.attempt_answers AS aa
+    USING jsonb_each(p_answers) AS k (key, value)
+    WHERE
+        aa.attempt_id = p_attempt_id
+        AND aa.question_id = k.key::uuid
+        AND k.value = 'null'::jsonb;
+
+    INSERT INTO app.attempt_answers AS aa (attempt_id, question_id, answer, saved_at)
+    SELECT p_attempt_id, k.key::uuid, k.value, now()
+    FROM jsonb_each(p_answers) AS k (key, value)
+    WHERE k.value <> 'null'::jsonb
+    ON CONFLICT ON CONSTRAINT attempt_answers_pkey DO UPDATE SET
+        answer = excluded.answer,
+        saved_at = excluded.saved_at,
+        points_awarded = NULL;
+    RETURN now();
+END
+$_$;
+
+ALTER FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) IS 'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears). Internal: no role may call it directly.';
+
+CREATE VIEW analytics.exam_overview AS
+SELECT
+    NULL::uuid AS exam_id,
+    NULL::text AS title,
+    NULL::boolean AS published,
+    NULL::timestamp with time zone AS opens_at,
+    NULL::timestamp with time zone AS closes_at,
+    NULL::integer AS duration_minutes,
+    NULL::integer AS max_attempts,
+    NULL::bigint AS attempts,
+    NULL::bigint AS students,
+    NULL::bigint AS submitted,
+    NULL::bigint AS expired,
+    NULL::bigint AS abandoned,
+    NULL::bigint AS in_progress,
+    NULL::numeric AS average_score,
+    NULL::numeric AS average_percentage;
+
+ALTER TABLE analytics.exam_overview OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.exam_overview IS 'Per exam: attempts, distinct students, submitted, expired, abandoned, in progress, average score (points) and percentage of graded attempts. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+
+CREATE TABLE app.performance_metrics (
+    student_id uuid NOT NULL,
+    exams_taken integer DEFAULT 0 NOT NULL,
+    attempts_count integer DEFAULT 0 NOT NULL,
+    average_score numeric,
+    best_score numeric,
+    average_integrity numeric,
+    flags_count integer DEFAULT 0 NOT NULL,
+    trend numeric,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT performance_metrics_attempts_count_check CHECK ((attempts_count >= 0)),
+    CONSTRAINT performance_metrics_average_integrity_check CHECK (((average_integrity >= (0)::numeric) AND (average_integrity <= (100)::numeric))),
+    CONSTRAINT performance_metrics_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
+    CONSTRAINT performance_metrics_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
+    CONSTRAINT performance_metrics_exams_taken_check CHECK ((exams_taken >= 0)),
+    CONSTRAINT performance_metrics_flags_count_check CHECK ((flags_count >= 0))
+);
+
+ALTER TABLE ONLY app.performance_metrics FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.performance_metrics OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.performance_metrics IS 'Denormalised per-student metrics, one row per student, brought up to date by the analysis worker; the student dashboard reads one row.';
+
+COMMENT ON COLUMN app.performance_metrics.average_score IS 'Average of graded attempts, in percent of max_score (0-100).';
+
+COMMENT ON COLUMN app.performance_metrics.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
+
+COMMENT ON COLUMN app.performance_metrics.trend IS 'Direction of recent scores: slope in percentage points per attempt (negative when falling); NULL with fewer than two.';
+
+CREATE TABLE app.student_profiles (
+    user_id uuid NOT NULL,
+    student_number text,
+    pseudonym uuid DEFAULT gen_random_uuid() NOT NULL,
+    integrity_score numeric,
+    lmi_score numeric,
+    exams_taken integer DEFAULT 0 NOT NULL,
+    average_score numeric,
+    best_score numeric,
+    flags_count integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT student_profiles_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
+    CONSTRAINT student_profiles_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
+    CONSTRAINT student_profiles_exams_taken_check CHECK ((exams_taken >= 0)),
+    CONSTRAINT student_profiles_flags_count_check CHECK ((flags_count >= 0)),
+    CONSTRAINT student_profiles_integrity_score_check CHECK (((integrity_score >= (0)::numeric) AND (integrity_score <= (100)::numeric))),
+    CONSTRAINT student_profiles_lmi_score_check CHECK (((lmi_score >= (0)::numeric) AND (lmi_score <= (1)::numeric))),
+    CONSTRAINT student_profiles_student_number_check CHECK (((length(student_number) >= 1) AND (length(student_number) <= 64)))
+);
+
+ALTER TABLE ONLY app.student_profiles FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.student_profiles OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.student_profiles IS 'One row per student: identity extras and denormalised statistics shown on the student dashboard.';
+
+COMMENT ON COLUMN app.student_profiles.student_number IS 'Optional external id (the institution''s student number).';
+
+COMMENT ON COLUMN app.student_profiles.pseudonym IS 'Stable pseudonymous id shown to analysts instead of user_id.';
+
+COMMENT ON COLUMN app.student_profiles.integrity_score IS 'Latest integrity score, 0 (certain malpractice) to 100 (clean); NULL before any analysis.';
+
+COMMENT ON COLUMN app.student_profiles.lmi_score IS 'Latest likelihood-of-malpractice index, 0 to 1; NULL before any analysis.';
+
+COMMENT ON COLUMN app.student_profiles.average_score IS 'Average of the graded attempts, in percent of max_score (0-100).';
+
+COMMENT ON COLUMN app.student_profiles.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
+
+CREATE VIEW analytics.student_overview WITH (security_barrier='true') AS
+ SELECT p.pseudonym,
+    p.exams_taken,
+    m.attempts_count,
+    p.average_score,
+    p.best_score,
+    m.trend,
+    p.integrity_score,
+    p.lmi_score,
+    m.average_integrity,
+    p.flags_count,
+    m.updated_at AS metrics_updated_at
+   FROM (app.student_profiles p
+     LEFT JOIN app.performance_metrics m ON ((p.user_id = m.student_id)));
+
+ALTER TABLE analytics.student_overview OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.student_overview IS 'Per student, keyed by the pseudonym (never user id, email or name): exams taken, attempts, average and best score (percent), trend, latest integrity and lmi, average integrity, flags. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
+
 CREATE TABLE app.accommodations (
     exam_id uuid NOT NULL,
     student_id uuid NOT NULL,
@@ -421,36 +3343,6 @@ ALTER TABLE app.monitoring_events_default OWNER TO veritas_owner;
 
 COMMENT ON TABLE app.monitoring_events_default IS 'Default partition of app.monitoring_events: events of attempts started outside every monthly partition.';
 
-CREATE TABLE app.performance_metrics (
-    student_id uuid NOT NULL,
-    exams_taken integer DEFAULT 0 NOT NULL,
-    attempts_count integer DEFAULT 0 NOT NULL,
-    average_score numeric,
-    best_score numeric,
-    average_integrity numeric,
-    flags_count integer DEFAULT 0 NOT NULL,
-    trend numeric,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT performance_metrics_attempts_count_check CHECK ((attempts_count >= 0)),
-    CONSTRAINT performance_metrics_average_integrity_check CHECK (((average_integrity >= (0)::numeric) AND (average_integrity <= (100)::numeric))),
-    CONSTRAINT performance_metrics_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
-    CONSTRAINT performance_metrics_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
-    CONSTRAINT performance_metrics_exams_taken_check CHECK ((exams_taken >= 0)),
-    CONSTRAINT performance_metrics_flags_count_check CHECK ((flags_count >= 0))
-);
-
-ALTER TABLE ONLY app.performance_metrics FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.performance_metrics OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.performance_metrics IS 'Denormalised per-student metrics, one row per student, brought up to date by the analysis worker; the student dashboard reads one row.';
-
-COMMENT ON COLUMN app.performance_metrics.average_score IS 'Average of graded attempts, in percent of max_score (0-100).';
-
-COMMENT ON COLUMN app.performance_metrics.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
-
-COMMENT ON COLUMN app.performance_metrics.trend IS 'Direction of recent scores: slope in percentage points per attempt (negative when falling); NULL with fewer than two.';
-
 CREATE TABLE app.questions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     exam_id uuid NOT NULL,
@@ -494,45 +3386,6 @@ COMMENT ON COLUMN app.questions.correct IS 'Answer key, teacher-only: an option 
 COMMENT ON COLUMN app.questions.tolerance IS 'numeric questions only: an answer within plus or minus tolerance of correct is right.';
 
 COMMENT ON COLUMN app.questions.version IS 'Incremented at each edit of the question, so that a snapshot tells which version it holds.';
-
-CREATE TABLE app.student_profiles (
-    user_id uuid NOT NULL,
-    student_number text,
-    pseudonym uuid DEFAULT gen_random_uuid() NOT NULL,
-    integrity_score numeric,
-    lmi_score numeric,
-    exams_taken integer DEFAULT 0 NOT NULL,
-    average_score numeric,
-    best_score numeric,
-    flags_count integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT student_profiles_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
-    CONSTRAINT student_profiles_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
-    CONSTRAINT student_profiles_exams_taken_check CHECK ((exams_taken >= 0)),
-    CONSTRAINT student_profiles_flags_count_check CHECK ((flags_count >= 0)),
-    CONSTRAINT student_profiles_integrity_score_check CHECK (((integrity_score >= (0)::numeric) AND (integrity_score <= (100)::numeric))),
-    CONSTRAINT student_profiles_lmi_score_check CHECK (((lmi_score >= (0)::numeric) AND (lmi_score <= (1)::numeric))),
-    CONSTRAINT student_profiles_student_number_check CHECK (((length(student_number) >= 1) AND (length(student_number) <= 64)))
-);
-
-ALTER TABLE ONLY app.student_profiles FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.student_profiles OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.student_profiles IS 'One row per student: identity extras and denormalised statistics shown on the student dashboard.';
-
-COMMENT ON COLUMN app.student_profiles.student_number IS 'Optional external id (the institution''s student number).';
-
-COMMENT ON COLUMN app.student_profiles.pseudonym IS 'Stable pseudonymous id shown to analysts instead of user_id.';
-
-COMMENT ON COLUMN app.student_profiles.integrity_score IS 'Latest integrity score, 0 (certain malpractice) to 100 (clean); NULL before any analysis.';
-
-COMMENT ON COLUMN app.student_profiles.lmi_score IS 'Latest likelihood-of-malpractice index, 0 to 1; NULL before any analysis.';
-
-COMMENT ON COLUMN app.student_profiles.average_score IS 'Average of the graded attempts, in percent of max_score (0-100).';
-
-COMMENT ON COLUMN app.student_profiles.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
 
 CREATE TABLE app.teacher_exam_permissions (
     exam_id uuid NOT NULL,
@@ -770,6 +3623,7 @@ CREATE TABLE auth.users (
     role auth.user_role DEFAULT 'student'::auth.user_role NOT NULL,
     full_name text NOT NULL,
     is_active boolean DEFAULT true NOT NULL,
+    sessions_revoked_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT users_email_check CHECK ((((length(email) >= 3) AND (length(email) <= 254)) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text))),
@@ -788,6 +3642,8 @@ COMMENT ON COLUMN auth.users.email IS 'Login name; unique case-insensitively (us
 COMMENT ON COLUMN auth.users.password_hash IS 'bcrypt hash (cost 12) of the password; never returned by the API.';
 
 COMMENT ON COLUMN auth.users.is_active IS 'False locks the account out without deleting its history (users with attempts cannot be deleted).';
+
+COMMENT ON COLUMN auth.users.sessions_revoked_at IS 'Access tokens issued (iat) before this instant are refused (internal.assert_session_active); set when the account is disabled. NULL: none revoked.';
 
 ALTER TABLE ONLY app.monitoring_events ATTACH PARTITION app.monitoring_events_default DEFAULT;
 
@@ -989,6 +3845,48 @@ ALTER INDEX app.monitoring_events_pkey ATTACH PARTITION app.monitoring_events_de
 
 ALTER INDEX app.monitoring_events_received_at_brin ATTACH PARTITION app.monitoring_events_default_received_at_idx;
 
+CREATE OR REPLACE VIEW analytics.exam_overview WITH (security_barrier='true') AS
+ SELECT e.id AS exam_id,
+    e.title,
+    e.published,
+    e.opens_at,
+    e.closes_at,
+    e.duration_minutes,
+    e.max_attempts,
+    count(a.id) AS attempts,
+    count(DISTINCT a.student_id) AS students,
+    count(a.id) FILTER (WHERE (a.status = 'submitted'::app.attempt_status)) AS submitted,
+    count(a.id) FILTER (WHERE (a.status = 'expired'::app.attempt_status)) AS expired,
+    count(a.id) FILTER (WHERE (a.status = 'abandoned'::app.attempt_status)) AS abandoned,
+    count(a.id) FILTER (WHERE (a.status = 'in_progress'::app.attempt_status)) AS in_progress,
+    round(avg(a.score) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_score,
+    round(avg(((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric)) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_percentage
+   FROM (app.exams e
+     LEFT JOIN app.exam_attempts a ON ((e.id = a.exam_id)))
+  GROUP BY e.id;
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.accommodations FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.analysis_jobs FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.exam_attempts FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.exam_metrics FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps('updated_at_only');
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.exams FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.performance_metrics FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps('updated_at_only');
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.questions FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.student_profiles FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.teacher_profiles FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _200_guard_status BEFORE UPDATE ON app.exam_attempts FOR EACH ROW EXECUTE FUNCTION internal.tg_exam_attempts__guard_status();
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON auth.users FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
 ALTER TABLE ONLY app.accommodations
     ADD CONSTRAINT accommodations_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id) ON DELETE CASCADE;
 
@@ -1072,21 +3970,199 @@ ALTER TABLE ONLY auth.revoked_tokens
 
 ALTER TABLE app.accommodations ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY admins_add_questions ON app.questions FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_change_extra_time ON app.accommodations FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_create_exam_metrics ON app.exam_metrics FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_create_metrics ON app.performance_metrics FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_create_own_exams ON app.exams FOR INSERT TO admin WITH CHECK ((created_by = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY admins_create_student_profiles ON app.student_profiles FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_create_teacher_profiles ON app.teacher_profiles FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_delete_accommodations ON app.accommodations FOR DELETE TO admin USING (true);
+
+CREATE POLICY admins_delete_exams ON app.exams FOR DELETE TO admin USING (true);
+
+CREATE POLICY admins_delete_jobs ON app.analysis_jobs FOR DELETE TO admin USING (true);
+
+CREATE POLICY admins_delete_questions ON app.questions FOR DELETE TO admin USING (true);
+
+CREATE POLICY admins_edit_questions ON app.questions FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_grant_extra_time ON app.accommodations FOR INSERT TO admin WITH CHECK (internal.user_has_role(student_id, 'student'::auth.user_role));
+
+CREATE POLICY admins_grant_permissions ON app.teacher_exam_permissions FOR INSERT TO admin WITH CHECK (((granted_by = ( SELECT internal.current_user_id() AS current_user_id)) AND (internal.user_has_role(teacher_id, 'teacher'::auth.user_role) OR internal.user_has_role(teacher_id, 'admin'::auth.user_role))));
+
+CREATE POLICY admins_read_accommodations ON app.accommodations FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_analyses ON app.behavior_analyses FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_answers ON app.attempt_answers FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_attempts ON app.exam_attempts FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_events ON app.monitoring_events FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_exam_metrics ON app.exam_metrics FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_exams ON app.exams FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_jobs ON app.analysis_jobs FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_metrics ON app.performance_metrics FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_permissions ON app.teacher_exam_permissions FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_questions ON app.questions FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_reviews ON app.flag_reviews FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_student_profiles ON app.student_profiles FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_teacher_profiles ON app.teacher_profiles FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_requeue_jobs ON app.analysis_jobs FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_review_flags ON app.flag_reviews FOR INSERT TO admin WITH CHECK (((reviewer_id = ( SELECT internal.current_user_id() AS current_user_id)) AND ((analysis_id IS NULL) OR (EXISTS ( SELECT
+   FROM app.behavior_analyses b
+  WHERE ((b.id = flag_reviews.analysis_id) AND (b.attempt_id = flag_reviews.attempt_id)))))));
+
+CREATE POLICY admins_revoke_permissions ON app.teacher_exam_permissions FOR DELETE TO admin USING (true);
+
+CREATE POLICY admins_tune_event_types ON app.event_types FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_update_exam_metrics ON app.exam_metrics FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_update_exams ON app.exams FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_update_metrics ON app.performance_metrics FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_update_student_profiles ON app.student_profiles FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_update_teacher_profiles ON app.teacher_profiles FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admins_write_external_analyses ON app.behavior_analyses FOR INSERT TO admin WITH CHECK (((source = 'external'::app.analysis_source) AND (created_by = ( SELECT internal.current_user_id() AS current_user_id))));
+
 ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.attempt_answers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY definer_helpers_clear_answers ON app.attempt_answers FOR DELETE TO veritas_owner USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = attempt_answers.attempt_id) AND (a.status = 'in_progress'::app.attempt_status)))));
+
+CREATE POLICY definer_helpers_create_exam_metrics ON app.exam_metrics FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_create_metrics ON app.performance_metrics FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_create_student_profiles ON app.student_profiles FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_move_parked_events ON app.monitoring_events_default TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_purge_done_jobs ON app.analysis_jobs FOR DELETE TO veritas_owner USING ((status = 'done'::app.job_status));
+
+CREATE POLICY definer_helpers_queue_jobs ON app.analysis_jobs FOR INSERT TO veritas_owner WITH CHECK ((status = 'queued'::app.job_status));
+
+CREATE POLICY definer_helpers_read_accommodations ON app.accommodations FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_analyses ON app.behavior_analyses FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_answers ON app.attempt_answers FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_attempts ON app.exam_attempts FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_event_types ON app.event_types FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_events ON app.monitoring_events FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_exam_metrics ON app.exam_metrics FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_exams ON app.exams FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_jobs ON app.analysis_jobs FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_metrics ON app.performance_metrics FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_permissions ON app.teacher_exam_permissions FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_questions ON app.questions FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_reviews ON app.flag_reviews FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_student_profiles ON app.student_profiles FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_run_jobs ON app.analysis_jobs FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_save_answers ON app.attempt_answers FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_start_attempts ON app.exam_attempts FOR INSERT TO veritas_owner WITH CHECK (((status = 'in_progress'::app.attempt_status) AND (finished_at IS NULL) AND (score IS NULL)));
+
+CREATE POLICY definer_helpers_update_answers ON app.attempt_answers FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_attempts ON app.exam_attempts FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_exam_metrics ON app.exam_metrics FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_metrics ON app.performance_metrics FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_student_profiles ON app.student_profiles FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_validate_event_attempts ON app.exam_attempts FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_write_builtin_analyses ON app.behavior_analyses FOR INSERT TO veritas_owner WITH CHECK (((source = 'builtin'::app.analysis_source) AND (created_by IS NULL)));
+
 ALTER TABLE app.event_types ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY everyone_reads_event_types ON app.event_types FOR SELECT TO admin, integration, student, teacher USING (true);
 
 ALTER TABLE app.exam_attempts ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.exam_metrics ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY exam_owners_grant_permissions ON app.teacher_exam_permissions FOR INSERT TO teacher WITH CHECK (((granted_by = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
+   FROM app.exams e
+  WHERE ((e.id = teacher_exam_permissions.exam_id) AND (e.created_by = ( SELECT internal.current_user_id() AS current_user_id))))) AND (internal.user_has_role(teacher_id, 'teacher'::auth.user_role) OR internal.user_has_role(teacher_id, 'admin'::auth.user_role))));
+
 ALTER TABLE app.exams ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.flag_reviews ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY integration_creates_exam_metrics ON app.exam_metrics FOR INSERT TO integration WITH CHECK (true);
+
+CREATE POLICY integration_creates_metrics ON app.performance_metrics FOR INSERT TO integration WITH CHECK (true);
+
+CREATE POLICY integration_reads_analyses ON app.behavior_analyses FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_attempts ON app.exam_attempts FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_events ON app.monitoring_events FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_exam_metrics ON app.exam_metrics FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_metrics ON app.performance_metrics FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_profile_statistics ON app.student_profiles FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_records_events_of_open_attempts ON app.monitoring_events FOR INSERT TO integration WITH CHECK (((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = monitoring_events.attempt_id) AND (a.student_id = monitoring_events.student_id) AND (a.exam_id = monitoring_events.exam_id) AND (a.started_at = monitoring_events.attempt_started_at) AND (a.status = 'in_progress'::app.attempt_status)))) AND (EXISTS ( SELECT
+   FROM app.event_types t
+  WHERE ((t.event_type = monitoring_events.event_type) AND (t.severity = monitoring_events.severity) AND (t.is_anomaly = monitoring_events.is_anomaly))))));
+
+CREATE POLICY integration_updates_exam_metrics ON app.exam_metrics FOR UPDATE TO integration USING (true) WITH CHECK (true);
+
+CREATE POLICY integration_updates_metrics ON app.performance_metrics FOR UPDATE TO integration USING (true) WITH CHECK (true);
+
+CREATE POLICY integration_updates_profile_statistics ON app.student_profiles FOR UPDATE TO integration USING (true) WITH CHECK (true);
+
+CREATE POLICY integration_writes_external_analyses ON app.behavior_analyses FOR INSERT TO integration WITH CHECK (((source = 'external'::app.analysis_source) AND (created_by = ( SELECT internal.current_user_id() AS current_user_id))));
 
 ALTER TABLE app.monitoring_events ENABLE ROW LEVEL SECURITY;
 
@@ -1098,15 +4174,166 @@ ALTER TABLE app.questions ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.student_profiles ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY students_read_analyses_of_own_attempts ON app.behavior_analyses FOR SELECT TO student USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = behavior_analyses.attempt_id) AND (a.student_id = ( SELECT internal.current_user_id() AS current_user_id))))));
+
+CREATE POLICY students_read_own_accommodations ON app.accommodations FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY students_read_own_answers ON app.attempt_answers FOR SELECT TO student USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = attempt_answers.attempt_id) AND (a.student_id = ( SELECT internal.current_user_id() AS current_user_id))))));
+
+CREATE POLICY students_read_own_attempts ON app.exam_attempts FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY students_read_own_events ON app.monitoring_events FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY students_read_own_metrics ON app.performance_metrics FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY students_read_own_profile ON app.student_profiles FOR SELECT TO student USING ((user_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY students_read_published_exams ON app.exams FOR SELECT TO student USING (published);
+
+CREATE POLICY students_read_questions_of_open_exams ON app.questions FOR SELECT TO student USING ((EXISTS ( SELECT
+   FROM app.exams e
+  WHERE ((e.id = questions.exam_id) AND e.published AND (e.opens_at <= now())))));
+
+CREATE POLICY students_record_events_of_open_attempts ON app.monitoring_events FOR INSERT TO student WITH CHECK (((student_id = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
+   FROM (app.exam_attempts a
+     JOIN app.exams e ON ((a.exam_id = e.id)))
+  WHERE ((a.id = monitoring_events.attempt_id) AND (a.student_id = monitoring_events.student_id) AND (a.exam_id = monitoring_events.exam_id) AND (a.started_at = monitoring_events.attempt_started_at) AND (a.status = 'in_progress'::app.attempt_status) AND (now() <= (a.deadline + make_interval(secs => (e.grace_seconds)::double precision)))))) AND (EXISTS ( SELECT
+   FROM app.event_types t
+  WHERE ((t.event_type = monitoring_events.event_type) AND (t.severity = monitoring_events.severity) AND (t.is_anomaly = monitoring_events.is_anomaly))))));
+
 ALTER TABLE app.teacher_exam_permissions ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.teacher_profiles ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY teachers_add_questions_to_their_exams ON app.questions FOR INSERT TO teacher WITH CHECK ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_change_extra_time_on_their_exams ON app.accommodations FOR UPDATE TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))) WITH CHECK ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_create_own_exams ON app.exams FOR INSERT TO teacher WITH CHECK ((created_by = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY teachers_delete_questions_of_their_exams ON app.questions FOR DELETE TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_edit_questions_of_their_exams ON app.questions FOR UPDATE TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))) WITH CHECK ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_grant_extra_time_on_their_exams ON app.accommodations FOR INSERT TO teacher WITH CHECK (((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])) AND internal.user_has_role(student_id, 'student'::auth.user_role)));
+
+CREATE POLICY teachers_read_accommodations_of_their_exams ON app.accommodations FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_read_analyses_on_their_exams ON app.behavior_analyses FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = behavior_analyses.attempt_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
+
+CREATE POLICY teachers_read_answers_on_their_exams ON app.attempt_answers FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = attempt_answers.attempt_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
+
+CREATE POLICY teachers_read_attempts_on_their_exams ON app.exam_attempts FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_read_events_on_their_exams ON app.monitoring_events FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_read_metrics_of_their_exams ON app.exam_metrics FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_read_own_profile ON app.teacher_profiles FOR SELECT TO teacher USING ((user_id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY teachers_read_permissions_of_their_exams ON app.teacher_exam_permissions FOR SELECT TO teacher USING (((teacher_id = ( SELECT internal.current_user_id() AS current_user_id)) OR (exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))));
+
+CREATE POLICY teachers_read_questions_of_their_exams ON app.questions FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
+
+CREATE POLICY teachers_read_reviews_on_their_exams ON app.flag_reviews FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = flag_reviews.attempt_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
+
+CREATE POLICY teachers_read_their_exams ON app.exams FOR SELECT TO teacher USING (((created_by = ( SELECT internal.current_user_id() AS current_user_id)) OR (id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))));
+
+CREATE POLICY teachers_read_their_students_metrics ON app.performance_metrics FOR SELECT TO teacher USING (internal.teacher_can_see_student(student_id));
+
+CREATE POLICY teachers_read_their_students_profiles ON app.student_profiles FOR SELECT TO teacher USING (internal.teacher_can_see_student(user_id));
+
+CREATE POLICY teachers_review_flags_on_their_exams ON app.flag_reviews FOR INSERT TO teacher WITH CHECK (((reviewer_id = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.id = flag_reviews.attempt_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))) AND ((analysis_id IS NULL) OR (EXISTS ( SELECT
+   FROM app.behavior_analyses b
+  WHERE ((b.id = flag_reviews.analysis_id) AND (b.attempt_id = flag_reviews.attempt_id)))))));
+
+CREATE POLICY teachers_update_their_exams ON app.exams FOR UPDATE TO teacher USING (((created_by = ( SELECT internal.current_user_id() AS current_user_id)) OR (id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])))) WITH CHECK (((created_by = ( SELECT internal.current_user_id() AS current_user_id)) OR (id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))));
+
+CREATE POLICY admins_read_disclosures ON audit.disclosures FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_security_events ON audit.security_events FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_the_audit_log ON audit.log FOR SELECT TO admin USING (true);
+
+CREATE POLICY definer_helpers_append_to_the_audit_log ON audit.log FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_log_disclosures ON audit.disclosures FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_log_security_events ON audit.security_events FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_read_the_audit_log ON audit.log FOR SELECT TO veritas_owner USING (true);
 
 ALTER TABLE audit.disclosures ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.log ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.security_events ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY admins_create_users ON auth.users FOR INSERT TO admin WITH CHECK (true);
+
+CREATE POLICY admins_delete_other_users ON auth.users FOR DELETE TO admin USING ((id <> ( SELECT internal.current_user_id() AS current_user_id)));
+
+CREATE POLICY admins_read_login_attempts ON auth.login_attempts FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_permissions ON auth.role_permissions FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_refresh_tokens ON auth.refresh_tokens FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_revoked_tokens ON auth.revoked_tokens FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_sessions ON auth.refresh_token_families FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_read_users ON auth.users FOR SELECT TO admin USING (true);
+
+CREATE POLICY admins_update_users ON auth.users FOR UPDATE TO admin USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_issue_refresh_tokens ON auth.refresh_tokens FOR INSERT TO veritas_owner WITH CHECK (((used_at IS NULL) AND (replaced_by IS NULL)));
+
+CREATE POLICY definer_helpers_open_sessions ON auth.refresh_token_families FOR INSERT TO veritas_owner WITH CHECK ((revoked_at IS NULL));
+
+CREATE POLICY definer_helpers_purge_empty_sessions ON auth.refresh_token_families FOR DELETE TO veritas_owner USING (((created_at < (now() - '1 day'::interval)) AND (NOT (EXISTS ( SELECT
+   FROM auth.refresh_tokens t
+  WHERE (t.family_id = refresh_token_families.id))))));
+
+CREATE POLICY definer_helpers_purge_expired_refresh_tokens ON auth.refresh_tokens FOR DELETE TO veritas_owner USING ((expires_at < (now() - '1 day'::interval)));
+
+CREATE POLICY definer_helpers_purge_expired_revocations ON auth.revoked_tokens FOR DELETE TO veritas_owner USING ((expires_at < now()));
+
+CREATE POLICY definer_helpers_purge_old_login_attempts ON auth.login_attempts FOR DELETE TO veritas_owner USING ((attempted_at < (now() - '30 days'::interval)));
+
+CREATE POLICY definer_helpers_read_login_attempts ON auth.login_attempts FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_refresh_tokens ON auth.refresh_tokens FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_revoked_tokens ON auth.revoked_tokens FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_sessions ON auth.refresh_token_families FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_users ON auth.users FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_record_login_attempts ON auth.login_attempts FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_register_students ON auth.users FOR INSERT TO veritas_owner WITH CHECK ((role = 'student'::auth.user_role));
+
+CREATE POLICY definer_helpers_revoke_sessions ON auth.refresh_token_families FOR UPDATE TO veritas_owner USING (true) WITH CHECK ((revoked_at IS NOT NULL));
+
+CREATE POLICY definer_helpers_revoke_tokens ON auth.revoked_tokens FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_rotate_refresh_tokens ON auth.refresh_tokens FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_users ON auth.users FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
 ALTER TABLE auth.login_attempts ENABLE ROW LEVEL SECURITY;
 
@@ -1118,4 +4345,769 @@ ALTER TABLE auth.revoked_tokens ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE auth.role_permissions ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY roles_read_own_permissions ON auth.role_permissions FOR SELECT TO integration, student, teacher USING (((role)::text = CURRENT_USER));
+
+CREATE POLICY teachers_read_their_students ON auth.users FOR SELECT TO teacher USING (internal.teacher_can_see_student(id));
+
 ALTER TABLE auth.users ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY users_read_own_row ON auth.users FOR SELECT TO integration, student, teacher USING ((id = ( SELECT internal.current_user_id() AS current_user_id)));
+
+GRANT USAGE ON SCHEMA analytics TO analyst;
+GRANT USAGE ON SCHEMA analytics TO admin;
+
+GRANT USAGE ON SCHEMA api TO anon;
+GRANT USAGE ON SCHEMA api TO student;
+GRANT USAGE ON SCHEMA api TO teacher;
+GRANT USAGE ON SCHEMA api TO admin;
+GRANT USAGE ON SCHEMA api TO integration;
+
+GRANT USAGE ON SCHEMA app TO student;
+GRANT USAGE ON SCHEMA app TO teacher;
+GRANT USAGE ON SCHEMA app TO admin;
+GRANT USAGE ON SCHEMA app TO integration;
+
+GRANT USAGE ON SCHEMA audit TO admin;
+
+GRANT USAGE ON SCHEMA auth TO student;
+GRANT USAGE ON SCHEMA auth TO teacher;
+GRANT USAGE ON SCHEMA auth TO admin;
+GRANT USAGE ON SCHEMA auth TO integration;
+
+GRANT USAGE ON SCHEMA internal TO anon;
+GRANT USAGE ON SCHEMA internal TO student;
+GRANT USAGE ON SCHEMA internal TO teacher;
+GRANT USAGE ON SCHEMA internal TO admin;
+GRANT USAGE ON SCHEMA internal TO integration;
+GRANT USAGE ON SCHEMA internal TO worker;
+
+REVOKE ALL ON FUNCTION api.abandon_exam_attempt(attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.abandon_exam_attempt(attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION api.abandon_exam_attempt(attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb, tolerance numeric, points numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb, tolerance numeric, points numeric) TO teacher;
+GRANT ALL ON FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb, tolerance numeric, points numeric) TO admin;
+
+REVOKE ALL ON FUNCTION api.can_access_exam(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.can_access_exam(exam_id uuid) TO student;
+GRANT ALL ON FUNCTION api.can_access_exam(exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.can_access_exam(exam_id uuid) TO admin;
+GRANT ALL ON FUNCTION api.can_access_exam(exam_id uuid) TO integration;
+
+REVOKE ALL ON FUNCTION api.can_access_student_data(student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.can_access_student_data(student_id uuid) TO student;
+GRANT ALL ON FUNCTION api.can_access_student_data(student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.can_access_student_data(student_id uuid) TO admin;
+GRANT ALL ON FUNCTION api.can_access_student_data(student_id uuid) TO integration;
+
+REVOKE ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO student;
+GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO teacher;
+GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO admin;
+
+REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
+GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_available_exams_for_student() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_available_exams_for_student() TO student;
+GRANT ALL ON FUNCTION api.get_available_exams_for_student() TO admin;
+
+REVOKE ALL ON FUNCTION api.get_exam(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_exam(exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.get_exam(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_student_dashboard_data() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_student_dashboard_data() TO student;
+GRANT ALL ON FUNCTION api.get_student_dashboard_data() TO admin;
+
+REVOKE ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) TO student;
+GRANT ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.has_permission(permission text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.has_permission(permission text) TO student;
+GRANT ALL ON FUNCTION api.has_permission(permission text) TO teacher;
+GRANT ALL ON FUNCTION api.has_permission(permission text) TO admin;
+GRANT ALL ON FUNCTION api.has_permission(permission text) TO integration;
+
+REVOKE ALL ON FUNCTION api.me() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.me() TO student;
+GRANT ALL ON FUNCTION api.me() TO teacher;
+GRANT ALL ON FUNCTION api.me() TO admin;
+GRANT ALL ON FUNCTION api.me() TO integration;
+
+REVOKE ALL ON FUNCTION api.publish_exam(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.publish_exam(exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.publish_exam(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.remove_question(question_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.remove_question(question_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.remove_question(question_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) TO student;
+GRANT ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) TO teacher;
+GRANT ALL ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) TO admin;
+
+REVOKE ALL ON FUNCTION api.set_user_active(user_id uuid, active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.set_user_active(user_id uuid, active boolean) TO admin;
+
+REVOKE ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) TO teacher;
+GRANT ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) TO admin;
+
+REVOKE ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) TO teacher;
+GRANT ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) TO admin;
+
+REVOKE ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.archive_event_partitions(p_older_than interval) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_deadline timestamp with time zone, p_grace_seconds integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.assert_author() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_author() TO teacher;
+GRANT ALL ON FUNCTION internal.assert_author() TO admin;
+
+REVOKE ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) TO teacher;
+GRANT ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) TO admin;
+
+REVOKE ALL ON FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.assert_session_active() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_session_active() TO student;
+GRANT ALL ON FUNCTION internal.assert_session_active() TO teacher;
+GRANT ALL ON FUNCTION internal.assert_session_active() TO admin;
+GRANT ALL ON FUNCTION internal.assert_session_active() TO integration;
+
+REVOKE ALL ON FUNCTION internal.assert_student_caller() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_student_caller() TO student;
+GRANT ALL ON FUNCTION internal.assert_student_caller() TO admin;
+
+REVOKE ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.available_exams(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.available_exams(p_student_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.available_exams(p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) TO admin;
+GRANT ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) TO integration;
+
+REVOKE ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO admin;
+GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO integration;
+
+REVOKE ALL ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.create_event_partitions(p_months_ahead integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.create_event_partitions(p_months_ahead integer) TO worker;
+
+REVOKE ALL ON FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text) TO admin;
+
+REVOKE ALL ON FUNCTION internal.current_app_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.current_app_role() TO student;
+GRANT ALL ON FUNCTION internal.current_app_role() TO teacher;
+GRANT ALL ON FUNCTION internal.current_app_role() TO admin;
+GRANT ALL ON FUNCTION internal.current_app_role() TO integration;
+
+REVOKE ALL ON FUNCTION internal.current_user_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.current_user_id() TO student;
+GRANT ALL ON FUNCTION internal.current_user_id() TO teacher;
+GRANT ALL ON FUNCTION internal.current_user_id() TO admin;
+GRANT ALL ON FUNCTION internal.current_user_id() TO integration;
+
+REVOKE ALL ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.exam_document(p_exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO worker;
+GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.grading_method_of(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO teacher;
+GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO admin;
+
+REVOKE ALL ON FUNCTION internal.jwt_claims() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.jwt_claims() TO student;
+GRANT ALL ON FUNCTION internal.jwt_claims() TO teacher;
+GRANT ALL ON FUNCTION internal.jwt_claims() TO admin;
+GRANT ALL ON FUNCTION internal.jwt_claims() TO integration;
+
+REVOKE ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text, p_client_addr inet, p_details jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) TO anon;
+
+REVOKE ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) TO anon;
+
+REVOKE ALL ON FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.logout(p_refresh_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO student;
+GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO teacher;
+GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO admin;
+GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO integration;
+
+REVOKE ALL ON FUNCTION internal.normalise_answer_text(p_text text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.purge_auth_records() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.purge_auth_records() TO worker;
+
+REVOKE ALL ON FUNCTION internal.question_document(p_question_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.question_document(p_question_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.question_document(p_question_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.question_problem(p_question jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.question_problem(p_question jsonb) TO teacher;
+GRANT ALL ON FUNCTION internal.question_problem(p_question jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) TO anon;
+
+REVOKE ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO admin;
+
+REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;
+
+REVOKE ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO student;
+GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) TO admin;
+
+REVOKE ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) TO student;
+GRANT ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) TO admin;
+
+REVOKE ALL ON FUNCTION internal.student_attempts(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO admin;
+GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO integration;
+GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO worker;
+
+REVOKE ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO student;
+GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO admin;
+GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO integration;
+GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO worker;
+
+REVOKE ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO student;
+GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) TO teacher;
+
+REVOKE ALL ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) TO teacher;
+
+REVOKE ALL ON FUNCTION internal.teacher_exam_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.teacher_exam_ids() TO teacher;
+
+REVOKE ALL ON FUNCTION internal.tg__timestamps() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.tg_exam_attempts__guard_status() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) TO teacher;
+GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) TO admin;
+
+REVOKE ALL ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) FROM PUBLIC;
+
+GRANT SELECT ON TABLE analytics.exam_overview TO analyst;
+GRANT SELECT ON TABLE analytics.exam_overview TO admin;
+
+GRANT SELECT ON TABLE app.performance_metrics TO student;
+GRANT SELECT ON TABLE app.performance_metrics TO teacher;
+GRANT SELECT ON TABLE app.performance_metrics TO admin;
+GRANT SELECT ON TABLE app.performance_metrics TO integration;
+
+GRANT INSERT(student_id) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(student_id) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO admin;
+
+GRANT SELECT ON TABLE app.student_profiles TO student;
+GRANT SELECT ON TABLE app.student_profiles TO teacher;
+GRANT SELECT ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(user_id) ON TABLE app.student_profiles TO integration;
+GRANT INSERT(user_id) ON TABLE app.student_profiles TO admin;
+
+GRANT INSERT(student_number),UPDATE(student_number) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(integrity_score),UPDATE(integrity_score) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(integrity_score) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(lmi_score),UPDATE(lmi_score) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(lmi_score) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(exams_taken),UPDATE(exams_taken) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(exams_taken) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(average_score),UPDATE(average_score) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(average_score) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(best_score),UPDATE(best_score) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(best_score) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(flags_count),UPDATE(flags_count) ON TABLE app.student_profiles TO integration;
+GRANT UPDATE(flags_count) ON TABLE app.student_profiles TO admin;
+
+GRANT SELECT(updated_at) ON TABLE app.student_profiles TO integration;
+
+GRANT SELECT ON TABLE analytics.student_overview TO analyst;
+GRANT SELECT ON TABLE analytics.student_overview TO admin;
+
+GRANT SELECT ON TABLE app.accommodations TO student;
+GRANT SELECT ON TABLE app.accommodations TO teacher;
+GRANT SELECT,DELETE ON TABLE app.accommodations TO admin;
+
+GRANT INSERT(exam_id) ON TABLE app.accommodations TO teacher;
+GRANT INSERT(exam_id) ON TABLE app.accommodations TO admin;
+
+GRANT INSERT(student_id) ON TABLE app.accommodations TO teacher;
+GRANT INSERT(student_id) ON TABLE app.accommodations TO admin;
+
+GRANT INSERT(extra_minutes),UPDATE(extra_minutes) ON TABLE app.accommodations TO teacher;
+GRANT INSERT(extra_minutes),UPDATE(extra_minutes) ON TABLE app.accommodations TO admin;
+
+GRANT UPDATE(updated_at) ON TABLE app.accommodations TO teacher;
+GRANT UPDATE(updated_at) ON TABLE app.accommodations TO admin;
+
+GRANT SELECT,DELETE ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(status) ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(attempts) ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(run_after) ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(locked_by) ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(locked_at) ON TABLE app.analysis_jobs TO admin;
+
+GRANT UPDATE(last_error) ON TABLE app.analysis_jobs TO admin;
+
+GRANT SELECT ON TABLE app.attempt_answers TO teacher;
+GRANT SELECT ON TABLE app.attempt_answers TO admin;
+
+GRANT SELECT(attempt_id) ON TABLE app.attempt_answers TO student;
+
+GRANT SELECT(question_id) ON TABLE app.attempt_answers TO student;
+
+GRANT SELECT(answer) ON TABLE app.attempt_answers TO student;
+
+GRANT SELECT(saved_at) ON TABLE app.attempt_answers TO student;
+
+GRANT SELECT ON TABLE app.behavior_analyses TO student;
+GRANT SELECT ON TABLE app.behavior_analyses TO teacher;
+GRANT SELECT ON TABLE app.behavior_analyses TO admin;
+GRANT SELECT ON TABLE app.behavior_analyses TO integration;
+
+GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(source) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(source) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(model) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(model) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(flags) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(flags) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(summary) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(summary) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO admin;
+
+GRANT SELECT ON TABLE app.event_types TO student;
+GRANT SELECT ON TABLE app.event_types TO teacher;
+GRANT SELECT ON TABLE app.event_types TO admin;
+GRANT SELECT ON TABLE app.event_types TO integration;
+
+GRANT UPDATE(severity) ON TABLE app.event_types TO admin;
+
+GRANT UPDATE(is_anomaly) ON TABLE app.event_types TO admin;
+
+GRANT UPDATE(description) ON TABLE app.event_types TO admin;
+
+GRANT SELECT ON TABLE app.exam_attempts TO teacher;
+GRANT SELECT ON TABLE app.exam_attempts TO admin;
+
+GRANT SELECT(id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(status) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(status) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(question_order) ON TABLE app.exam_attempts TO student;
+
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT ON TABLE app.exam_metrics TO teacher;
+GRANT SELECT ON TABLE app.exam_metrics TO admin;
+GRANT SELECT ON TABLE app.exam_metrics TO integration;
+
+GRANT INSERT(exam_id) ON TABLE app.exam_metrics TO integration;
+GRANT INSERT(exam_id) ON TABLE app.exam_metrics TO admin;
+
+GRANT INSERT(attempts),UPDATE(attempts) ON TABLE app.exam_metrics TO integration;
+GRANT INSERT(attempts),UPDATE(attempts) ON TABLE app.exam_metrics TO admin;
+
+GRANT INSERT(submitted),UPDATE(submitted) ON TABLE app.exam_metrics TO integration;
+GRANT INSERT(submitted),UPDATE(submitted) ON TABLE app.exam_metrics TO admin;
+
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.exam_metrics TO integration;
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.exam_metrics TO admin;
+
+GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO integration;
+GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO admin;
+
+GRANT SELECT ON TABLE app.exams TO student;
+GRANT SELECT ON TABLE app.exams TO teacher;
+GRANT SELECT,DELETE ON TABLE app.exams TO admin;
+
+GRANT INSERT(id) ON TABLE app.exams TO teacher;
+GRANT INSERT(id) ON TABLE app.exams TO admin;
+
+GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO teacher;
+GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO admin;
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO teacher;
+GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO admin;
+
+GRANT INSERT(created_by) ON TABLE app.exams TO teacher;
+GRANT INSERT(created_by) ON TABLE app.exams TO admin;
+
+GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO teacher;
+GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO admin;
+
+GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO teacher;
+GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO admin;
+
+GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO teacher;
+GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO admin;
+
+GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO teacher;
+GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO admin;
+
+GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO teacher;
+GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO admin;
+
+GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO teacher;
+GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO admin;
+
+GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO teacher;
+GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO admin;
+
+GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO teacher;
+GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO admin;
+
+GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO teacher;
+GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO admin;
+
+GRANT SELECT ON TABLE app.flag_reviews TO teacher;
+GRANT SELECT ON TABLE app.flag_reviews TO admin;
+
+GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO admin;
+
+GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO admin;
+
+GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO admin;
+
+GRANT INSERT(decision) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(decision) ON TABLE app.flag_reviews TO admin;
+
+GRANT INSERT(note) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(note) ON TABLE app.flag_reviews TO admin;
+
+GRANT SELECT ON TABLE app.monitoring_events TO student;
+GRANT SELECT ON TABLE app.monitoring_events TO teacher;
+GRANT SELECT ON TABLE app.monitoring_events TO admin;
+GRANT SELECT ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT SELECT,DELETE ON TABLE app.questions TO teacher;
+GRANT SELECT,DELETE ON TABLE app.questions TO admin;
+
+GRANT SELECT(id) ON TABLE app.questions TO student;
+GRANT INSERT(id) ON TABLE app.questions TO teacher;
+GRANT INSERT(id) ON TABLE app.questions TO admin;
+
+GRANT SELECT(exam_id) ON TABLE app.questions TO student;
+GRANT INSERT(exam_id) ON TABLE app.questions TO teacher;
+GRANT INSERT(exam_id) ON TABLE app.questions TO admin;
+
+GRANT SELECT("position") ON TABLE app.questions TO student;
+GRANT INSERT("position"),UPDATE("position") ON TABLE app.questions TO teacher;
+GRANT INSERT("position"),UPDATE("position") ON TABLE app.questions TO admin;
+
+GRANT SELECT(kind) ON TABLE app.questions TO student;
+GRANT INSERT(kind),UPDATE(kind) ON TABLE app.questions TO teacher;
+GRANT INSERT(kind),UPDATE(kind) ON TABLE app.questions TO admin;
+
+GRANT SELECT(prompt) ON TABLE app.questions TO student;
+GRANT INSERT(prompt),UPDATE(prompt) ON TABLE app.questions TO teacher;
+GRANT INSERT(prompt),UPDATE(prompt) ON TABLE app.questions TO admin;
+
+GRANT SELECT(options) ON TABLE app.questions TO student;
+GRANT INSERT(options),UPDATE(options) ON TABLE app.questions TO teacher;
+GRANT INSERT(options),UPDATE(options) ON TABLE app.questions TO admin;
+
+GRANT INSERT(correct),UPDATE(correct) ON TABLE app.questions TO teacher;
+GRANT INSERT(correct),UPDATE(correct) ON TABLE app.questions TO admin;
+
+GRANT INSERT(tolerance),UPDATE(tolerance) ON TABLE app.questions TO teacher;
+GRANT INSERT(tolerance),UPDATE(tolerance) ON TABLE app.questions TO admin;
+
+GRANT SELECT(points) ON TABLE app.questions TO student;
+GRANT INSERT(points),UPDATE(points) ON TABLE app.questions TO teacher;
+GRANT INSERT(points),UPDATE(points) ON TABLE app.questions TO admin;
+
+GRANT SELECT(version) ON TABLE app.questions TO student;
+GRANT UPDATE(version) ON TABLE app.questions TO teacher;
+GRANT UPDATE(version) ON TABLE app.questions TO admin;
+
+GRANT SELECT(created_at) ON TABLE app.questions TO student;
+
+GRANT SELECT(updated_at) ON TABLE app.questions TO student;
+
+GRANT SELECT ON TABLE app.teacher_exam_permissions TO teacher;
+GRANT SELECT,DELETE ON TABLE app.teacher_exam_permissions TO admin;
+
+GRANT INSERT(exam_id) ON TABLE app.teacher_exam_permissions TO teacher;
+GRANT INSERT(exam_id) ON TABLE app.teacher_exam_permissions TO admin;
+
+GRANT INSERT(teacher_id) ON TABLE app.teacher_exam_permissions TO teacher;
+GRANT INSERT(teacher_id) ON TABLE app.teacher_exam_permissions TO admin;
+
+GRANT INSERT(granted_by) ON TABLE app.teacher_exam_permissions TO teacher;
+GRANT INSERT(granted_by) ON TABLE app.teacher_exam_permissions TO admin;
+
+GRANT SELECT ON TABLE app.teacher_profiles TO teacher;
+GRANT SELECT ON TABLE app.teacher_profiles TO admin;
+
+GRANT INSERT(user_id) ON TABLE app.teacher_profiles TO admin;
+
+GRANT INSERT(department),UPDATE(department) ON TABLE app.teacher_profiles TO admin;
+
+GRANT SELECT ON TABLE audit.disclosures TO admin;
+
+GRANT SELECT ON TABLE audit.log TO admin;
+
+GRANT SELECT ON TABLE audit.security_events TO admin;
+
+GRANT SELECT ON TABLE auth.login_attempts TO admin;
+
+GRANT SELECT ON TABLE auth.refresh_token_families TO admin;
+
+GRANT SELECT(id) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(family_id) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(user_id) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(issued_at) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(expires_at) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(used_at) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT(replaced_by) ON TABLE auth.refresh_tokens TO admin;
+
+GRANT SELECT ON TABLE auth.revoked_tokens TO admin;
+
+GRANT SELECT ON TABLE auth.role_permissions TO student;
+GRANT SELECT ON TABLE auth.role_permissions TO teacher;
+GRANT SELECT ON TABLE auth.role_permissions TO admin;
+GRANT SELECT ON TABLE auth.role_permissions TO integration;
+
+GRANT DELETE ON TABLE auth.users TO admin;
+
+GRANT SELECT(id) ON TABLE auth.users TO student;
+GRANT SELECT(id) ON TABLE auth.users TO teacher;
+GRANT SELECT(id) ON TABLE auth.users TO integration;
+GRANT SELECT(id) ON TABLE auth.users TO admin;
+
+GRANT SELECT(email) ON TABLE auth.users TO student;
+GRANT SELECT(email) ON TABLE auth.users TO teacher;
+GRANT SELECT(email) ON TABLE auth.users TO integration;
+GRANT SELECT(email),INSERT(email),UPDATE(email) ON TABLE auth.users TO admin;
+
+GRANT INSERT(password_hash) ON TABLE auth.users TO admin;
+
+GRANT SELECT(role) ON TABLE auth.users TO student;
+GRANT SELECT(role) ON TABLE auth.users TO teacher;
+GRANT SELECT(role) ON TABLE auth.users TO integration;
+GRANT SELECT(role),INSERT(role) ON TABLE auth.users TO admin;
+
+GRANT SELECT(full_name) ON TABLE auth.users TO student;
+GRANT SELECT(full_name) ON TABLE auth.users TO teacher;
+GRANT SELECT(full_name) ON TABLE auth.users TO integration;
+GRANT SELECT(full_name),INSERT(full_name),UPDATE(full_name) ON TABLE auth.users TO admin;
+
+GRANT SELECT(is_active) ON TABLE auth.users TO student;
+GRANT SELECT(is_active) ON TABLE auth.users TO teacher;
+GRANT SELECT(is_active) ON TABLE auth.users TO integration;
+GRANT SELECT(is_active) ON TABLE auth.users TO admin;
+
+GRANT SELECT(sessions_revoked_at) ON TABLE auth.users TO admin;
+
+GRANT SELECT(created_at) ON TABLE auth.users TO student;
+GRANT SELECT(created_at) ON TABLE auth.users TO teacher;
+GRANT SELECT(created_at) ON TABLE auth.users TO integration;
+GRANT SELECT(created_at) ON TABLE auth.users TO admin;
+
+GRANT SELECT(updated_at) ON TABLE auth.users TO student;
+GRANT SELECT(updated_at) ON TABLE auth.users TO teacher;
+GRANT SELECT(updated_at) ON TABLE auth.users TO integration;
+GRANT SELECT(updated_at) ON TABLE auth.users TO admin;

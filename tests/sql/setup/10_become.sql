@@ -1,0 +1,112 @@
+-- Test helpers for the pgTAP suite, installed once per test database by the
+-- harness (tests/test_pgtap.py, as the superuser). Never part of a deploy.
+--
+--   tests.create_user(role [, email])  a user of that role with its profile
+--                                      rows; its id
+--   tests.become(user_id)              act as that user for the rest of the
+--                                      transaction: the database role named
+--                                      by their role and the JWT claims the
+--                                      glue would set (sub, role, jti, iat,
+--                                      exp, ...), both transaction-local
+--   tests.become_anon()                act as a request without a token
+--   tests.unbecome()                   back to the superuser, no claims
+--
+-- become() may be called while acting as someone else: it first returns to
+-- the session user. pgTAP lives in the public schema and stays usable.
+
+CREATE SCHEMA IF NOT EXISTS tests;
+GRANT USAGE ON SCHEMA tests TO PUBLIC;
+
+-- A user with the profile rows of their role (through internal.create_user,
+-- as the superuser: RLS does not apply). SECURITY DEFINER so that it works
+-- while acting as someone else.
+CREATE OR REPLACE FUNCTION tests.create_user(p_role text, p_email text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_tag constant text := left(replace(gen_random_uuid()::text, '-', ''), 12);
+    v_user jsonb;
+BEGIN
+    v_user := internal.create_user(
+        coalesce(p_email, format('%s-%s@test.example', p_role, v_tag)),
+        '$2b$12$testtesttesttesttesttuJ8u3wbmTc3sTg0Vk0lC4Vj1rbA0Jg2',
+        initcap(p_role) || ' ' || v_tag,
+        p_role::auth.user_role,
+        CASE WHEN p_role IN ('teacher', 'admin') THEN 'Testing' END
+    );
+    RETURN (v_user ->> 'id')::uuid;
+END;
+$$;
+
+-- The claims the glue would set for this user, with a fresh jti.
+CREATE OR REPLACE FUNCTION tests.claims_for(p_user_id uuid, p_role text)
+RETURNS jsonb
+LANGUAGE sql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'sub', p_user_id,
+        'role', p_role,
+        'jti', gen_random_uuid(),
+        'iat', floor(extract(EPOCH FROM clock_timestamp()))::bigint,
+        'exp', floor(extract(EPOCH FROM clock_timestamp()))::bigint + 3600,
+        'iss', 'veritas',
+        'aud', 'veritas-api',
+        'typ', 'access'
+    );
+$$;
+
+-- Back to the session user (the superuser), no claims.
+CREATE OR REPLACE FUNCTION tests.unbecome()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM set_config('role', 'none', true);
+    PERFORM set_config('request.jwt.claims', '', true);
+END;
+$$;
+
+-- Act as the user: their role, their claims, until the end of the
+-- transaction or the next become / unbecome.
+CREATE OR REPLACE FUNCTION tests.become(p_user_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_role text;
+BEGIN
+    PERFORM tests.unbecome();
+    SELECT u.role::text INTO v_role FROM auth.users AS u WHERE u.id = p_user_id;
+    IF v_role IS NULL THEN
+        RAISE EXCEPTION 'tests.become: no user %', p_user_id;
+    END IF;
+    PERFORM set_config('request.jwt.claims', tests.claims_for(p_user_id, v_role)::text, true);
+    PERFORM set_config('role', v_role, true);
+END;
+$$;
+
+-- Act as a request without a token (the glue sends empty claims).
+CREATE OR REPLACE FUNCTION tests.become_anon()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM tests.unbecome();
+    PERFORM set_config('request.jwt.claims', '{}', true);
+    PERFORM set_config('role', 'anon', true);
+END;
+$$;
+
+GRANT EXECUTE ON FUNCTION tests.create_user(text, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tests.claims_for(uuid, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tests.unbecome() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tests.become(uuid) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tests.become_anon() TO PUBLIC;
