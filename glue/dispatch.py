@@ -65,9 +65,11 @@ async def invoke(
     except ArgumentError as exc:
         raise ApiError(400, BAD_REQUEST, str(exc)) from None
     caller = request_path.Caller(claims, request.method, request.url.path)
+    # A function's volatility decides: STABLE and IMMUTABLE ones run in a
+    # read-only transaction; a VOLATILE one read by a REST GET (a read that
+    # records a disclosure, or closes an overdue attempt) may write.
     rows = await request_path.call(
-        request.app.state.pool, caller, statement, params,
-        read_only=request.method == "GET",
+        request.app.state.pool, caller, statement, params, read_only=function.read_only
     )
     text = rows[0][0] if rows and rows[0][0] is not None else "null"
     if status_if is not None:
