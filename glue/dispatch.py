@@ -5,6 +5,8 @@ Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -55,9 +57,29 @@ async def _lookup(request: Request, name: str) -> Function:
     return function
 
 
+def as_csv(text: str, columns: tuple[str, ...]) -> Response:
+    """A JSON list of objects as CSV; nested values as JSON text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in json.loads(text):
+        writer.writerow([
+            json.dumps(row.get(c)) if isinstance(row.get(c), dict | list)
+            else str(row.get(c)).lower() if isinstance(row.get(c), bool)
+            else row.get(c)
+            for c in columns
+        ])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+def wants_csv(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
 async def invoke(
     request: Request, function: Function, args: dict[str, Any], status: int,
-    status_if: tuple[str, int] | None = None,
+    status_if: tuple[str, int] | None = None, csv_columns: tuple[str, ...] = (),
 ) -> Response:
     claims = bearer_claims(request, required=False)
     try:
@@ -72,6 +94,8 @@ async def invoke(
         request.app.state.pool, caller, statement, params, read_only=function.read_only
     )
     text = rows[0][0] if rows and rows[0][0] is not None else "null"
+    if csv_columns and wants_csv(request):
+        return as_csv(text, csv_columns)
     if status_if is not None:
         field, other = status_if
         if json.loads(text).get(field) is True:
@@ -95,7 +119,8 @@ def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
                     names = ", ".join(sorted(clash))
                     raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
                 args.update(body)
-        return await invoke(request, function, args, endpoint.status, endpoint.status_if)
+        return await invoke(request, function, args, endpoint.status, endpoint.status_if,
+                            endpoint.csv_columns)
 
     handle.__name__ = endpoint.function
     return handle

@@ -62,7 +62,15 @@ def database_error(exc: psycopg.Error) -> ApiError:
         message = "internal error"
     elif sqlstate in {"42883", "42P01"}:
         message = "not found"
-    return ApiError(status, sqlstate or "VT500", message, diag.message_detail, diag.message_hint)
+    headers: dict[str, str] = {}
+    detail: object = diag.message_detail
+    if status == 429:
+        try:
+            detail = json.loads(diag.message_detail or "{}")
+            headers["Retry-After"] = str(int(detail.get("retry_after", 60)))  # type: ignore[union-attr]
+        except (ValueError, AttributeError):
+            headers["Retry-After"] = "60"
+    return ApiError(status, sqlstate or "VT500", message, detail, diag.message_hint, headers)
 
 
 async def call(

@@ -21,6 +21,8 @@ class Endpoint:
     body_arg: str | None = None
     status_if: tuple[str, int] | None = None
     summary: str = ""
+    # Columns of the CSV answer (``Accept: text/csv``) of a route returning a list.
+    csv_columns: tuple[str, ...] = ()
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -60,7 +62,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/teacher/students/{student_id}", "get_student_detail_for_teacher",
              summary="a student, on the exams this teacher may access"),
     Endpoint("GET", "/teacher/attempts/{attempt_id}/events", "get_monitoring_events_for_attempt",
-             summary="the attempt's monitoring timeline, oldest first"),
+             summary="the attempt's monitoring timeline, oldest first (JSON, or CSV)",
+             csv_columns=("id", "event_type", "occurred_at", "received_at", "payload",
+                          "is_anomaly")),
     Endpoint("POST", "/teacher/attempts/{attempt_id}/review", "review_attempt",
              summary="clear or confirm an attempt's flags"),
     # behaviour analysis

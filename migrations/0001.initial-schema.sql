@@ -718,6 +718,23 @@ ALTER TABLE app.monitoring_events FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.monitoring_events_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.monitoring_events_default FORCE ROW LEVEL SECURITY;
 
+-- event_rate_windows -------------------------------------------------------------
+
+-- The per-attempt rate bound of event recording: events accepted for the
+-- attempt in the current minute. UNLOGGED: a crash forgets the counts, which
+-- only resets a one-minute window, and no WAL is written on the hot path.
+CREATE UNLOGGED TABLE app.event_rate_windows (
+    attempt_id uuid PRIMARY KEY REFERENCES app.exam_attempts (id) ON DELETE CASCADE,
+    window_start timestamptz NOT NULL,
+    events integer NOT NULL,
+    CONSTRAINT event_rate_windows_events_check CHECK (events >= 0)
+);
+COMMENT ON TABLE app.event_rate_windows IS
+'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
+
+ALTER TABLE app.event_rate_windows ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.event_rate_windows FORCE ROW LEVEL SECURITY;
+
 -- ============================================================================
 -- sql/schema/50_analysis.sql
 -- ============================================================================

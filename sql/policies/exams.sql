@@ -71,7 +71,15 @@ CREATE POLICY definer_helpers_read_exams ON app.exams
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
 
+-- Integration accounts record events of any attempt in progress: they read
+-- every exam's grace period (and nothing else of it) to check the deadline.
+DROP POLICY IF EXISTS integration_reads_exam_grace ON app.exams;
+CREATE POLICY integration_reads_exam_grace ON app.exams
+AS PERMISSIVE FOR SELECT TO integration
+USING (TRUE);
+
 GRANT SELECT ON app.exams TO student, teacher, admin;
+GRANT SELECT (id, grace_seconds) ON app.exams TO integration;
 GRANT INSERT (
     id, title, description, created_by, duration_minutes, opens_at, closes_at, max_attempts,
     grading_method, grace_seconds, shuffle_questions, shuffle_options, published

@@ -121,3 +121,13 @@ GRANT INSERT (
     attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, severity,
     is_anomaly, payload, client_event_id
 ) ON app.monitoring_events TO student, integration;
+
+-- event_rate_windows ----------------------------------------------------------------
+
+-- Written only by internal.take_event_budget (SECURITY DEFINER), after the
+-- caller's own policies have shown it the attempt; nobody else may touch it.
+DROP POLICY IF EXISTS definer_helpers_count_events ON app.event_rate_windows;
+CREATE POLICY definer_helpers_count_events ON app.event_rate_windows
+AS PERMISSIVE FOR ALL TO veritas_owner
+USING (TRUE)
+WITH CHECK (TRUE);

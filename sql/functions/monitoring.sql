@@ -1,0 +1,387 @@
+-- Monitoring events: recording (the hottest path of the system) and the
+-- attempt's timeline.
+--
+-- Recording is SECURITY INVOKER: the caller's row-level security decides
+-- which attempts it may see (a student: their own; integration: any) and the
+-- insert policy re-checks every row (own attempt, in progress, before the
+-- deadline plus grace, severity and is_anomaly those of the event type).
+-- One statement parses the batch, joins each event to its attempt and event
+-- type, and inserts with ON CONFLICT DO NOTHING on (attempt_id,
+-- client_event_id, attempt_started_at): a retried event is stored once, also
+-- when duplicates race, because the unique index decides.
+--
+-- No SET search_path on these functions (it costs a configuration save and
+-- restore per call on the hot path): every name is schema-qualified.
+
+-- The per-attempt rate bound: events accepted per attempt and minute. A
+-- flooding client gets 429 (SQLSTATE VT429) with the seconds to wait in
+-- the error's detail. Written only by this SECURITY DEFINER helper, called
+-- after the caller's own policies have shown it the attempt.
+CREATE OR REPLACE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_limit constant integer := 600;
+    v_window timestamptz := date_trunc('minute', now());
+    v_used integer;
+BEGIN
+    INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+    VALUES (p_attempt_id, v_window, p_events)
+    ON CONFLICT (attempt_id) DO UPDATE
+        SET
+            window_start = excluded.window_start,
+            events = CASE
+                WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                ELSE excluded.events
+            END
+    RETURNING w.events INTO v_used;
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.take_event_budget(uuid, integer) IS
+'Counts p_events against the attempt''s budget for this minute (600); raises VT429 past it.';
+REVOKE ALL ON FUNCTION internal.take_event_budget(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.take_event_budget(uuid, integer) TO student, integration;
+
+-- The events of a batch as typed rows (inlined into the statements that use
+-- it). A bad uuid, time or event type raises 22P02/22007: 400.
+CREATE OR REPLACE FUNCTION internal.parse_events(p_events jsonb)
+RETURNS TABLE (
+    ord bigint,
+    attempt_id uuid,
+    event_type app.event_type,
+    occurred_at timestamptz,
+    payload jsonb,
+    client_event_id text
+)
+LANGUAGE sql
+STABLE
+SECURITY INVOKER
+AS $$
+    SELECT
+        x.ord,
+        (x.e ->> 'attempt_id')::uuid,
+        (x.e ->> 'event_type')::app.event_type,
+        (x.e ->> 'occurred_at')::timestamptz,
+        coalesce(nullif(x.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
+        x.e ->> 'client_event_id'
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord);
+$$;
+
+COMMENT ON FUNCTION internal.parse_events(jsonb) IS
+'The events of a batch (a JSON list) as typed rows; raises 22P02/22007 on a bad value.';
+REVOKE ALL ON FUNCTION internal.parse_events(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.parse_events(jsonb) TO student, integration;
+
+-- The batch core: validates, checks the attempts, records, counts.
+CREATE OR REPLACE FUNCTION internal.record_events(p_events jsonb)
+RETURNS TABLE (accepted integer, duplicates integer, first_id uuid)
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+AS $$
+DECLARE
+    v_count integer;
+    v_problem record;
+    v_attempt record;
+    v_inserted integer;
+BEGIN
+    IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'events must be a list of events';
+    END IF;
+    v_count := jsonb_array_length(p_events);
+    IF v_count = 0 OR v_count > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
+    END IF;
+
+    -- Shape first, with a message naming the event and the field; the casts
+    -- below then raise 22P02/22007 (400) naming a bad value.
+    SELECT x.ord, CASE
+        WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
+        WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+            THEN 'attempt_id is required'
+        WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+            THEN 'event_type is required'
+        WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+            THEN 'occurred_at is required (an RFC 3339 time)'
+        WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
+            THEN 'payload must be an object'
+        WHEN x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null')
+            THEN 'client_event_id must be a string'
+        WHEN length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+            THEN 'client_event_id must have 1 to 128 characters'
+    END AS problem
+    INTO v_problem
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord)
+    WHERE
+        jsonb_typeof(x.e) <> 'object'
+        OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+        OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
+        OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
+        OR length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+    ORDER BY x.ord
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('event %s: %s', v_problem.ord, v_problem.problem);
+    END IF;
+
+    -- Every attempt must be visible to the caller (else 404, never saying
+    -- whether it exists) and open for events (else 409).
+    FOR v_attempt IN
+        SELECT
+            i.attempt_id,
+            count(*)::integer AS events,
+            a.id IS NOT NULL AS visible,
+            a.status = 'in_progress'
+            AND now() <= a.deadline + make_interval(secs => coalesce(x.grace_seconds, 0)) AS open
+        FROM internal.parse_events(p_events) AS i
+        LEFT JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+        LEFT JOIN app.exams AS x ON a.exam_id = x.id
+        GROUP BY i.attempt_id, a.id, a.status, a.deadline, x.grace_seconds
+    LOOP
+        IF NOT v_attempt.visible THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT404',
+                MESSAGE = format('no attempt %s', v_attempt.attempt_id);
+        END IF;
+        IF NOT v_attempt.open THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format(
+                    'attempt %s is not in progress (finished, or past its deadline)',
+                    v_attempt.attempt_id
+                );
+        END IF;
+        PERFORM internal.take_event_budget(v_attempt.attempt_id, v_attempt.events);
+    END LOOP;
+
+    WITH stored AS (
+        INSERT INTO app.monitoring_events (
+            attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+            severity, is_anomaly, payload, client_event_id
+        )
+        SELECT
+            i.attempt_id, a.started_at, a.exam_id, a.student_id, i.event_type, i.occurred_at,
+            t.severity, t.is_anomaly, i.payload, i.client_event_id
+        FROM internal.parse_events(p_events) AS i
+        INNER JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+        INNER JOIN app.event_types AS t ON i.event_type = t.event_type
+        ORDER BY i.ord
+        ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
+        RETURNING id
+    )
+    SELECT count(*)::integer, min(id::text)::uuid INTO v_inserted, first_id FROM stored;
+
+    accepted := v_inserted;
+    duplicates := v_count - v_inserted;
+    RETURN NEXT;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.record_events(jsonb) IS
+'Records a list of monitoring events as the caller; returns how many were stored and how many were duplicates.';
+REVOKE ALL ON FUNCTION internal.record_events(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.record_events(jsonb) TO student, integration;
+
+-- POST /monitor/events: one event, or {events: [...]} of up to 500.
+CREATE OR REPLACE FUNCTION api.record_monitoring_events(body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+AS $$
+DECLARE
+    v_result record;
+    v_id uuid;
+BEGIN
+    IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the body must be a JSON object';
+    END IF;
+    IF body ? 'events' THEN
+        SELECT * INTO v_result FROM internal.record_events(body -> 'events');
+        RETURN jsonb_build_object(
+            'accepted', v_result.accepted, 'duplicates', v_result.duplicates
+        );
+    END IF;
+    SELECT * INTO v_result FROM internal.record_events(jsonb_build_array(body));
+    v_id := v_result.first_id;
+    IF v_id IS NULL THEN
+        SELECT e.id INTO v_id
+        FROM app.monitoring_events AS e
+        WHERE
+            e.attempt_id = (body ->> 'attempt_id')::uuid
+            AND e.client_event_id = body ->> 'client_event_id';
+    END IF;
+    RETURN jsonb_build_object('id', v_id, 'duplicate', v_result.accepted = 0);
+END;
+$$;
+
+COMMENT ON FUNCTION api.record_monitoring_events(jsonb) IS
+'Record monitoring events (POST /monitor/events), by the attempt''s student or an integration account. One event {attempt_id, event_type, occurred_at, payload, client_event_id} answers {id, duplicate}; a batch {events: [...]} of up to 500 answers {accepted, duplicates}. The same client_event_id for the same attempt is stored once. Unknown event type: 400; attempt not in progress or past deadline plus grace: 409; another student''s attempt: 404; more than 600 events a minute for one attempt: 429.';
+REVOKE ALL ON FUNCTION api.record_monitoring_events(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.record_monitoring_events(jsonb) TO student, integration;
+
+-- The seed's single-event name, with the event's fields as arguments.
+CREATE OR REPLACE FUNCTION api.record_monitoring_event(
+    attempt_id uuid,
+    event_type text,
+    occurred_at timestamptz,
+    payload jsonb DEFAULT '{}',
+    client_event_id text DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE sql
+VOLATILE
+SECURITY INVOKER
+AS $$
+    SELECT api.record_monitoring_events(
+        jsonb_strip_nulls(jsonb_build_object(
+            'attempt_id', attempt_id, 'event_type', event_type, 'occurred_at', occurred_at,
+            'payload', payload, 'client_event_id', client_event_id
+        ))
+    );
+$$;
+
+COMMENT ON FUNCTION api.record_monitoring_event(uuid, text, timestamptz, jsonb, text) IS
+'Record one monitoring event (the seed''s name; same rules as record_monitoring_events). Returns {id, duplicate}.';
+REVOKE ALL ON FUNCTION api.record_monitoring_event(
+    uuid, text, timestamptz, jsonb, text
+) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.record_monitoring_event(
+    uuid, text, timestamptz, jsonb, text
+) TO student, integration;
+
+-- The timeline ---------------------------------------------------------------------
+
+-- An attempt's events, oldest first, under the caller's row-level security,
+-- paginated by keyset: pass the last row's occurred_at and id to get the next
+-- page. VT404 when the caller may not see the attempt.
+CREATE OR REPLACE FUNCTION internal.attempt_timeline(
+    p_attempt_id uuid, p_after_occurred_at timestamptz, p_after_id uuid, p_limit integer
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY INVOKER
+AS $$
+DECLARE
+    v_events jsonb;
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 5000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 5000';
+    END IF;
+    IF (p_after_occurred_at IS NULL) <> (p_after_id IS NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'after_occurred_at and after_id go together (the last row of a page)';
+    END IF;
+    IF NOT EXISTS (SELECT FROM app.exam_attempts AS a WHERE a.id = p_attempt_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+    END IF;
+    SELECT coalesce(jsonb_agg(
+        jsonb_build_object(
+            'id', e.id, 'event_type', e.event_type, 'occurred_at', e.occurred_at,
+            'received_at', e.received_at, 'payload', e.payload, 'is_anomaly', e.is_anomaly
+        ) ORDER BY e.occurred_at, e.id
+    ), '[]'::jsonb)
+    INTO v_events
+    FROM (
+        SELECT m.id, m.event_type, m.occurred_at, m.received_at, m.payload, m.is_anomaly
+        FROM app.monitoring_events AS m
+        WHERE
+            m.attempt_id = p_attempt_id
+            AND (
+                p_after_occurred_at IS NULL
+                OR (m.occurred_at, m.id) > (p_after_occurred_at, p_after_id)
+            )
+        ORDER BY m.occurred_at, m.id
+        LIMIT p_limit
+    ) AS e;
+    RETURN v_events;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) IS
+'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security.';
+REVOKE ALL ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.attempt_timeline(
+    uuid, timestamptz, uuid, integer
+) TO student, teacher, admin, integration;
+
+-- GET /teacher/attempts/{attempt_id}/events (teacher, admin): a disclosure of
+-- the student's records, so it is VOLATILE (it writes the disclosure log).
+CREATE OR REPLACE FUNCTION api.get_monitoring_events_for_attempt(
+    attempt_id uuid,
+    after_occurred_at timestamptz DEFAULT NULL,
+    after_id uuid DEFAULT NULL,
+    "limit" integer DEFAULT 1000
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+AS $$
+DECLARE
+    v_events jsonb := internal.attempt_timeline(attempt_id, after_occurred_at, after_id, "limit");
+BEGIN
+    PERFORM internal.log_disclosure(
+        (SELECT a.student_id FROM app.exam_attempts AS a WHERE a.id = attempt_id),
+        'monitoring_events',
+        attempt_id
+    );
+    RETURN v_events;
+END;
+$$;
+
+COMMENT ON FUNCTION api.get_monitoring_events_for_attempt(uuid, timestamptz, uuid, integer) IS
+'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). 404 when the attempt is not visible.';
+REVOKE ALL ON FUNCTION api.get_monitoring_events_for_attempt(
+    uuid, timestamptz, uuid, integer
+) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.get_monitoring_events_for_attempt(
+    uuid, timestamptz, uuid, integer
+) TO teacher, admin;
+
+-- The seed's name for the same timeline read by its own student (or an
+-- integration account, or admin): no disclosure to record.
+CREATE OR REPLACE FUNCTION api.get_attempt_monitoring_events(
+    attempt_id uuid,
+    after_occurred_at timestamptz DEFAULT NULL,
+    after_id uuid DEFAULT NULL,
+    "limit" integer DEFAULT 1000
+)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SECURITY INVOKER
+AS $$
+    SELECT internal.attempt_timeline(attempt_id, after_occurred_at, after_id, "limit");
+$$;
+
+COMMENT ON FUNCTION api.get_attempt_monitoring_events(uuid, timestamptz, uuid, integer) IS
+'An attempt''s own monitoring timeline, oldest first, for its student (also integration and admin); same pages as get_monitoring_events_for_attempt. 404 when not visible.';
+REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(
+    uuid, timestamptz, uuid, integer
+) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.get_attempt_monitoring_events(
+    uuid, timestamptz, uuid, integer
+) TO student, admin, integration;

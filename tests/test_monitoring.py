@@ -1,0 +1,199 @@
+"""The contract's Monitoring section, and the timeline teachers read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from tests.accounts import bearer, create_user, login, register
+from tests.test_exams import create_exam
+
+ERROR_KEYS = {"code", "message", "details", "hint"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def event(attempt_id: str, event_type: str = "heartbeat", client_event_id: str | None = None,
+          **extra) -> dict:
+    body = {"attempt_id": attempt_id, "event_type": event_type, "occurred_at": _now(),
+            "payload": {"source": "test"}, "client_event_id": client_event_id or uuid.uuid4().hex}
+    body.update(extra)
+    return body
+
+
+@pytest.fixture
+def teacher(http, migrated_db):
+    return login(http, create_user(migrated_db, "teacher")["email"])
+
+
+@pytest.fixture
+def running(http, teacher):
+    """A student with an attempt in progress on the teacher's exam."""
+    exam = create_exam(http, teacher)
+    student = register(http)
+    attempt = http.post(f"/student/exams/{exam['id']}/start", headers=bearer(student)).json()
+    return {"exam": exam, "student": student, "attempt_id": attempt["attempt_id"]}
+
+
+def _count(migrated_db: str, attempt_id: str) -> int:
+    with psycopg.connect(migrated_db) as conn:
+        return conn.execute("SELECT count(*) FROM app.monitoring_events WHERE attempt_id = %s",
+                            [attempt_id]).fetchone()[0]
+
+
+def test_single_events_and_retries(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    first = http.post("/monitor/events", headers=me, json=event(attempt, "tab_hidden", "e-1"))
+    assert first.status_code == 202, first.text
+    assert first.json()["duplicate"] is False
+    again = http.post("/monitor/events", headers=me, json=event(attempt, "tab_hidden", "e-1"))
+    assert again.status_code == 202
+    assert again.json() == {"id": first.json()["id"], "duplicate": True}
+    assert _count(migrated_db, attempt) == 1
+
+
+def test_a_batch_with_duplicates(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    http.post("/monitor/events", headers=me, json=event(attempt, "paste", "b-0"))
+    batch = [event(attempt, "gaze_away", f"b-{n}") for n in range(10)]
+    batch.append(event(attempt, "gaze_away", "b-3"))  # twice in the same batch
+    answer = http.post("/monitor/events", headers=me, json={"events": batch})
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"accepted": 9, "duplicates": 2}
+    assert _count(migrated_db, attempt) == 10
+
+
+def test_is_anomaly_is_derived_not_trusted(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    http.post("/monitor/events", headers=me,
+              json=event(attempt, "devtools_open", "a-1", is_anomaly=False, severity=0))
+    with psycopg.connect(migrated_db) as conn:
+        row = conn.execute("SELECT is_anomaly, severity FROM app.monitoring_events "
+                           "WHERE attempt_id = %s", [attempt]).fetchone()
+    assert row == (True, 3)
+
+
+@pytest.mark.parametrize("bad", [
+    {"event_type": "mind_reading"},
+    {"occurred_at": "yesterday-ish"},
+    {"attempt_id": "not-a-uuid"},
+    {"payload": [1, 2]},
+    {"client_event_id": ""},
+])
+def test_bad_events_are_400_and_store_nothing(http, running, migrated_db, bad):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    answer = http.post("/monitor/events", headers=me, json={"events": [
+        event(attempt, "heartbeat", "ok-1"), {**event(attempt), **bad}]})
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == ERROR_KEYS
+    assert _count(migrated_db, attempt) == 0
+
+
+def test_empty_and_oversized_batches_are_400(http, running):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    assert http.post("/monitor/events", headers=me, json={"events": []}).status_code == 400
+    big = [event(attempt) for _ in range(501)]
+    assert http.post("/monitor/events", headers=me, json={"events": big}).status_code == 400
+
+
+def test_another_students_attempt_is_404(http, running, migrated_db):
+    intruder = register(http)
+    answer = http.post("/monitor/events", headers=bearer(intruder),
+                       json=event(running["attempt_id"], "paste"))
+    assert answer.status_code == 404
+    assert _count(migrated_db, running["attempt_id"]) == 0
+
+
+def test_events_after_submit_are_409(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    assert http.post(f"/student/exams/{attempt}/submit", headers=me).status_code == 200
+    answer = http.post("/monitor/events", headers=me, json=event(attempt))
+    assert answer.status_code == 409
+    assert _count(migrated_db, attempt) == 0
+
+
+def test_teachers_cannot_post_events(http, running, teacher):
+    answer = http.post("/monitor/events", headers=bearer(teacher),
+                       json=event(running["attempt_id"]))
+    assert answer.status_code == 403
+
+
+def test_an_integration_account_records_events(http, running, migrated_db):
+    service = login(http, create_user(migrated_db, "integration")["email"])
+    answer = http.post("/monitor/events", headers=bearer(service),
+                       json=event(running["attempt_id"], "multiple_faces", "svc-1"))
+    assert answer.status_code == 202, answer.text
+    assert _count(migrated_db, running["attempt_id"]) == 1
+
+
+def test_fifty_concurrent_posts_of_one_event_store_one_row(http, running, live, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    body = event(attempt, "window_blur", "the-same-id")
+    answers: list[dict] = []
+
+    def post():
+        with live.client() as client:
+            answers.append(client.post("/monitor/events", headers=me, json=body).json())
+
+    threads = [threading.Thread(target=post) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _count(migrated_db, attempt) == 1
+    assert sum(1 for a in answers if a.get("duplicate") is False) == 1
+    assert len({a["id"] for a in answers}) == 1
+
+
+def test_a_flooding_client_gets_429_with_retry_after(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    first = http.post("/monitor/events", headers=me,
+                      json={"events": [event(attempt) for _ in range(500)]})
+    assert first.status_code == 202
+    second = http.post("/monitor/events", headers=me,
+                       json={"events": [event(attempt) for _ in range(101)]})
+    assert second.status_code == 429, second.text
+    assert 1 <= int(second.headers["Retry-After"]) <= 60
+    assert _count(migrated_db, attempt) == 500
+
+
+def test_timeline_json_and_csv_agree_and_only_permitted_teachers_read_it(
+        http, running, teacher, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    for n, kind in enumerate(["heartbeat", "tab_hidden", "tab_visible", "paste"]):
+        http.post("/monitor/events", headers=me, json=event(attempt, kind, f"t-{n}"))
+    path = f"/teacher/attempts/{attempt}/events"
+    timeline = http.get(path, headers=bearer(teacher))
+    assert timeline.status_code == 200, timeline.text
+    rows = timeline.json()
+    assert [r["event_type"] for r in rows] == ["heartbeat", "tab_hidden", "tab_visible", "paste"]
+    assert [r["is_anomaly"] for r in rows] == [False, True, False, True]
+    assert rows == sorted(rows, key=lambda r: (r["occurred_at"], r["id"]))
+
+    as_csv = http.get(path, headers={**bearer(teacher), "Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [r["id"] for r in parsed] == [r["id"] for r in rows]
+    assert [r["event_type"] for r in parsed] == [r["event_type"] for r in rows]
+
+    page = http.get(path, headers=bearer(teacher), params={
+        "limit": 2, "after_occurred_at": rows[1]["occurred_at"], "after_id": rows[1]["id"]})
+    assert [r["id"] for r in page.json()] == [r["id"] for r in rows[2:4]]
+
+    stranger = login(http, create_user(migrated_db, "teacher")["email"])
+    assert http.get(path, headers=bearer(stranger)).status_code == 404
+    own = http.post("/rpc/get_attempt_monitoring_events", headers=me,
+                    json={"attempt_id": attempt})
+    assert own.status_code == 200
+    assert [r["id"] for r in own.json()] == [r["id"] for r in rows]
+    other = register(http)
+    assert http.post("/rpc/get_attempt_monitoring_events", headers=bearer(other),
+                     json={"attempt_id": attempt}).status_code == 404
