@@ -9,6 +9,8 @@ workers may run at once: every task is safe to run concurrently.
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -23,18 +25,27 @@ class Task:
     name: str
     statement: str
     every_seconds: float
-    last_run: float = 0.0
+    wakes_on_notify: bool = False
+    params: tuple[str, ...] = ()
+    last_run: float = float("-inf")
 
     def due(self, now: float) -> bool:
         return now - self.last_run >= self.every_seconds
 
 
-def schedule() -> list[Task]:
-    """The scheduled work, most frequent first."""
+def schedule(worker_name: str) -> list[Task]:
+    """The scheduled work. Each statement is one call to a function that the
+    ``worker`` role may execute; the analysis queue also runs as soon as a
+    ``NOTIFY veritas_jobs`` arrives."""
     return [
         Task("expire overdue attempts", "SELECT internal.expire_overdue_attempts()", 5),
-        Task("create event partitions", "SELECT count(*) FROM internal.create_event_partitions()",
-             600),
+        Task("analysis jobs", "SELECT internal.process_analysis_jobs(%s)", 5,
+             wakes_on_notify=True, params=(worker_name,)),
+        Task("refresh analytics", "SELECT internal.refresh_analytics()", 5),
+        Task("seal the audit log", "SELECT internal.seal_audit_log()", 5),
+        Task("create event partitions",
+             "SELECT count(*) FROM internal.create_event_partitions()", 600),
+        Task("purge expired auth records", "SELECT internal.purge_auth_records()", 600),
     ]
 
 
@@ -47,7 +58,7 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
         task.last_run = now
         try:
             with conn.transaction():
-                conn.execute(task.statement)  # type: ignore[arg-type]
+                conn.execute(task.statement, task.params)  # type: ignore[arg-type]
         except psycopg.OperationalError:
             raise
         except psycopg.Error as exc:
@@ -56,7 +67,8 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
 
 
 def run(app_url: str, once: bool = False) -> None:
-    tasks = schedule()
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    tasks = schedule(name)
     while True:
         try:
             with psycopg.connect(app_url, autocommit=True, connect_timeout=5) as conn:
@@ -67,9 +79,12 @@ def run(app_url: str, once: bool = False) -> None:
                         print(f"veritas worker: {problem}", file=sys.stderr)
                     if once:
                         return
-                    wait = min(t.every_seconds - (time.monotonic() - t.last_run) for t in tasks)
-                    for _ in conn.notifies(timeout=max(0.1, wait), stop_after=1):
-                        pass
+                    now = time.monotonic()
+                    wait = min(t.every_seconds - (now - t.last_run) for t in tasks)
+                    for _ in conn.notifies(timeout=max(0.05, wait), stop_after=1):
+                        for task in tasks:
+                            if task.wakes_on_notify:
+                                task.last_run = float("-inf")
         except psycopg.OperationalError as exc:
             if once:
                 raise
