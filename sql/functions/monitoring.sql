@@ -285,6 +285,7 @@ SECURITY INVOKER
 AS $$
 DECLARE
     v_events jsonb;
+    v_started_at timestamptz;
 BEGIN
     IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 5000 THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 5000';
@@ -294,7 +295,8 @@ BEGIN
             ERRCODE = '22023',
             MESSAGE = 'after_occurred_at and after_id go together (the last row of a page)';
     END IF;
-    IF NOT EXISTS (SELECT FROM app.exam_attempts AS a WHERE a.id = p_attempt_id) THEN
+    SELECT a.started_at INTO v_started_at FROM app.exam_attempts AS a WHERE a.id = p_attempt_id;
+    IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
     END IF;
     SELECT coalesce(jsonb_agg(
@@ -309,6 +311,8 @@ BEGIN
         FROM app.monitoring_events AS m
         WHERE
             m.attempt_id = p_attempt_id
+            -- the partition key: the scan touches the attempt's partition only
+            AND m.attempt_started_at = v_started_at
             AND (
                 p_after_occurred_at IS NULL
                 OR (m.occurred_at, m.id) > (p_after_occurred_at, p_after_id)
