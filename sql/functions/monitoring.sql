@@ -13,7 +13,8 @@
 -- No SET search_path on these functions (it costs a configuration save and
 -- restore per call on the hot path): every name is schema-qualified.
 
--- The per-attempt rate bound: events accepted per attempt and minute. A
+-- The per-attempt rate bound: events accepted per attempt and minute (600,
+-- or the setting veritas.events_per_attempt_minute). A
 -- flooding client gets 429 (SQLSTATE VT429) with the seconds to wait in
 -- the error's detail. Written only by this SECURITY DEFINER helper, called
 -- after the caller's own policies have shown it the attempt.
@@ -25,7 +26,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_limit constant integer := 600;
+    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
+    v_limit integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
     v_window timestamptz := date_trunc('minute', now());
     v_used integer;
 BEGIN
@@ -52,7 +56,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.take_event_budget(uuid, integer) IS
-'Counts p_events against the attempt''s budget for this minute (600); raises VT429 past it.';
+'Counts p_events against the attempt''s budget for this minute (600, or veritas.events_per_attempt_minute); raises VT429 past it.';
 REVOKE ALL ON FUNCTION internal.take_event_budget(uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.take_event_budget(uuid, integer) TO student, integration;
 
