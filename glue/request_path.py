@@ -1,17 +1,21 @@
 """The request path: token -> role and claims -> one call, in one round trip.
 
-On one pooled connection, in pipeline mode, up to a single Sync:
+On one pooled connection, as ONE simple-protocol query string of three
+statements (the parameters bound client-side by psycopg's ClientCursor, which
+quotes every value as a literal):
 
 1. ``set_config`` of ``role`` (the claim's role, or ``anon``), of
    ``request.jwt.claims``, ``request.method`` and ``request.path``, all
-   transaction-local, and ``transaction_read_only`` for GET;
+   transaction-local, and ``transaction_read_only`` for STABLE functions;
 2. for a token, ``internal.assert_session_active()``: the token's ``jti`` is
    not revoked and its user is still active (raises SQLSTATE VT401);
-3. the API function, with named arguments bound as parameters.
+3. the API function, with named arguments.
 
-The statements before a Sync run as one implicit transaction: it commits at
-the Sync, or rolls back entirely on the first error, and nothing of the role
-or the claims outlives it on the connection.
+PostgreSQL runs the statements of one query string as one implicit
+transaction: it commits after the last one, or rolls back entirely on the
+first error, and nothing of the role or the claims outlives it on the
+connection. One message out, one answer back; this costs the glue about a
+third of the CPU of the same three statements in pipeline mode.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import AsyncClientCursor, sql
 from psycopg_pool import AsyncConnectionPool
 
 from glue.errors import ApiError, status_for_sqlstate
@@ -77,27 +81,23 @@ async def call(
     pool: AsyncConnectionPool,
     caller: Caller,
     statement: sql.Composable,
-    params: dict[str, Any] | list[Any],
+    params: list[Any],
     read_only: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Run ``statement`` as the caller; its rows. Errors become ``ApiError``."""
+    parts: list[sql.Composable] = [sql.SQL(CONTEXT_SQL)]
+    if caller.claims is not None:
+        parts.append(sql.SQL(SESSION_CHECK_SQL))
+    parts.append(statement)
+    values = [caller.role, caller.claims_json, caller.method, caller.path,
+              "on" if read_only else "off", *params]
     async with pool.connection() as conn:
+        cursor = AsyncClientCursor(conn)
         try:
-            async with conn.pipeline() as pipeline:
-                context = conn.cursor()
-                await context.execute(
-                    CONTEXT_SQL,
-                    [caller.role, caller.claims_json, caller.method, caller.path,
-                     "on" if read_only else "off"],
-                )
-                if caller.claims is not None:
-                    await conn.cursor().execute(SESSION_CHECK_SQL)
-                result = conn.cursor()
-                await result.execute(statement, params)
-                await pipeline.sync()
-                return await result.fetchall()
-        except psycopg.errors.QueryCanceled as exc:
-            raise database_error(exc) from None
+            await cursor.execute(sql.SQL("; ").join(parts), values)
+            while cursor.nextset():
+                pass
+            return await cursor.fetchall()
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as exc:
