@@ -60,6 +60,10 @@ def database_error(exc: psycopg.Error) -> ApiError:
     """The contract's error for an error the database raised."""
     diag = exc.diag
     sqlstate = diag.sqlstate or ""
+    if not sqlstate and isinstance(exc, psycopg.DataError | psycopg.ProgrammingError):
+        # refused by psycopg before it reached the server: a value that cannot
+        # be sent (a NUL character in a string, a number out of range)
+        return ApiError(400, "VT400", f"a value cannot be used: {exc}")
     status = status_for_sqlstate(sqlstate)
     message = diag.message_primary or "database error"
     if status == 500:

@@ -87,3 +87,31 @@ def test_no_role_or_claim_survives_on_a_shared_connection(live_factory, migrated
     for t in threads:
         t.join()
     assert mistakes == []
+
+
+TRICKY = "O'Brien \\\\ \"quoted\" $$ dollar $$ ; SELECT pg_sleep(5); -- ünï 名前"
+
+
+def test_values_travel_as_literals_never_as_sql(http):
+    """Client-side binding: quotes, backslashes, dollar quotes and semicolons
+    in a value arrive intact and run nothing."""
+    from tests.accounts import PASSWORD, unique_email
+
+    answer = http.post("/auth/register", json={
+        "email": unique_email("tricky"), "password": PASSWORD, "full_name": TRICKY})
+    assert answer.status_code == 201, answer.text
+    me = http.get("/auth/me", headers=bearer(answer.json()))
+    assert me.json()["full_name"] == TRICKY
+    started = __import__("time").monotonic()
+    check = http.get("/rpc/has_permission", headers=bearer(answer.json()),
+                     params={"permission": TRICKY})
+    assert check.status_code == 200
+    assert check.json() is False
+    assert __import__("time").monotonic() - started < 4
+
+
+def test_a_nul_character_is_400_not_500(http):
+    student = register(http)
+    answer = http.post("/rpc/has_permission", headers=bearer(student),
+                       json={"permission": "a\u0000b"})
+    assert answer.status_code == 400, answer.text
