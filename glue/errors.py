@@ -26,6 +26,8 @@ EXACT_STATUS = {
     "40001": 409,  # serialization_failure
     "40P01": 409,  # deadlock_detected
     "42501": 403,  # insufficient_privilege
+    "42804": 400,  # datatype_mismatch: an argument of the wrong JSON type
+    "42846": 400,  # cannot_coerce: e.g. a boolean where a number is due
     "42883": 404,  # undefined_function
     "42P01": 404,  # undefined_table
     "P0002": 404,  # no_data_found

@@ -115,3 +115,15 @@ def test_a_nul_character_is_400_not_500(http):
     answer = http.post("/rpc/has_permission", headers=bearer(student),
                        json={"permission": "a\u0000b"})
     assert answer.status_code == 400, answer.text
+
+
+def test_an_argument_of_the_wrong_json_type_is_400(http):
+    """Found by bench/fuzz.py: a boolean where a number is due was a 500."""
+    student = register(http)
+    answer = http.post("/rpc/has_permission", headers=bearer(student),
+                       json={"permission": False})
+    assert answer.status_code in (200, 400), answer.text
+    answer = http.post("/rpc/can_access_exam", headers=bearer(student),
+                       json={"exam_id": True})
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == ERROR_KEYS
