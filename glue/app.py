@@ -62,6 +62,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 
 async def _pool_timeout(request: Request, exc: Exception) -> Response:
+    # Until a call succeeds again, requests wait only briefly for a connection
+    # (see request_path.acquire_timeout): 503 at once, not after the full wait.
+    request.app.state.database_down = True
     return errors.unavailable(request.app.state.settings.retry_after_seconds).response()
 
 
@@ -77,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.pool = pool
         app.state.settings = settings
         app.state.catalog = None
+        app.state.database_down = False
         reloader = CatalogReloader(app.state, settings.app_database_url)
         reloader.start()
         try:
@@ -125,6 +129,7 @@ def create_app(settings: Settings) -> Starlette:
             errors.ApiError: _api_error,
             PoolTimeout: _pool_timeout,
             psycopg.OperationalError: _pool_timeout,
+            psycopg.InterfaceError: _pool_timeout,
             Exception: _unexpected,
         },
     )

@@ -62,7 +62,10 @@ async def _sql(
 ) -> Any:
     """One internal function call as the caller (or anon); its single value."""
     caller = request_path.Caller(claims, request.method, request.url.path)
-    rows = await request_path.call(request.app.state.pool, caller, sql.SQL(query), params)
+    state = request.app.state
+    rows = await request_path.call(state.pool, caller, sql.SQL(query), params,
+                                   acquire_timeout=request_path.acquire_timeout(state))
+    state.database_down = False
     return rows[0][0] if rows else None
 
 

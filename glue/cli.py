@@ -169,6 +169,22 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     print(f"created {args.role} {args.email} with id {user['id']}")
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    from glue import audit_verify
+
+    try:
+        anchors = [audit_verify.parse_anchor(a) for a in args.anchor]
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    with _target(args) as target:
+        try:
+            report = audit_verify.verify(target.admin_url, anchors)
+        except audit_verify.ChainBroken as exc:
+            raise CliError(f"audit chain broken: {exc}") from None
+    for line in report.lines():
+        print(line)
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
@@ -227,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
                           choices=["student", "teacher", "admin", "integration"])
     add_user.add_argument("--full-name", default=None)
     add_user.add_argument("--department", default=None)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = add("verify", cmd_audit_verify, "recompute the audit hash chains; exit 1 naming "
+                 "the first broken link", audit)
+    verify.add_argument("--anchor", action="append", default=[],
+                        metavar="TABLE:POSITION:HASH",
+                        help="a chain head printed by an earlier run and kept outside the "
+                        "database: it must still be there (repeatable)")
 
     worker = add("worker", cmd_worker, "run the background worker (analysis queue, "
                  "expiry, analytics refresh, partitions)")

@@ -45,7 +45,7 @@ async def json_body(request: Request, required: bool = False) -> dict[str, Any]:
 async def catalog(request: Request) -> Catalog:
     state = request.app.state
     if state.catalog is None:
-        async with state.pool.connection() as conn:
+        async with state.pool.connection(timeout=request_path.acquire_timeout(state)) as conn:
             state.catalog = await Catalog.load(conn)
     return state.catalog
 
@@ -90,9 +90,12 @@ async def invoke(
     # A function's volatility decides: STABLE and IMMUTABLE ones run in a
     # read-only transaction; a VOLATILE one read by a REST GET (a read that
     # records a disclosure, or closes an overdue attempt) may write.
+    state = request.app.state
     rows = await request_path.call(
-        request.app.state.pool, caller, statement, params, read_only=function.read_only
+        state.pool, caller, statement, params, read_only=function.read_only,
+        acquire_timeout=request_path.acquire_timeout(state),
     )
+    state.database_down = False
     text = rows[0][0] if rows and rows[0][0] is not None else "null"
     if csv_columns and wants_csv(request):
         return as_csv(text, csv_columns)

@@ -14,8 +14,9 @@ from glue.rpc import RELOAD_CHANNEL, Catalog
 class CatalogReloader:
     """Listens on its own connection; on a notification, loads a fresh catalog.
 
-    When the database is away it retries every second; the catalog is also
-    dropped then, so the first request after a reconnect reads it anew.
+    When the database is away it retries every second and keeps the catalog it
+    has (functions only change through a migrate, which notifies); on
+    reconnecting it reads the catalog anew, in case a notification was missed.
     """
 
     def __init__(self, state: Any, conninfo: str) -> None:
@@ -44,5 +45,4 @@ class CatalogReloader:
                     async for _ in conn.notifies():
                         self.state.catalog = await Catalog.load(conn)
             except psycopg.Error:
-                self.state.catalog = None
                 await asyncio.sleep(1.0)

@@ -56,6 +56,15 @@ class Caller:
         return json.dumps(self.claims.raw if self.claims else {})
 
 
+# While the database is known to be down, a request waits this long for a
+# connection before answering 503 (the pool keeps reconnecting meanwhile).
+DOWN_ACQUIRE_TIMEOUT = 1.0
+
+
+def acquire_timeout(state: Any) -> float | None:
+    return DOWN_ACQUIRE_TIMEOUT if getattr(state, "database_down", False) else None
+
+
 def database_error(exc: psycopg.Error) -> ApiError:
     """The contract's error for an error the database raised."""
     diag = exc.diag
@@ -87,15 +96,20 @@ async def call(
     statement: sql.Composable,
     params: list[Any],
     read_only: bool = False,
+    acquire_timeout: float | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Run ``statement`` as the caller; its rows. Errors become ``ApiError``."""
+    """Run ``statement`` as the caller; its rows. Errors become ``ApiError``.
+
+    ``acquire_timeout`` bounds the wait for a pooled connection (None: the
+    pool's own timeout).
+    """
     parts: list[sql.Composable] = [sql.SQL(CONTEXT_SQL)]
     if caller.claims is not None:
         parts.append(sql.SQL(SESSION_CHECK_SQL))
     parts.append(statement)
     values = [caller.role, caller.claims_json, caller.method, caller.path,
               "on" if read_only else "off", *params]
-    async with pool.connection() as conn:
+    async with pool.connection(timeout=acquire_timeout) as conn:
         cursor = AsyncClientCursor(conn)
         try:
             await cursor.execute(sql.SQL("; ").join(parts), values)

@@ -42,6 +42,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              summary="submit the attempt, with optional final answers"),
     Endpoint("POST", "/student/attempts/{attempt_id}/abandon", "abandon_exam_attempt",
              summary="abandon the attempt"),
+    Endpoint("GET", "/student/disclosures", "get_my_disclosures",
+             summary="who was shown this student's records (FERPA), newest first"),
     # monitoring
     Endpoint("POST", "/monitor/events", "record_monitoring_events", status=202,
              body_arg="body", summary="one monitoring event, or a batch of up to 500"),

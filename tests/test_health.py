@@ -13,6 +13,7 @@ import pytest
 
 from glue import migrate
 from glue.localdb import LocalServer
+from tests.accounts import bearer, register
 from tests.conftest import PASSWORDS
 
 
@@ -53,6 +54,7 @@ def test_health_503_while_database_down_then_recovers(own_server, live_factory):
     live = live_factory(admin)
     with live.client() as client:
         assert client.get("/health").status_code == 200
+        student = register(client)
 
         own_server.kill()
         _wait_for(client, 503, within=10)
@@ -62,8 +64,13 @@ def test_health_503_while_database_down_then_recovers(own_server, live_factory):
         assert set(body) == {"code", "message", "details", "hint"}
         assert body["code"] == "VT503"
         assert int(answer.headers["Retry-After"]) > 0
+        for _ in range(3):  # API calls too: 503 with Retry-After, never a 500
+            call = client.post("/rpc/me", headers=bearer(student), json={})
+            assert call.status_code == 503, call.text
+            assert int(call.headers["Retry-After"]) > 0
 
         time.sleep(3)  # stay down long enough for reconnection attempts to back off
         own_server.start()
         recovered_after = _wait_for(client, 200, within=5)
         assert recovered_after <= 5
+        assert client.post("/rpc/me", headers=bearer(student), json={}).status_code == 200
