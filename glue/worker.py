@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import psycopg
 
 JOBS_CHANNEL = "veritas_jobs"
+MAX_DRAIN_ROUNDS = 50
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Task:
     every_seconds: float
     wakes_on_notify: bool = False
     params: tuple[str, ...] = ()
+    # Run again at once while a call returns at least this many (a full batch).
+    drain_at: int | None = None
     last_run: float = float("-inf")
 
     def due(self, now: float) -> bool:
@@ -39,8 +42,8 @@ def schedule(worker_name: str) -> list[Task]:
     ``NOTIFY veritas_jobs`` arrives."""
     return [
         Task("expire overdue attempts", "SELECT internal.expire_overdue_attempts()", 5),
-        Task("analysis jobs", "SELECT internal.process_analysis_jobs(%s)", 5,
-             wakes_on_notify=True, params=(worker_name,)),
+        Task("analysis jobs", "SELECT internal.process_analysis_jobs(%s, 20)", 5,
+             wakes_on_notify=True, params=(worker_name,), drain_at=20),
         Task("refresh analytics", "SELECT internal.refresh_analytics()", 5),
         Task("seal the audit log", "SELECT internal.seal_audit_log()", 5),
         Task("create event partitions",
@@ -57,8 +60,12 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
             continue
         task.last_run = now
         try:
-            with conn.transaction():
-                conn.execute(task.statement, task.params)  # type: ignore[arg-type]
+            for _ in range(MAX_DRAIN_ROUNDS):
+                with conn.transaction():
+                    row = conn.execute(task.statement, task.params).fetchone()  # type: ignore[arg-type]
+                done = row[0] if row else None
+                if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
+                    break
         except psycopg.OperationalError:
             raise
         except psycopg.Error as exc:

@@ -198,8 +198,16 @@ TO student, teacher, admin, integration, worker;
 -- Brings performance_metrics (upserted) and student_profiles up to date for
 -- some students, from their graded attempts: exams_taken, attempts_count,
 -- average_score and best_score (of the per-exam grades, percent), trend
--- (slope of the last 10 graded attempts, percentage points per attempt).
--- Integrity figures are left to the analysis worker.
+-- (slope of the last 10 graded attempts, percentage points per attempt),
+-- and the integrity figures, from each graded attempt's latest behaviour
+-- analysis (the latest wins, built-in or external): average_integrity (their
+-- mean), flags_count (attempts whose latest analysis is flagged), and the
+-- profile's integrity_score and lmi_score (the latest analysis of the most
+-- recently finished attempt that has one). Recomputed from the data every
+-- time: idempotent. Called on submit and expiry (internal.close_attempts),
+-- by the analysis queue after each analysis, after an external analysis
+-- (sql/functions/analysis.sql), and by api.update_performance_metrics.
+-- Rules in docs/analysis.md.
 CREATE OR REPLACE FUNCTION internal.refresh_students_stats(p_student_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
@@ -209,7 +217,8 @@ SET search_path = ''
 AS $$
 BEGIN
     INSERT INTO app.performance_metrics AS m (
-        student_id, exams_taken, attempts_count, average_score, best_score, trend, updated_at
+        student_id, exams_taken, attempts_count, average_score, best_score, average_integrity,
+        flags_count, trend, updated_at
     )
     SELECT
         s.student_id,
@@ -217,6 +226,8 @@ BEGIN
         coalesce(c.attempts_count, 0),
         g.average_score,
         g.best_score,
+        i.average_integrity,
+        coalesce(i.flags_count, 0),
         t.trend,
         now()
     FROM (
@@ -263,25 +274,66 @@ BEGIN
             ) AS l
         ) AS r
     ) AS t ON TRUE
+    LEFT JOIN LATERAL (
+        -- Each graded attempt's latest analysis.
+        SELECT
+            trim_scale(round(avg(l.integrity_score), 2)) AS average_integrity,
+            (count(*) FILTER (WHERE l.is_flagged))::integer AS flags_count
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT b.integrity_score, b.is_flagged
+            FROM app.behavior_analyses AS b
+            WHERE b.attempt_id = a.id
+            ORDER BY b.created_at DESC, b.id DESC
+            LIMIT 1
+        ) AS l
+        WHERE
+            a.student_id = s.student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+    ) AS i ON TRUE
     ON CONFLICT (student_id) DO UPDATE SET
         exams_taken = excluded.exams_taken,
         attempts_count = excluded.attempts_count,
         average_score = excluded.average_score,
         best_score = excluded.best_score,
+        average_integrity = excluded.average_integrity,
+        flags_count = excluded.flags_count,
         trend = excluded.trend,
         updated_at = excluded.updated_at;
 
-    -- The profile shows the same figures.
+    -- The profile shows the same figures, and the integrity of the latest
+    -- analysed attempt.
     UPDATE app.student_profiles AS p SET
         exams_taken = m.exams_taken,
         average_score = m.average_score,
-        best_score = m.best_score
+        best_score = m.best_score,
+        flags_count = m.flags_count,
+        integrity_score = l.integrity_score,
+        lmi_score = l.lmi_score
     FROM app.performance_metrics AS m
+    LEFT JOIN LATERAL (
+        SELECT b.integrity_score, b.lmi_score
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT x.integrity_score, x.lmi_score
+            FROM app.behavior_analyses AS x
+            WHERE x.attempt_id = a.id
+            ORDER BY x.created_at DESC, x.id DESC
+            LIMIT 1
+        ) AS b
+        WHERE
+            a.student_id = m.student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+        ORDER BY a.finished_at DESC, a.id DESC
+        LIMIT 1
+    ) AS l ON TRUE
     WHERE m.student_id = ANY (p_student_ids) AND p.user_id = m.student_id;
 END
 $$;
 COMMENT ON FUNCTION internal.refresh_students_stats(uuid[]) IS
-'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, trend) and student_profiles (exams_taken, average_score, best_score) of the given students from their graded attempts; percentages of max_score, per-exam grades by grading method.';
+'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
 REVOKE ALL ON FUNCTION internal.refresh_students_stats(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.refresh_students_stats(uuid[]) TO worker, integration, admin;
 
@@ -370,7 +422,7 @@ BEGIN
     IF p_status <> 'abandoned' THEN
         INSERT INTO app.analysis_jobs (attempt_id, kind)
         SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
-        ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running') DO NOTHING;
+        ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running', 'failed') DO NOTHING;
         PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
         PERFORM internal.refresh_students_stats(v_students);
     END IF;

@@ -36,7 +36,9 @@ CREATE TABLE app.behavior_analyses (
     is_flagged boolean NOT NULL DEFAULT FALSE,
     -- The writer is history, not a dependency (NULL for the built-in analyser).
     created_by uuid REFERENCES auth.users (id) ON DELETE SET NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The clock, not the transaction's start: "the latest wins" must hold
+    -- between two analyses written in one transaction too.
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT behavior_analyses_model_check CHECK (length(model) BETWEEN 1 AND 200),
     CONSTRAINT behavior_analyses_integrity_score_check CHECK (integrity_score BETWEEN 0 AND 100),
     CONSTRAINT behavior_analyses_lmi_score_check CHECK (lmi_score BETWEEN 0 AND 1),
@@ -46,18 +48,20 @@ CREATE TABLE app.behavior_analyses (
 COMMENT ON TABLE app.behavior_analyses IS
 'Behaviour analyses of an attempt, built-in or external; all are kept, the latest (created_at) wins.';
 COMMENT ON COLUMN app.behavior_analyses.model IS
-'The analyser and its version, for example builtin-v1 or the external engine''s model name.';
+'The analyser and its version, for example veritas-builtin-v1 or the external engine''s model name.';
 COMMENT ON COLUMN app.behavior_analyses.integrity_score IS
 '0 (certain malpractice) to 100 (clean).';
 COMMENT ON COLUMN app.behavior_analyses.lmi_score IS
 'Likelihood-of-malpractice index, 0 to 1.';
 COMMENT ON COLUMN app.behavior_analyses.flags IS
-'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden_long", "events": [...]}).';
+'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden", "count": 7, "seconds": 95, "event_ids": [...]}).';
 
 CREATE INDEX behavior_analyses_attempt_id_created_at_idx
 ON app.behavior_analyses (attempt_id, created_at DESC);
 CREATE INDEX behavior_analyses_flags_idx ON app.behavior_analyses USING gin (flags jsonb_path_ops);
 CREATE INDEX behavior_analyses_created_by_idx ON app.behavior_analyses (created_by);
+-- The analytics refresh: has any analysis been written lately?
+CREATE INDEX behavior_analyses_created_at_idx ON app.behavior_analyses (created_at);
 
 -- flag_reviews -----------------------------------------------------------------
 
@@ -71,7 +75,9 @@ CREATE TABLE app.flag_reviews (
     reviewer_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE NO ACTION,
     decision app.review_status NOT NULL,
     note text,
-    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The clock, not the transaction's start: "the latest review is the
+    -- attempt's status" must hold between two reviews of one transaction too.
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT flag_reviews_note_check CHECK (length(note) <= 10000),
     CONSTRAINT flag_reviews_confirmed_note_check CHECK (
         decision <> 'confirmed' OR (note IS NOT NULL AND length(trim(note)) > 0)
@@ -162,16 +168,39 @@ COMMENT ON COLUMN app.analysis_jobs.attempts IS
 COMMENT ON COLUMN app.analysis_jobs.locked_by IS
 'The worker (host and process) that claimed the job.';
 
--- Claiming: the oldest runnable queued job.
+-- Claiming: the oldest runnable job, queued or failed (waiting for a retry).
 CREATE INDEX analysis_jobs_run_after_idx ON app.analysis_jobs (run_after)
-WHERE status = 'queued';
+WHERE status IN ('queued', 'failed');
 -- At most one live job of a kind per attempt (a second submit queues nothing).
 CREATE UNIQUE INDEX analysis_jobs_attempt_id_kind_key ON app.analysis_jobs (attempt_id, kind)
-WHERE status IN ('queued', 'running');
+WHERE status IN ('queued', 'running', 'failed');
 CREATE INDEX analysis_jobs_attempt_id_idx ON app.analysis_jobs (attempt_id);
 -- Finding jobs whose worker died.
 CREATE INDEX analysis_jobs_locked_at_idx ON app.analysis_jobs (locked_at)
 WHERE status = 'running';
+
+-- analytics_refreshes ----------------------------------------------------------
+
+-- One row per materialized view of sql/views/exam_analytics.sql, written by
+-- internal.refresh_analytics() (the worker) only.
+CREATE TABLE app.analytics_refreshes (
+    view_name text PRIMARY KEY,
+    refreshed_at timestamptz NOT NULL,
+    up_to_date_at timestamptz NOT NULL,
+    duration interval NOT NULL,
+    refreshes bigint NOT NULL DEFAULT 1,
+    CONSTRAINT analytics_refreshes_view_name_check CHECK (view_name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    CONSTRAINT analytics_refreshes_duration_check CHECK (duration >= interval '0'),
+    CONSTRAINT analytics_refreshes_refreshes_check CHECK (refreshes >= 1)
+);
+COMMENT ON TABLE app.analytics_refreshes IS
+'When each analytics materialized view was last refreshed, and up to when it is known complete; read by the teacher analytics (refreshed_at) and by the refresh itself (skip when nothing changed, throttle by duration).';
+COMMENT ON COLUMN app.analytics_refreshes.refreshed_at IS
+'Clock time just before the last REFRESH began: the view holds everything committed before it.';
+COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS
+'The latest time the view was known to hold everything committed before it: the last refresh, or a later check that found nothing new.';
+COMMENT ON COLUMN app.analytics_refreshes.duration IS
+'How long the last REFRESH took; the next one waits at least four times as long (at most a fifth of one backend).';
 
 -- Row-level security: deny by default.
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
@@ -184,3 +213,5 @@ ALTER TABLE app.exam_metrics ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.exam_metrics FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analysis_jobs FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.analytics_refreshes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.analytics_refreshes FORCE ROW LEVEL SECURITY;

@@ -408,6 +408,7 @@ SELECT set_eq(
         ('app.attempt_answers', 'attempt_id', 'app.exam_attempts', 'c'),
         ('app.attempt_answers', 'question_id', 'app.questions', 'a'),
         ('app.monitoring_events', 'attempt_id', 'app.exam_attempts', 'c'),
+        ('app.event_rate_windows', 'attempt_id', 'app.exam_attempts', 'c'),
         ('app.behavior_analyses', 'attempt_id', 'app.exam_attempts', 'c'),
         ('app.behavior_analyses', 'created_by', 'auth.users', 'n'),
         ('app.flag_reviews', 'attempt_id', 'app.exam_attempts', 'c'),
