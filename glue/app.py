@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from glue import auth, dispatch, errors
+from glue.authn import VerifiedTokens
 from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.settings = settings
         app.state.catalog = None
         app.state.database_down = False
+        app.state.verified_tokens = VerifiedTokens()
         reloader = CatalogReloader(app.state, settings.app_database_url)
         reloader.start()
         try:

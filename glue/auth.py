@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import sql
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -63,7 +62,7 @@ async def _sql(
     """One internal function call as the caller (or anon); its single value."""
     caller = request_path.Caller(claims, request.method, request.url.path)
     state = request.app.state
-    rows = await request_path.call(state.pool, caller, sql.SQL(query), params,
+    rows = await request_path.call(state.pool, caller, query, params,
                                    acquire_timeout=request_path.acquire_timeout(state))
     state.database_down = False
     return rows[0][0] if rows else None

@@ -20,12 +20,13 @@ third of the CPU of the same three statements in pipeline mode.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import AsyncClientCursor, sql
+from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
 from glue.errors import ApiError, status_for_sqlstate
@@ -54,6 +55,14 @@ class Caller:
     @property
     def claims_json(self) -> str:
         return json.dumps(self.claims.raw if self.claims else {})
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_text(statement: str, with_session_check: bool) -> str:
+    """The three statements as one query string (the same text for the same
+    call shape, so the driver reuses its parse of it)."""
+    parts = [CONTEXT_SQL, SESSION_CHECK_SQL] if with_session_check else [CONTEXT_SQL]
+    return "; ".join([*parts, statement])
 
 
 # While the database is known to be down, a request waits this long for a
@@ -93,26 +102,24 @@ def database_error(exc: psycopg.Error) -> ApiError:
 async def call(
     pool: AsyncConnectionPool,
     caller: Caller,
-    statement: sql.Composable,
+    statement: str,
     params: list[Any],
     read_only: bool = False,
     acquire_timeout: float | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Run ``statement`` as the caller; its rows. Errors become ``ApiError``.
+    """Run ``statement`` (SQL text with ``%s`` placeholders for ``params``) as
+    the caller; its rows. Errors become ``ApiError``.
 
     ``acquire_timeout`` bounds the wait for a pooled connection (None: the
     pool's own timeout).
     """
-    parts: list[sql.Composable] = [sql.SQL(CONTEXT_SQL)]
-    if caller.claims is not None:
-        parts.append(sql.SQL(SESSION_CHECK_SQL))
-    parts.append(statement)
+    query = _query_text(statement, caller.claims is not None)
     values = [caller.role, caller.claims_json, caller.method, caller.path,
               "on" if read_only else "off", *params]
     async with pool.connection(timeout=acquire_timeout) as conn:
         cursor = AsyncClientCursor(conn)
         try:
-            await cursor.execute(sql.SQL("; ").join(parts), values)
+            await cursor.execute(query, values)
             while cursor.nextset():
                 pass
             return await cursor.fetchall()

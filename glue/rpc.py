@@ -7,6 +7,7 @@ request only ever selects an entry of this catalog by name, never supplies SQL.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,23 +96,15 @@ def _param(argument: Argument, value: Any) -> Any:
     return value
 
 
-def call_statement(function: Function, args: dict[str, Any]) -> tuple[sql.Composed, list[Any]]:
-    """``SELECT to_json(api.f(a => %s::type, ...))::text`` for the given named arguments."""
-    unknown = sorted(set(args) - {a.name for a in function.arguments})
-    if unknown:
-        raise ArgumentError(f"{function.name} has no argument named {', '.join(unknown)}")
-    missing = [a.name for a in function.arguments if a.required and a.name not in args]
-    if missing:
-        raise ArgumentError(f"{function.name} needs the argument {', '.join(missing)}")
-    parts: list[sql.Composable] = []
-    params: list[Any] = []
-    for argument in function.arguments:
-        if argument.name not in args:
-            continue
-        parts.append(
-            sql.SQL("{} => %s::{}").format(sql.Identifier(argument.name), sql.SQL(argument.type))
-        )
-        params.append(_param(argument, args[argument.name]))
+@functools.lru_cache(maxsize=2048)
+def _statement_text(function: Function, names: tuple[str, ...]) -> str:
+    """The statement for these argument names, rendered once and reused (the
+    driver then also reuses its parse of the text)."""
+    parts = [
+        sql.SQL("{} => %s::{}").format(sql.Identifier(a.name), sql.SQL(a.type))
+        for a in function.arguments
+        if a.name in names
+    ]
     target = sql.SQL("{}.{}({})").format(
         sql.Identifier(API_SCHEMA), sql.Identifier(function.name), sql.SQL(", ").join(parts)
     )
@@ -122,4 +115,17 @@ def call_statement(function: Function, args: dict[str, Any]) -> tuple[sql.Compos
         )
     else:
         statement = sql.SQL("SELECT to_json({})::text").format(target)
-    return statement, params
+    return statement.as_string(None)
+
+
+def call_statement(function: Function, args: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``SELECT to_json(api.f(a => %s::type, ...))::text`` for the given named arguments."""
+    unknown = sorted(set(args) - {a.name for a in function.arguments})
+    if unknown:
+        raise ArgumentError(f"{function.name} has no argument named {', '.join(unknown)}")
+    missing = [a.name for a in function.arguments if a.required and a.name not in args]
+    if missing:
+        raise ArgumentError(f"{function.name} needs the argument {', '.join(missing)}")
+    given = tuple(a for a in function.arguments if a.name in args)
+    params = [_param(a, args[a.name]) for a in given]
+    return _statement_text(function, tuple(a.name for a in given)), params
