@@ -70,6 +70,8 @@ CREATE INDEX exam_attempts_exam_id_status_idx ON app.exam_attempts (exam_id, sta
 -- The expiry sweep: attempts in progress whose deadline has passed.
 CREATE INDEX exam_attempts_deadline_idx ON app.exam_attempts (deadline)
 WHERE status = 'in_progress';
+-- The analytics refresh: has any attempt been written lately?
+CREATE INDEX exam_attempts_updated_at_idx ON app.exam_attempts (updated_at);
 
 -- attempt_answers --------------------------------------------------------------
 

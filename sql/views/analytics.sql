@@ -12,6 +12,10 @@
 -- (security_barrier), so that a function in the analyst's WHERE clause can
 -- never run on rows before the view's own filters and aggregates. Students
 -- appear only by student_profiles.pseudonym: never user id, email or name.
+--
+-- The views over the analytics materialized views (analytics.exam_analytics,
+-- analytics.exam_events_by_type) are in exam_analytics.sql, beside them:
+-- this file runs first, before those exist.
 
 -- Schema -------------------------------------------------------------------------
 
@@ -73,3 +77,69 @@ COMMENT ON VIEW analytics.student_overview IS
 
 REVOKE ALL ON analytics.exam_overview, analytics.student_overview FROM PUBLIC;
 GRANT SELECT ON analytics.exam_overview, analytics.student_overview TO analyst, admin;
+
+-- student_exam_results -------------------------------------------------------------
+
+-- Live, from the tables: per student (by pseudonym) and exam, the attempts,
+-- grades and integrity. Each attempt's latest analysis and latest review
+-- (created_at, then id) count, as for teachers.
+DROP VIEW IF EXISTS analytics.student_exam_results;
+CREATE VIEW analytics.student_exam_results WITH (security_barrier) AS
+WITH latest_analyses AS (
+    SELECT DISTINCT ON (b.attempt_id)
+        b.attempt_id,
+        b.integrity_score,
+        b.lmi_score,
+        b.is_flagged
+    FROM app.behavior_analyses AS b
+    ORDER BY b.attempt_id ASC, b.created_at DESC, b.id DESC
+),
+
+latest_reviews AS (
+    SELECT DISTINCT ON (r.attempt_id)
+        r.attempt_id,
+        r.decision
+    FROM app.flag_reviews AS r
+    ORDER BY r.attempt_id ASC, r.created_at DESC, r.id DESC
+),
+
+attempts AS (
+    SELECT
+        a.student_id,
+        a.exam_id,
+        a.status,
+        a.finished_at,
+        a.status IN ('submitted', 'expired') AND a.score IS NOT NULL AS is_graded,
+        round(a.score / nullif(a.max_score, 0) * 100, 2) AS percentage,
+        l.integrity_score,
+        l.lmi_score,
+        l.is_flagged,
+        rv.decision
+    FROM app.exam_attempts AS a
+    LEFT JOIN latest_analyses AS l ON a.id = l.attempt_id
+    LEFT JOIN latest_reviews AS rv ON a.id = rv.attempt_id
+)
+
+SELECT
+    p.pseudonym,
+    t.exam_id,
+    count(*) AS attempts,
+    count(*) FILTER (WHERE t.is_graded) AS graded_attempts,
+    max(t.percentage) FILTER (WHERE t.is_graded) AS best_percentage,
+    round(avg(t.percentage) FILTER (WHERE t.is_graded), 2) AS average_percentage,
+    max(t.finished_at) AS last_finished_at,
+    round(avg(t.integrity_score), 2) AS average_integrity,
+    min(t.integrity_score) AS lowest_integrity,
+    round(max(t.lmi_score), 4) AS highest_lmi,
+    count(*) FILTER (WHERE t.is_flagged) AS flagged_attempts,
+    count(*) FILTER (WHERE t.decision = 'confirmed') AS confirmed_attempts,
+    count(*) FILTER (WHERE t.decision = 'cleared') AS cleared_attempts
+FROM attempts AS t
+INNER JOIN app.student_profiles AS p ON t.student_id = p.user_id
+GROUP BY p.pseudonym, t.exam_id;
+
+COMMENT ON VIEW analytics.student_exam_results IS
+'Per student (by pseudonym: never user id, email or name) and exam, live: attempts, graded attempts, best and average percentage of max_score, last finished, average and lowest integrity, highest lmi, attempts whose latest analysis is flagged, attempts whose latest review confirmed or cleared the flags. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
+
+REVOKE ALL ON analytics.student_exam_results FROM PUBLIC;
+GRANT SELECT ON analytics.student_exam_results TO analyst, admin;

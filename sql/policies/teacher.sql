@@ -1,0 +1,46 @@
+-- teacher policies: the analytics refresh bookkeeping, and the grants of the
+-- views through which teachers read the analytics materialized views.
+--
+-- Repeatable; sql/policies/00_reset.sql has dropped every policy and table
+-- (and view) privilege of app before this file runs. Policies name their
+-- roles, never PUBLIC. The flag reviews' policies are in analysis.sql.
+--
+-- The materialized views of sql/views/exam_analytics.sql (app.exam_stats_mv,
+-- app.flagged_attempts_mv, app.exam_event_counts_mv) grant nothing to
+-- anyone: only their owner reads and refreshes them. Teachers and admins
+-- read them through the app.visible_... views, which keep the rows of the
+-- caller's exams; analysts through the analytics schema.
+
+-- analytics_refreshes ------------------------------------------------------------
+
+-- When each view was refreshed: no student data; the analytics answers
+-- show it as refreshed_at.
+DROP POLICY IF EXISTS staff_read_refresh_times ON app.analytics_refreshes;
+CREATE POLICY staff_read_refresh_times ON app.analytics_refreshes
+AS PERMISSIVE FOR SELECT TO teacher, admin
+USING (TRUE);
+
+-- internal.refresh_analytics (the worker), and the analysts' views.
+DROP POLICY IF EXISTS definer_helpers_read_refresh_times ON app.analytics_refreshes;
+CREATE POLICY definer_helpers_read_refresh_times ON app.analytics_refreshes
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_record_refreshes ON app.analytics_refreshes;
+CREATE POLICY definer_helpers_record_refreshes ON app.analytics_refreshes
+AS PERMISSIVE FOR INSERT TO veritas_owner
+WITH CHECK (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_update_refresh_times ON app.analytics_refreshes;
+CREATE POLICY definer_helpers_update_refresh_times ON app.analytics_refreshes
+AS PERMISSIVE FOR UPDATE TO veritas_owner
+USING (TRUE)
+WITH CHECK (TRUE);
+
+GRANT SELECT ON app.analytics_refreshes TO teacher, admin;
+
+-- The teachers' views of the analytics ------------------------------------------
+
+GRANT SELECT ON app.visible_exam_stats TO teacher, admin;
+GRANT SELECT ON app.visible_flagged_attempts TO teacher, admin;
+GRANT SELECT ON app.visible_exam_event_counts TO teacher, admin;
