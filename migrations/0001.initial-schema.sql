@@ -552,6 +552,8 @@ CREATE INDEX exam_attempts_exam_id_status_idx ON app.exam_attempts (exam_id, sta
 -- The expiry sweep: attempts in progress whose deadline has passed.
 CREATE INDEX exam_attempts_deadline_idx ON app.exam_attempts (deadline)
 WHERE status = 'in_progress';
+-- The analytics refresh: has any attempt been written lately?
+CREATE INDEX exam_attempts_updated_at_idx ON app.exam_attempts (updated_at);
 
 -- attempt_answers --------------------------------------------------------------
 
@@ -777,7 +779,9 @@ CREATE TABLE app.behavior_analyses (
     is_flagged boolean NOT NULL DEFAULT FALSE,
     -- The writer is history, not a dependency (NULL for the built-in analyser).
     created_by uuid REFERENCES auth.users (id) ON DELETE SET NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The clock, not the transaction's start: "the latest wins" must hold
+    -- between two analyses written in one transaction too.
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT behavior_analyses_model_check CHECK (length(model) BETWEEN 1 AND 200),
     CONSTRAINT behavior_analyses_integrity_score_check CHECK (integrity_score BETWEEN 0 AND 100),
     CONSTRAINT behavior_analyses_lmi_score_check CHECK (lmi_score BETWEEN 0 AND 1),
@@ -787,18 +791,20 @@ CREATE TABLE app.behavior_analyses (
 COMMENT ON TABLE app.behavior_analyses IS
 'Behaviour analyses of an attempt, built-in or external; all are kept, the latest (created_at) wins.';
 COMMENT ON COLUMN app.behavior_analyses.model IS
-'The analyser and its version, for example builtin-v1 or the external engine''s model name.';
+'The analyser and its version, for example veritas-builtin-v1 or the external engine''s model name.';
 COMMENT ON COLUMN app.behavior_analyses.integrity_score IS
 '0 (certain malpractice) to 100 (clean).';
 COMMENT ON COLUMN app.behavior_analyses.lmi_score IS
 'Likelihood-of-malpractice index, 0 to 1.';
 COMMENT ON COLUMN app.behavior_analyses.flags IS
-'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden_long", "events": [...]}).';
+'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden", "count": 7, "seconds": 95, "event_ids": [...]}).';
 
 CREATE INDEX behavior_analyses_attempt_id_created_at_idx
 ON app.behavior_analyses (attempt_id, created_at DESC);
 CREATE INDEX behavior_analyses_flags_idx ON app.behavior_analyses USING gin (flags jsonb_path_ops);
 CREATE INDEX behavior_analyses_created_by_idx ON app.behavior_analyses (created_by);
+-- The analytics refresh: has any analysis been written lately?
+CREATE INDEX behavior_analyses_created_at_idx ON app.behavior_analyses (created_at);
 
 -- flag_reviews -----------------------------------------------------------------
 
@@ -812,7 +818,9 @@ CREATE TABLE app.flag_reviews (
     reviewer_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE NO ACTION,
     decision app.review_status NOT NULL,
     note text,
-    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The clock, not the transaction's start: "the latest review is the
+    -- attempt's status" must hold between two reviews of one transaction too.
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     CONSTRAINT flag_reviews_note_check CHECK (length(note) <= 10000),
     CONSTRAINT flag_reviews_confirmed_note_check CHECK (
         decision <> 'confirmed' OR (note IS NOT NULL AND length(trim(note)) > 0)
@@ -903,16 +911,39 @@ COMMENT ON COLUMN app.analysis_jobs.attempts IS
 COMMENT ON COLUMN app.analysis_jobs.locked_by IS
 'The worker (host and process) that claimed the job.';
 
--- Claiming: the oldest runnable queued job.
+-- Claiming: the oldest runnable job, queued or failed (waiting for a retry).
 CREATE INDEX analysis_jobs_run_after_idx ON app.analysis_jobs (run_after)
-WHERE status = 'queued';
+WHERE status IN ('queued', 'failed');
 -- At most one live job of a kind per attempt (a second submit queues nothing).
 CREATE UNIQUE INDEX analysis_jobs_attempt_id_kind_key ON app.analysis_jobs (attempt_id, kind)
-WHERE status IN ('queued', 'running');
+WHERE status IN ('queued', 'running', 'failed');
 CREATE INDEX analysis_jobs_attempt_id_idx ON app.analysis_jobs (attempt_id);
 -- Finding jobs whose worker died.
 CREATE INDEX analysis_jobs_locked_at_idx ON app.analysis_jobs (locked_at)
 WHERE status = 'running';
+
+-- analytics_refreshes ----------------------------------------------------------
+
+-- One row per materialized view of sql/views/exam_analytics.sql, written by
+-- internal.refresh_analytics() (the worker) only.
+CREATE TABLE app.analytics_refreshes (
+    view_name text PRIMARY KEY,
+    refreshed_at timestamptz NOT NULL,
+    up_to_date_at timestamptz NOT NULL,
+    duration interval NOT NULL,
+    refreshes bigint NOT NULL DEFAULT 1,
+    CONSTRAINT analytics_refreshes_view_name_check CHECK (view_name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    CONSTRAINT analytics_refreshes_duration_check CHECK (duration >= interval '0'),
+    CONSTRAINT analytics_refreshes_refreshes_check CHECK (refreshes >= 1)
+);
+COMMENT ON TABLE app.analytics_refreshes IS
+'When each analytics materialized view was last refreshed, and up to when it is known complete; read by the teacher analytics (refreshed_at) and by the refresh itself (skip when nothing changed, throttle by duration).';
+COMMENT ON COLUMN app.analytics_refreshes.refreshed_at IS
+'Clock time just before the last REFRESH began: the view holds everything committed before it.';
+COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS
+'The latest time the view was known to hold everything committed before it: the last refresh, or a later check that found nothing new.';
+COMMENT ON COLUMN app.analytics_refreshes.duration IS
+'How long the last REFRESH took; the next one waits at least four times as long (at most a fifth of one backend).';
 
 -- Row-level security: deny by default.
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
@@ -925,6 +956,8 @@ ALTER TABLE app.exam_metrics ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.exam_metrics FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analysis_jobs FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.analytics_refreshes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.analytics_refreshes FORCE ROW LEVEL SECURITY;
 
 -- ============================================================================
 -- sql/schema/60_audit.sql
@@ -936,7 +969,15 @@ ALTER TABLE app.analysis_jobs FORCE ROW LEVEL SECURITY;
 -- Run as veritas_owner after 50_analysis.sql. RLS enabled and forced, no
 -- policy. No foreign keys: the trail must outlive the rows and users it
 -- names. Rows are written by SECURITY DEFINER helpers and triggers in
--- sql/functions/ (not here), which also compute the hash chain.
+-- sql/functions/audit.sql (not here), which also guard them (append-only)
+-- and seal them into a hash chain, one chain per table (docs/audit.md).
+--
+-- Sealing: a row is inserted unsealed (chain_seq, prev_hash and row_hash
+-- NULL), so that writers never wait for one another; the worker's
+-- internal.seal_audit_log() later gives each committed, unsealed row the
+-- next chain position, the previous row's hash and its own hash, in the
+-- order it finds them (commit order, roughly), never in id order: an id
+-- drawn early may commit late. The three seal columns are set together, once.
 
 -- log --------------------------------------------------------------------------
 
@@ -952,44 +993,62 @@ CREATE TABLE audit.log (
     changed_columns text[],
     actor_id uuid,
     actor_role text,
-    db_user text NOT NULL DEFAULT current_user,
+    db_user text NOT NULL DEFAULT session_user,
     request_method text,
     request_path text,
     txid bigint NOT NULL DEFAULT txid_current(),
+    chain_seq bigint,
     prev_hash bytea,
     row_hash bytea,
     CONSTRAINT log_operation_check CHECK (
         operation IN (
-            'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'SELECT', 'LOGIN', 'LOGOUT', 'EXPORT'
+            'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'DETACH', 'SELECT', 'LOGIN', 'LOGOUT',
+            'EXPORT'
         )
     ),
-    CONSTRAINT log_table_check CHECK ((table_schema IS NULL) = (table_name IS NULL)),
-    CONSTRAINT log_row_pk_check CHECK (jsonb_typeof(row_pk) = 'object'),
-    CONSTRAINT log_old_values_check CHECK (jsonb_typeof(old_values) = 'object'),
-    CONSTRAINT log_new_values_check CHECK (jsonb_typeof(new_values) = 'object')
+    CONSTRAINT log_seal_check CHECK (
+        (chain_seq IS NULL) = (row_hash IS NULL) AND (row_hash IS NULL) = (prev_hash IS NULL)
+    ),
+    -- Few and small checks: PostgreSQL re-reads each one at every audited
+    -- statement (the writers, sql/functions/audit.sql, shape the JSON).
+    CONSTRAINT log_table_check CHECK ((table_schema IS NULL) = (table_name IS NULL))
 );
 COMMENT ON TABLE audit.log IS
 'Append-only audit trail: one row per audited row change (or other operation), with who, from which request, and a hash chain (prev_hash, row_hash) that shows tampering.';
 COMMENT ON COLUMN audit.log.table_schema IS
 'Schema of the audited table; NULL (with table_name) for operations not about a table, such as LOGIN.';
+COMMENT ON COLUMN audit.log.operation IS
+'INSERT, UPDATE, DELETE (one row each; for app.monitoring_events one row per statement), TRUNCATE, DETACH (an event partition archived).';
 COMMENT ON COLUMN audit.log.row_pk IS
-'Primary key of the audited row as a JSON object, for example {"id": "..."}.';
+'Primary key of the audited row as a JSON object, for example {"id": "..."}; NULL for a statement-level entry.';
+COMMENT ON COLUMN audit.log.old_values IS
+'UPDATE: the old values of the changed columns; DELETE: the whole row. Secret columns (password or token hashes) are never copied, only named in changed_columns.';
+COMMENT ON COLUMN audit.log.new_values IS
+'INSERT: the whole row; UPDATE: the new values of the changed columns. Secret columns are never copied.';
 COMMENT ON COLUMN audit.log.changed_columns IS
-'UPDATE only: the columns whose value changed.';
+'UPDATE only: the columns whose value changed (secret columns included, by name only).';
 COMMENT ON COLUMN audit.log.actor_id IS
 'The user of the request (sub claim); NULL for work of the database itself (expiry sweep, workers).';
 COMMENT ON COLUMN audit.log.actor_role IS
-'The role claim of the request, or the database role when there was no request.';
+'The role claim of the request, or the database role in effect (SET ROLE, else the login) when there was no request.';
 COMMENT ON COLUMN audit.log.db_user IS
-'The database role that made the change (the request role, not the definer of the trigger, when the trigger sets it).';
+'The database login of the session (session_user): authenticator for API requests, the DBA''s own login for direct sessions and migrations.';
+COMMENT ON COLUMN audit.log.txid IS
+'The writing transaction (txid_current()): rows of one request share it.';
+COMMENT ON COLUMN audit.log.chain_seq IS
+'Position in the hash chain (1, 2, ...), given at sealing; NULL until sealed.';
 COMMENT ON COLUMN audit.log.prev_hash IS
-'row_hash of the previous row of the chain.';
+'row_hash of the previous row of the chain (32 zero bytes for the first); NULL until sealed.';
 COMMENT ON COLUMN audit.log.row_hash IS
-'sha256 of prev_hash and this row''s content.';
+'sha256(prev_hash || the row''s canonical content), set at sealing; NULL until sealed.';
 
 CREATE INDEX log_table_name_id_idx ON audit.log (table_name, id DESC);
 CREATE INDEX log_actor_id_id_idx ON audit.log (actor_id, id DESC);
 CREATE INDEX log_occurred_at_brin ON audit.log USING brin (occurred_at);
+-- The chain, in order (verification, the sealer's head); unsealed rows have no entry.
+CREATE UNIQUE INDEX log_chain_seq_key ON audit.log (chain_seq) WHERE chain_seq IS NOT NULL;
+-- The sealer's work list: tiny, rows leave it within seconds.
+CREATE INDEX log_unsealed_idx ON audit.log (id) WHERE row_hash IS NULL;
 
 -- security_events --------------------------------------------------------------
 
@@ -1001,20 +1060,31 @@ CREATE TABLE audit.security_events (
     email text,
     client_addr inet,
     details jsonb NOT NULL DEFAULT '{}',
+    chain_seq bigint,
+    prev_hash bytea,
+    row_hash bytea,
     CONSTRAINT security_events_kind_check CHECK (
         kind IN (
             'login_success', 'login_failure', 'refresh', 'logout',
             'reuse_detected', 'lockout', 'role_change'
         )
     ),
-    CONSTRAINT security_events_details_check CHECK (jsonb_typeof(details) = 'object')
+    CONSTRAINT security_events_details_check CHECK (jsonb_typeof(details) = 'object'),
+    CONSTRAINT security_events_seal_check CHECK (
+        (chain_seq IS NULL) = (row_hash IS NULL) AND (row_hash IS NULL) = (prev_hash IS NULL)
+    )
 );
 COMMENT ON TABLE audit.security_events IS
 'Authentication and authorisation events: logins, refreshes, logouts, refresh-token reuse, lockouts, role changes.';
+COMMENT ON COLUMN audit.security_events.chain_seq IS
+'Position in this table''s hash chain, given at sealing; NULL until sealed (as audit.log.chain_seq).';
 
 CREATE INDEX security_events_user_id_id_idx ON audit.security_events (user_id, id DESC);
 CREATE INDEX security_events_kind_id_idx ON audit.security_events (kind, id DESC);
 CREATE INDEX security_events_occurred_at_brin ON audit.security_events USING brin (occurred_at);
+CREATE UNIQUE INDEX security_events_chain_seq_key ON audit.security_events (chain_seq)
+WHERE chain_seq IS NOT NULL;
+CREATE INDEX security_events_unsealed_idx ON audit.security_events (id) WHERE row_hash IS NULL;
 
 -- disclosures ------------------------------------------------------------------
 
@@ -1026,15 +1096,26 @@ CREATE TABLE audit.disclosures (
     student_id uuid NOT NULL,
     record_kind text NOT NULL,
     record_id uuid,
-    CONSTRAINT disclosures_record_kind_check CHECK (record_kind ~ '^[a-z][a-z_]{1,62}$')
+    chain_seq bigint,
+    prev_hash bytea,
+    row_hash bytea,
+    CONSTRAINT disclosures_record_kind_check CHECK (record_kind ~ '^[a-z][a-z_]{1,62}$'),
+    CONSTRAINT disclosures_seal_check CHECK (
+        (chain_seq IS NULL) = (row_hash IS NULL) AND (row_hash IS NULL) = (prev_hash IS NULL)
+    )
 );
 COMMENT ON TABLE audit.disclosures IS
 'Who was shown which record of a student, and when (teachers and admins reading student data), so that a student''s data access can be accounted for.';
+COMMENT ON COLUMN audit.disclosures.chain_seq IS
+'Position in this table''s hash chain, given at sealing; NULL until sealed (as audit.log.chain_seq).';
 COMMENT ON COLUMN audit.disclosures.record_kind IS
 'What was shown, for example attempt, events, analysis, profile.';
 
 CREATE INDEX disclosures_student_id_id_idx ON audit.disclosures (student_id, id DESC);
 CREATE INDEX disclosures_viewer_id_id_idx ON audit.disclosures (viewer_id, id DESC);
+CREATE UNIQUE INDEX disclosures_chain_seq_key ON audit.disclosures (chain_seq)
+WHERE chain_seq IS NOT NULL;
+CREATE INDEX disclosures_unsealed_idx ON audit.disclosures (id) WHERE row_hash IS NULL;
 
 -- Row-level security: deny by default.
 ALTER TABLE audit.log ENABLE ROW LEVEL SECURITY;

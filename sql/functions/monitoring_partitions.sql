@@ -62,6 +62,9 @@ BEGIN
         );
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
+        -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
+        -- (sql/functions/audit.sql).
+        PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,
             'Monthly partition of app.monitoring_events (attempts started in '
@@ -105,6 +108,15 @@ BEGIN
         ORDER BY c.relname
     LOOP
         CONTINUE WHEN v_part.upper_bound > now() - p_older_than;
+        -- Detaching fires no row trigger: the audit trail records it here.
+        PERFORM internal.audit_operation(
+            'DETACH', format('app.%I', v_part.relname)::regclass,
+            jsonb_build_object(
+                'parent', 'app.monitoring_events',
+                'archived_as', 'archive.' || v_part.relname,
+                'upper_bound', internal.audit_time(v_part.upper_bound)
+            )
+        );
         EXECUTE format('ALTER TABLE app.monitoring_events DETACH PARTITION app.%I', v_part.relname);
         EXECUTE format('ALTER TABLE app.%I SET SCHEMA archive', v_part.relname);
         -- An archive no longer belongs to live attempts: deleting an attempt

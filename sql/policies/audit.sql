@@ -3,11 +3,23 @@
 -- Repeatable; sql/policies/00_reset.sql has dropped every policy and table
 -- privilege before this file runs. Policies name their roles, never PUBLIC.
 --
--- Append-only: rows are written only by SECURITY DEFINER helpers and
--- triggers (running as veritas_owner, under the definer_helpers_...
--- policies), read by admins, and never updated or deleted by anyone: there
--- is no UPDATE or DELETE policy, not even for the owner. (The owner could
--- still disable RLS or TRUNCATE: the hash chain of audit.log shows it.)
+-- Append-only. Rows are written only by the SECURITY DEFINER helpers and
+-- triggers of sql/functions/audit.sql and auth.sql (running as
+-- veritas_owner, under the definer_helpers_... policies), sealed once by
+-- internal.seal_audit_log (the seal columns only), read by admins (and a
+-- student reads their own disclosures). Nobody, the owner included, holds
+-- UPDATE (but on the three seal columns, for the sealer), DELETE or
+-- TRUNCATE: the owner revokes them from itself below. An owner can grant
+-- them back to itself, and a superuser ignores privileges: the triggers of
+-- sql/functions/audit.sql refuse them all the same, short of disabling the
+-- triggers, and the hash chain shows any change made that way.
+
+-- Privileges: the owner's own, then the readers' -----------------------------------------
+
+REVOKE UPDATE, DELETE, TRUNCATE ON audit.log, audit.security_events, audit.disclosures
+FROM veritas_owner;
+GRANT UPDATE (chain_seq, prev_hash, row_hash)
+ON audit.log, audit.security_events, audit.disclosures TO veritas_owner;
 
 -- log ------------------------------------------------------------------------------
 
@@ -16,16 +28,24 @@ CREATE POLICY admins_read_the_audit_log ON audit.log
 AS PERMISSIVE FOR SELECT TO admin
 USING (TRUE);
 
+-- internal.tg__audit, tg_monitoring_events__audit, audit_operation.
 DROP POLICY IF EXISTS definer_helpers_append_to_the_audit_log ON audit.log;
 CREATE POLICY definer_helpers_append_to_the_audit_log ON audit.log
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (TRUE);
+WITH CHECK (row_hash IS NULL);
 
--- The audit trigger reads the previous row's hash to chain the next one.
+-- The sealer reads the chain's head and the unsealed rows.
 DROP POLICY IF EXISTS definer_helpers_read_the_audit_log ON audit.log;
 CREATE POLICY definer_helpers_read_the_audit_log ON audit.log
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
+
+-- The sealer's one update; the append-only trigger refuses any other.
+DROP POLICY IF EXISTS definer_helpers_seal_the_audit_log ON audit.log;
+CREATE POLICY definer_helpers_seal_the_audit_log ON audit.log
+AS PERMISSIVE FOR UPDATE TO veritas_owner
+USING (TRUE)
+WITH CHECK (row_hash IS NOT NULL);
 
 GRANT SELECT ON audit.log TO admin;
 
@@ -40,7 +60,18 @@ USING (TRUE);
 DROP POLICY IF EXISTS definer_helpers_log_security_events ON audit.security_events;
 CREATE POLICY definer_helpers_log_security_events ON audit.security_events
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (TRUE);
+WITH CHECK (row_hash IS NULL);
+
+DROP POLICY IF EXISTS definer_helpers_read_security_events ON audit.security_events;
+CREATE POLICY definer_helpers_read_security_events ON audit.security_events
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_seal_security_events ON audit.security_events;
+CREATE POLICY definer_helpers_seal_security_events ON audit.security_events
+AS PERMISSIVE FOR UPDATE TO veritas_owner
+USING (TRUE)
+WITH CHECK (row_hash IS NOT NULL);
 
 GRANT SELECT ON audit.security_events TO admin;
 
@@ -51,9 +82,32 @@ CREATE POLICY admins_read_disclosures ON audit.disclosures
 AS PERMISSIVE FOR SELECT TO admin
 USING (TRUE);
 
+-- FERPA: a student may inspect the record of disclosures of their records.
+DROP POLICY IF EXISTS students_read_own_disclosures ON audit.disclosures;
+CREATE POLICY students_read_own_disclosures ON audit.disclosures
+AS PERMISSIVE FOR SELECT TO student
+USING (student_id = (SELECT internal.current_user_id()));
+
+-- internal.log_disclosure(s).
 DROP POLICY IF EXISTS definer_helpers_log_disclosures ON audit.disclosures;
 CREATE POLICY definer_helpers_log_disclosures ON audit.disclosures
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (TRUE);
+WITH CHECK (row_hash IS NULL);
+
+-- The sealer; internal.disclosure_viewer_name.
+DROP POLICY IF EXISTS definer_helpers_read_disclosures ON audit.disclosures;
+CREATE POLICY definer_helpers_read_disclosures ON audit.disclosures
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_seal_disclosures ON audit.disclosures;
+CREATE POLICY definer_helpers_seal_disclosures ON audit.disclosures
+AS PERMISSIVE FOR UPDATE TO veritas_owner
+USING (TRUE)
+WITH CHECK (row_hash IS NOT NULL);
 
 GRANT SELECT ON audit.disclosures TO admin;
+GRANT USAGE ON SCHEMA audit TO student;
+GRANT SELECT (
+    id, occurred_at, viewer_id, viewer_role, student_id, record_kind, record_id
+) ON audit.disclosures TO student;
