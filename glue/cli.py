@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import socket
 import sys
@@ -49,9 +50,7 @@ def _target(
 
 def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
     base = Settings.from_env(target.app_url, load_jwt_secret(args.data_dir))
-    host = args.host or base.host
-    port = args.port or base.port
-    return Settings(**{**base.__dict__, "host": host, "port": port})
+    return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
 
 
 def _serve(settings: Settings) -> None:

@@ -7,6 +7,7 @@ as ``veritas up`` does, in a throwaway folder.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -148,7 +149,7 @@ class LiveServer:
 def settings_for(admin_url: str, **overrides: object) -> Settings:
     base = Settings(app_database_url=app_url(admin_url), jwt_secret=JWT_SECRET,
                     port=_free_port(), pool_min=1, pool_max=5)
-    return Settings(**{**base.__dict__, **overrides})
+    return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture(scope="session")
