@@ -2,19 +2,19 @@
 
 Each audit table (``audit.log``, ``audit.security_events``,
 ``audit.disclosures``) is one chain, sealed by ``internal.seal_audit_log()``
-(sql/functions/audit.sql): row ``k`` of a chain holds ``chain_seq = k``, the
-previous row's hash as ``prev_hash`` (32 zero bytes before the first) and::
+(sql/functions/audit.sql) into ``audit.seals``: each seal lists the next rows
+of a chain, in chain order, with their hashes. The row at chain position
+``p`` has::
 
-    row_hash = sha256(prev_hash || utf8(f"{chain_seq}|{content}"))
+    h(p) = sha256(h(p - 1) || utf8(f"{p}|{content}")),   h(0) = 32 zero bytes
 
 where ``content`` is the row's canonical text. The database renders that
 text with built-in functions only (the expressions below, the same as
 ``internal.audit_content``), and the hashes are recomputed here, in Python:
 verification trusts none of the application's own functions, so replacing
 them does not hide a change. A row edited behind the application's back no
-longer matches its hash; a row deleted leaves a gap in the positions and a
-``prev_hash`` that matches nothing; a row inserted either carries no valid
-position or breaks the link after it.
+longer matches its hash; a row deleted is named by its id, still listed in
+its seal; a row inserted is in no seal, or breaks the seals' own chain.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -47,6 +48,17 @@ CONTENT: dict[str, str] = {
     ),
 }
 
+# Every sealed row in chain order, with its seal; an empty seal as one row of NULLs.
+ROWS_SQL = """
+SELECT s.seal_no, s.first_position, s.prev_hash, s.last_hash,
+       u.ord, u.id, r.id IS NOT NULL, s.row_hashes[u.ord], {content}
+FROM audit.seals AS s
+LEFT JOIN LATERAL unnest(s.row_ids) WITH ORDINALITY AS u (id, ord) ON TRUE
+LEFT JOIN {table} AS r ON r.id = u.id
+WHERE s.chain = %s
+ORDER BY s.seal_no, u.ord
+"""
+
 
 class ChainBroken(Exception):
     """A chain does not verify; the message names the table, the row and why."""
@@ -57,7 +69,7 @@ class ChainReport:
     table: str
     sealed: int = 0
     unsealed: int = 0
-    head_seq: int = 0
+    head_position: int = 0
     head_hash: bytes = GENESIS
 
 
@@ -72,43 +84,48 @@ class VerifyReport:
     def lines(self) -> list[str]:
         out = [f"audit chain intact: {self.sealed} rows"]
         for c in self.chains:
+            head = f"head {c.head_position}:{c.head_hash.hex()}" if c.head_position else "empty"
             pending = f"; {c.unsealed} not sealed yet" if c.unsealed else ""
-            out.append(
-                f"  audit.{c.table}: {c.sealed} sealed, head {c.head_seq}:{c.head_hash.hex()}"
-                f"{pending}"
-            )
+            out.append(f"  audit.{c.table}: {c.sealed} sealed, {head}{pending}")
         return out
 
 
-def row_hash(prev_hash: bytes, chain_seq: int, content: str) -> bytes:
-    return hashlib.sha256(prev_hash + f"{chain_seq}|{content}".encode()).digest()
+def row_hash(prev_hash: bytes, position: int, content: str) -> bytes:
+    return hashlib.sha256(prev_hash + f"{position}|{content}".encode()).digest()
 
 
-def _verify_rows(
-    table: str, rows: Iterable[tuple[int, int, bytes, bytes, str]], report: ChainReport
-) -> None:
-    expected, prev = 1, GENESIS
-    for row_id, seq, prev_hash, stored, content in rows:
-        where = f"audit.{table} row id {row_id} (chain position {seq})"
-        if seq != expected:
-            if seq > expected:
-                missing = (
-                    f"position {expected} is missing" if seq == expected + 1
-                    else f"positions {expected} to {seq - 1} are missing"
-                )
-                raise ChainBroken(f"{where}: {missing} before it (deleted)")
-            raise ChainBroken(f"{where}: position {seq} appears twice (a row was inserted)")
-        if bytes(prev_hash) != prev:
-            raise ChainBroken(
-                f"{where}: its prev_hash does not match the row before it "
-                "(a row was deleted, inserted or re-sealed before it)"
-            )
-        if row_hash(bytes(prev_hash), seq, content) != bytes(stored):
+def _walk(table: str, rows: Iterable[tuple[Any, ...]], report: ChainReport) -> None:
+    """Recompute the chain over the rows of ROWS_SQL; raises at the first break."""
+    prev, position = GENESIS, 0
+    seal_no, seal_last = 0, GENESIS
+    for number, first, s_prev, s_last, ord_, row_id, present, stored, content in rows:
+        if number != seal_no:
+            if seal_no and bytes(seal_last) != prev:
+                raise ChainBroken(f"audit.seals {table} seal {seal_no}: its last hash does not "
+                                  "match its rows (the seal was altered)")
+            if number != seal_no + 1:
+                raise ChainBroken(f"audit.seals {table}: seal {seal_no + 1} is missing "
+                                  f"before seal {number} (deleted)")
+            if first != position + 1:
+                raise ChainBroken(f"audit.seals {table} seal {number}: it starts at position "
+                                  f"{first}, not {position + 1} (a seal was altered)")
+            if bytes(s_prev) != prev:
+                raise ChainBroken(f"audit.seals {table} seal {number}: its previous hash does "
+                                  "not match the seal before it (a seal was altered or inserted)")
+            seal_no, seal_last = number, s_last
+        if ord_ is None:  # an empty seal (only its pending list changed)
+            continue
+        position = first + ord_ - 1
+        where = f"audit.{table} row id {row_id} (chain position {position})"
+        if not present:
+            raise ChainBroken(f"{where}: the row is missing (deleted)")
+        if row_hash(prev, position, content) != bytes(stored):
             raise ChainBroken(f"{where}: its content does not match its hash (edited)")
         prev = bytes(stored)
-        expected += 1
-    report.sealed = expected - 1
-    report.head_seq = expected - 1
+    if seal_no and bytes(seal_last) != prev:
+        raise ChainBroken(f"audit.seals {table} seal {seal_no}: its last hash does not match "
+                          "its rows (the seal was altered)")
+    report.sealed = report.head_position = position
     report.head_hash = prev
 
 
@@ -116,58 +133,81 @@ def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
     """Verify one chain; raises ChainBroken at its first broken link."""
     report = ChainReport(table)
     name = sql.Identifier("audit", table)
-    stray = conn.execute(
-        sql.SQL(
-            "SELECT r.id FROM {} AS r WHERE r.chain_seq IS NULL "
-            "AND (r.row_hash IS NOT NULL OR r.prev_hash IS NOT NULL) ORDER BY r.id LIMIT 1"
-        ).format(name)
-    ).fetchone()
-    if stray:
-        raise ChainBroken(
-            f"audit.{table} row id {stray[0]}: it carries a hash but no chain position (inserted)"
-        )
-    unsealed = conn.execute(
-        sql.SQL("SELECT count(*) FROM {} AS r WHERE r.row_hash IS NULL").format(name)
-    ).fetchone()
-    report.unsealed = int(unsealed[0]) if unsealed else 0
     with conn.cursor(name=f"audit_verify_{table}") as cur:
         cur.itersize = 5000
         cur.execute(
-            sql.SQL(
-                "SELECT r.id, r.chain_seq, r.prev_hash, r.row_hash, {} FROM {} AS r "
-                "WHERE r.chain_seq IS NOT NULL ORDER BY r.chain_seq"
-            ).format(sql.SQL(CONTENT[table]), name)
+            sql.SQL(ROWS_SQL).format(content=sql.SQL(CONTENT[table]), table=name), [table]
         )
-        _verify_rows(table, cur, report)
+        _walk(table, cur, report)
+
+    last = conn.execute(
+        "SELECT high_water, pending_ids FROM audit.seals WHERE chain = %s "
+        "ORDER BY seal_no DESC LIMIT 1",
+        [table],
+    ).fetchone()
+    high_water, pending = (last[0], list(last[1])) if last else (0, [])
+    twice = conn.execute(
+        sql.SQL(
+            "SELECT u.id FROM audit.seals AS s, unnest(s.row_ids) AS u (id) "
+            "WHERE s.chain = %s GROUP BY u.id HAVING count(*) > 1 ORDER BY u.id LIMIT 1"
+        ),
+        [table],
+    ).fetchone()
+    if twice:
+        raise ChainBroken(f"audit.{table} row id {twice[0]}: it is sealed twice (a seal was "
+                          "inserted)")
+    stray = conn.execute(
+        sql.SQL(
+            "SELECT r.id FROM {} AS r "
+            "LEFT JOIN (SELECT unnest(s.row_ids) AS id FROM audit.seals AS s "
+            "           WHERE s.chain = %s) AS x ON x.id = r.id "
+            "WHERE x.id IS NULL AND r.id <= %s AND r.id <> ALL (%s::bigint[]) "
+            "ORDER BY r.id LIMIT 1"
+        ).format(name),
+        [table, high_water, pending],
+    ).fetchone()
+    if stray:
+        raise ChainBroken(f"audit.{table} row id {stray[0]}: it is in no seal, though every id "
+                          f"up to {high_water} was sealed or pending (inserted)")
+    waiting = conn.execute(
+        sql.SQL(
+            "SELECT count(*) FROM {} AS r WHERE r.id > %s OR r.id = ANY (%s::bigint[])"
+        ).format(name),
+        [high_water, pending],
+    ).fetchone()
+    report.unsealed = int(waiting[0]) if waiting else 0
     return report
 
 
 def parse_anchor(text: str) -> tuple[str, int, bytes]:
     """``table:position:hexhash`` (as printed by a previous run) -> its parts."""
     try:
-        table, seq, digest = text.split(":")
-        return table.removeprefix("audit."), int(seq), bytes.fromhex(digest)
+        table, position, digest = text.split(":")
+        return table.removeprefix("audit."), int(position), bytes.fromhex(digest)
     except ValueError:
         raise ValueError(f"an anchor is table:position:sha256-hex, not {text!r}") from None
 
 
 def check_anchor(conn: psycopg.Connection, anchor: tuple[str, int, bytes]) -> None:
     """A head printed earlier (kept outside the database) must still be in its chain."""
-    table, seq, digest = anchor
+    table, position, digest = anchor
     if table not in CONTENT:
         raise ChainBroken(f"no chained table audit.{table}")
     row = conn.execute(
-        sql.SQL("SELECT r.id, r.row_hash FROM {} AS r WHERE r.chain_seq = %s").format(
-            sql.Identifier("audit", table)
-        ),
-        [seq],
+        "SELECT s.row_ids[%(p)s - s.first_position + 1], "
+        "s.row_hashes[%(p)s - s.first_position + 1] FROM audit.seals AS s "
+        "WHERE s.chain = %(t)s AND s.first_position <= %(p)s "
+        "AND %(p)s < s.first_position + cardinality(s.row_ids)",
+        {"t": table, "p": position},
     ).fetchone()
     if row is None:
-        raise ChainBroken(f"audit.{table}: anchored position {seq} is gone (rows were removed)")
+        raise ChainBroken(
+            f"audit.{table}: anchored position {position} is gone (rows were removed)"
+        )
     if bytes(row[1]) != digest:
         raise ChainBroken(
-            f"audit.{table} row id {row[0]} (chain position {seq}): its hash differs from the "
-            "anchor (the chain was rewritten)"
+            f"audit.{table} row id {row[0]} (chain position {position}): its hash differs from "
+            "the anchor (the chain was rewritten)"
         )
 
 

@@ -5,21 +5,19 @@
 --
 -- Append-only. Rows are written only by the SECURITY DEFINER helpers and
 -- triggers of sql/functions/audit.sql and auth.sql (running as
--- veritas_owner, under the definer_helpers_... policies), sealed once by
--- internal.seal_audit_log (the seal columns only), read by admins (and a
--- student reads their own disclosures). Nobody, the owner included, holds
--- UPDATE (but on the three seal columns, for the sealer), DELETE or
+-- veritas_owner, under the definer_helpers_... policies), the seals by
+-- internal.seal_audit_log, read by admins (and a student reads their own
+-- disclosures). Nobody, the owner included, holds UPDATE, DELETE or
 -- TRUNCATE: the owner revokes them from itself below. An owner can grant
 -- them back to itself, and a superuser ignores privileges: the triggers of
 -- sql/functions/audit.sql refuse them all the same, short of disabling the
--- triggers, and the hash chain shows any change made that way.
+-- triggers, and the hash chains show any change made that way.
 
--- Privileges: the owner's own, then the readers' -----------------------------------------
+-- The owner's own privileges -----------------------------------------------------------
 
-REVOKE UPDATE, DELETE, TRUNCATE ON audit.log, audit.security_events, audit.disclosures
+REVOKE UPDATE, DELETE, TRUNCATE
+ON audit.log, audit.security_events, audit.disclosures, audit.seals
 FROM veritas_owner;
-GRANT UPDATE (chain_seq, prev_hash, row_hash)
-ON audit.log, audit.security_events, audit.disclosures TO veritas_owner;
 
 -- log ------------------------------------------------------------------------------
 
@@ -32,20 +30,13 @@ USING (TRUE);
 DROP POLICY IF EXISTS definer_helpers_append_to_the_audit_log ON audit.log;
 CREATE POLICY definer_helpers_append_to_the_audit_log ON audit.log
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (row_hash IS NULL);
+WITH CHECK (TRUE);
 
--- The sealer reads the chain's head and the unsealed rows.
+-- The sealer reads the rows it seals.
 DROP POLICY IF EXISTS definer_helpers_read_the_audit_log ON audit.log;
 CREATE POLICY definer_helpers_read_the_audit_log ON audit.log
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
-
--- The sealer's one update; the append-only trigger refuses any other.
-DROP POLICY IF EXISTS definer_helpers_seal_the_audit_log ON audit.log;
-CREATE POLICY definer_helpers_seal_the_audit_log ON audit.log
-AS PERMISSIVE FOR UPDATE TO veritas_owner
-USING (TRUE)
-WITH CHECK (row_hash IS NOT NULL);
 
 GRANT SELECT ON audit.log TO admin;
 
@@ -60,18 +51,12 @@ USING (TRUE);
 DROP POLICY IF EXISTS definer_helpers_log_security_events ON audit.security_events;
 CREATE POLICY definer_helpers_log_security_events ON audit.security_events
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (row_hash IS NULL);
+WITH CHECK (TRUE);
 
 DROP POLICY IF EXISTS definer_helpers_read_security_events ON audit.security_events;
 CREATE POLICY definer_helpers_read_security_events ON audit.security_events
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
-
-DROP POLICY IF EXISTS definer_helpers_seal_security_events ON audit.security_events;
-CREATE POLICY definer_helpers_seal_security_events ON audit.security_events
-AS PERMISSIVE FOR UPDATE TO veritas_owner
-USING (TRUE)
-WITH CHECK (row_hash IS NOT NULL);
 
 GRANT SELECT ON audit.security_events TO admin;
 
@@ -92,7 +77,7 @@ USING (student_id = (SELECT internal.current_user_id()));
 DROP POLICY IF EXISTS definer_helpers_log_disclosures ON audit.disclosures;
 CREATE POLICY definer_helpers_log_disclosures ON audit.disclosures
 AS PERMISSIVE FOR INSERT TO veritas_owner
-WITH CHECK (row_hash IS NULL);
+WITH CHECK (TRUE);
 
 -- The sealer; internal.disclosure_viewer_name.
 DROP POLICY IF EXISTS definer_helpers_read_disclosures ON audit.disclosures;
@@ -100,14 +85,28 @@ CREATE POLICY definer_helpers_read_disclosures ON audit.disclosures
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
 
-DROP POLICY IF EXISTS definer_helpers_seal_disclosures ON audit.disclosures;
-CREATE POLICY definer_helpers_seal_disclosures ON audit.disclosures
-AS PERMISSIVE FOR UPDATE TO veritas_owner
-USING (TRUE)
-WITH CHECK (row_hash IS NOT NULL);
-
 GRANT SELECT ON audit.disclosures TO admin;
 GRANT USAGE ON SCHEMA audit TO student;
 GRANT SELECT (
     id, occurred_at, viewer_id, viewer_role, student_id, record_kind, record_id
 ) ON audit.disclosures TO student;
+
+-- seals ------------------------------------------------------------------------------
+
+DROP POLICY IF EXISTS admins_read_seals ON audit.seals;
+CREATE POLICY admins_read_seals ON audit.seals
+AS PERMISSIVE FOR SELECT TO admin
+USING (TRUE);
+
+-- internal.seal_audit_log: reads the last seal of a chain, appends the next.
+DROP POLICY IF EXISTS definer_helpers_read_seals ON audit.seals;
+CREATE POLICY definer_helpers_read_seals ON audit.seals
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_append_seals ON audit.seals;
+CREATE POLICY definer_helpers_append_seals ON audit.seals
+AS PERMISSIVE FOR INSERT TO veritas_owner
+WITH CHECK (TRUE);
+
+GRANT SELECT ON audit.seals TO admin;

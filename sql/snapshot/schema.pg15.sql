@@ -351,6 +351,89 @@ ALTER FUNCTION api.create_exam_attempt(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.create_exam_attempt(exam_id uuid) IS 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
 
+CREATE FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT internal.attempt_timeline(attempt_id, after_occurred_at, after_id, "limit");
+$$;
+
+ALTER FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'An attempt''s own monitoring timeline, oldest first, for its student (also integration and admin); same pages as get_monitoring_events_for_attempt. 404 when not visible.';
+
+CREATE FUNCTION api.get_audit_log("table" text DEFAULT NULL::text, actor uuid DEFAULT NULL::uuid, since timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_limit constant integer := internal.audit_page_size(get_audit_log."limit");
+    v_schema text;
+    v_name text := get_audit_log."table";
+    v_where text[] := '{}';
+    v_result jsonb;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'only admins may read the audit trail';
+    END IF;
+    IF strpos(v_name, '.') > 0 THEN
+        v_schema := split_part(v_name, '.', 1);
+        v_name := split_part(v_name, '.', 2);
+    END IF;
+    -- Only the filters given, so that each picks its index: (table_name, id),
+    -- (actor_id, id), the primary key.
+    IF v_name IS NOT NULL THEN
+        v_where := v_where || 'l.table_name = $1'::text;
+    END IF;
+    IF v_schema IS NOT NULL THEN
+        v_where := v_where || 'l.table_schema = $2'::text;
+    END IF;
+    IF actor IS NOT NULL THEN
+        v_where := v_where || 'l.actor_id = $3'::text;
+    END IF;
+    IF since IS NOT NULL THEN
+        v_where := v_where || 'l.occurred_at >= $4'::text;
+    END IF;
+    IF before IS NOT NULL THEN
+        v_where := v_where || 'l.id < $5'::text;
+    END IF;
+    EXECUTE format(
+        $q$
+        SELECT coalesce(jsonb_agg(e.entry ORDER BY e.id DESC), '[]')
+        FROM (
+            SELECT l.id, jsonb_build_object(
+                'id', l.id,
+                'occurred_at', internal.audit_time(l.occurred_at),
+                'table', CASE WHEN l.table_name IS NOT NULL THEN l.table_schema || '.' || l.table_name END,
+                'operation', l.operation,
+                'row_pk', l.row_pk,
+                'changed_columns', l.changed_columns,
+                'old_values', l.old_values,
+                'new_values', l.new_values,
+                'actor_id', l.actor_id,
+                'actor_role', l.actor_role,
+                'db_user', l.db_user,
+                'request_method', l.request_method,
+                'request_path', l.request_path,
+                'txid', l.txid
+            ) AS entry
+            FROM audit.log AS l
+            WHERE %s
+            ORDER BY l.id DESC
+            LIMIT $6
+        ) AS e
+        $q$,
+        coalesce(nullif(array_to_string(v_where, ' AND '), ''), 'TRUE')
+    )
+    INTO v_result
+    USING v_name, v_schema, actor, since, before, v_limit;
+    RETURN v_result;
+END;
+$_$;
+
+ALTER FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp with time zone, "limit" integer, before bigint) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp with time zone, "limit" integer, before bigint) IS 'Admin: the audit trail of row changes, newest first: [{id, occurred_at (UTC), table, operation, row_pk, changed_columns, old_values, new_values, actor_id, actor_role, db_user, request_method, request_path, txid}]. Filters: table (exam_attempts or app.exam_attempts), actor (a user id), since (a time). limit 1 to 1000 (default 100). Keyset pagination: before = the id of the last entry of the previous page. actor_id is the API user; for direct database sessions it is null and db_user names the login. Secrets are never included.';
+
 CREATE FUNCTION api.get_available_exams_for_student() RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
@@ -361,6 +444,59 @@ $$;
 ALTER FUNCTION api.get_available_exams_for_student() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_available_exams_for_student() IS 'Published exams open now or later: [{id, title, description, duration_minutes, opens_at, closes_at, max_attempts, attempts_used, is_open, attempt_in_progress}], soonest first. attempt_in_progress is the id of the caller''s attempt in progress, or null.';
+
+CREATE FUNCTION api.get_behavior_analysis(attempt_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_row app.behavior_analyses;
+BEGIN
+    SELECT b.* INTO v_row
+    FROM app.behavior_analyses AS b
+    WHERE b.attempt_id = get_behavior_analysis.attempt_id
+    ORDER BY b.created_at DESC, b.id DESC
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'no analysis of this attempt';
+    END IF;
+    RETURN internal.analysis_document(v_row);
+END
+$$;
+
+ALTER FUNCTION api.get_behavior_analysis(attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_behavior_analysis(attempt_id uuid) IS 'The attempt''s latest behaviour analysis, built-in or external (GET /analysis/behavior/{attempt_id}): {id, attempt_id, source, model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}. For the student who owns the attempt, a teacher of its exam, an admin or an integration account; 404 when there is none, or the caller may not see the attempt.';
+
+CREATE FUNCTION api.get_disclosure_log(student_id uuid DEFAULT NULL::uuid, viewer uuid DEFAULT NULL::uuid, since timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(e.entry ORDER BY e.id DESC), '[]')
+    FROM (
+        SELECT d.id, jsonb_build_object(
+            'id', d.id,
+            'occurred_at', internal.audit_time(d.occurred_at),
+            'viewer_id', d.viewer_id,
+            'viewer_role', d.viewer_role,
+            'student_id', d.student_id,
+            'record_kind', d.record_kind,
+            'record_id', d.record_id
+        ) AS entry
+        FROM audit.disclosures AS d
+        WHERE
+            (get_disclosure_log.student_id IS NULL OR d.student_id = get_disclosure_log.student_id)
+            AND (get_disclosure_log.viewer IS NULL OR d.viewer_id = get_disclosure_log.viewer)
+            AND (get_disclosure_log.since IS NULL OR d.occurred_at >= get_disclosure_log.since)
+            AND (get_disclosure_log.before IS NULL OR d.id < get_disclosure_log.before)
+        ORDER BY d.id DESC
+        LIMIT internal.audit_page_size(get_disclosure_log."limit")
+    ) AS e;
+$$;
+
+ALTER FUNCTION api.get_disclosure_log(student_id uuid, viewer uuid, since timestamp with time zone, "limit" integer, before bigint) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_disclosure_log(student_id uuid, viewer uuid, since timestamp with time zone, "limit" integer, before bigint) IS 'Admin: who was shown which student''s records, newest first: [{id, occurred_at (UTC), viewer_id, viewer_role, student_id, record_kind, record_id}]. Filters student_id, viewer, since; limit 1 to 1000; before = the last id of the previous page.';
 
 CREATE FUNCTION api.get_exam(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -381,6 +517,166 @@ $$;
 ALTER FUNCTION api.get_exam(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_exam(exam_id uuid) IS 'An exam with its questions and answer key, for a teacher with permission on it or an admin; 404 otherwise.';
+
+CREATE FUNCTION api.get_flagged_students_for_exam(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_staff_caller();
+    PERFORM FROM app.exams AS e WHERE e.id = get_flagged_students_for_exam.exam_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    PERFORM internal.lazy_expire(NULL, get_flagged_students_for_exam.exam_id);
+
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object(
+                'student_id', f.student_id,
+                'attempt_id', f.attempt_id,
+                'attempt_number', f.attempt_number,
+                'status', f.status,
+                'integrity_score', f.integrity_score,
+                'lmi_score', f.lmi_score,
+                'flags', f.flags,
+                'analysis_id', f.analysis_id,
+                'model', f.model,
+                'analysed_at', f.analysed_at,
+                'review_status', coalesce(f.decision::text, 'pending'),
+                'reviewed_at', f.reviewed_at
+            )
+            ORDER BY f.integrity_score, f.lmi_score DESC, f.attempt_id
+        ),
+        '[]'::jsonb
+    )
+    INTO v_result
+    FROM (
+        SELECT
+            a.student_id,
+            a.id AS attempt_id,
+            a.attempt_number,
+            a.status,
+            b.id AS analysis_id,
+            b.integrity_score,
+            b.lmi_score,
+            b.flags,
+            b.model,
+            b.created_at AS analysed_at,
+            r.decision,
+            r.created_at AS reviewed_at
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT la.id, la.integrity_score, la.lmi_score, la.flags, la.model, la.created_at,
+                la.is_flagged
+            FROM app.behavior_analyses AS la
+            WHERE la.attempt_id = a.id
+            ORDER BY la.created_at DESC, la.id DESC
+            LIMIT 1
+        ) AS b
+        LEFT JOIN LATERAL (
+            SELECT lr.decision, lr.created_at
+            FROM app.flag_reviews AS lr
+            WHERE lr.attempt_id = a.id
+            ORDER BY lr.created_at DESC, lr.id DESC
+            LIMIT 1
+        ) AS r ON TRUE
+        WHERE a.exam_id = get_flagged_students_for_exam.exam_id AND b.is_flagged
+    ) AS f;
+
+    -- Each flagged analysis shown is a disclosure of that student's record.
+    PERFORM internal.log_disclosures(
+        array_agg((x.value ->> 'student_id')::uuid),
+        'analysis',
+        array_agg((x.value ->> 'analysis_id')::uuid)
+    )
+    FROM jsonb_array_elements(v_result) AS x (value);
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.get_flagged_students_for_exam(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) IS 'The exam''s attempts whose latest behaviour analysis is flagged, most suspicious first (lowest integrity): [{student_id, attempt_id, attempt_number, status, integrity_score, lmi_score, flags, analysis_id, model, analysed_at, review_status, reviewed_at}]. review_status is the latest review''s decision (cleared or confirmed), pending when there is none. Live: a newer analysis or a review shows at once. Each row shown is recorded in the disclosure log. 404 for an exam the caller may not access.';
+
+CREATE FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_events jsonb := internal.attempt_timeline(attempt_id, after_occurred_at, after_id, "limit");
+BEGIN
+    PERFORM internal.log_disclosure(
+        (SELECT a.student_id FROM app.exam_attempts AS a WHERE a.id = attempt_id),
+        'monitoring_events',
+        attempt_id
+    );
+    RETURN v_events;
+END;
+$$;
+
+ALTER FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). 404 when the attempt is not visible.';
+
+CREATE FUNCTION api.get_my_disclosures("limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(e.entry ORDER BY e.id DESC), '[]')
+    FROM (
+        SELECT d.id, jsonb_build_object(
+            'id', d.id,
+            'occurred_at', internal.audit_time(d.occurred_at),
+            'viewer_id', d.viewer_id,
+            'viewer_name', internal.disclosure_viewer_name(d.viewer_id),
+            'viewer_role', d.viewer_role,
+            'record_kind', d.record_kind,
+            'record_id', d.record_id
+        ) AS entry
+        FROM audit.disclosures AS d
+        WHERE
+            d.student_id = (SELECT internal.current_user_id())
+            AND (get_my_disclosures.before IS NULL OR d.id < get_my_disclosures.before)
+        ORDER BY d.id DESC
+        LIMIT internal.audit_page_size(get_my_disclosures."limit")
+    ) AS e;
+$$;
+
+ALTER FUNCTION api.get_my_disclosures("limit" integer, before bigint) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_my_disclosures("limit" integer, before bigint) IS 'Student: who was shown your records, newest first (FERPA gives you the right to inspect it): [{id, occurred_at (UTC), viewer_id, viewer_name, viewer_role, record_kind, record_id}]. limit 1 to 1000 (default 100); before = the last id of the previous page.';
+
+CREATE FUNCTION api.get_security_events(kind text DEFAULT NULL::text, user_id uuid DEFAULT NULL::uuid, since timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(jsonb_agg(e.entry ORDER BY e.id DESC), '[]')
+    FROM (
+        SELECT s.id, jsonb_build_object(
+            'id', s.id,
+            'occurred_at', internal.audit_time(s.occurred_at),
+            'kind', s.kind,
+            'user_id', s.user_id,
+            'email', s.email,
+            'client_addr', host(s.client_addr),
+            'details', s.details
+        ) AS entry
+        FROM audit.security_events AS s
+        WHERE
+            (get_security_events.kind IS NULL OR s.kind = get_security_events.kind)
+            AND (get_security_events.user_id IS NULL OR s.user_id = get_security_events.user_id)
+            AND (get_security_events.since IS NULL OR s.occurred_at >= get_security_events.since)
+            AND (get_security_events.before IS NULL OR s.id < get_security_events.before)
+        ORDER BY s.id DESC
+        LIMIT internal.audit_page_size(get_security_events."limit")
+    ) AS e;
+$$;
+
+ALTER FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) IS 'Admin: security events, newest first: [{id, occurred_at (UTC), kind (login_success, login_failure, refresh, logout, reuse_detected, lockout, role_change), user_id, email, client_addr, details}]. Filters kind, user_id, since; limit 1 to 1000; before = the last id of the previous page.';
 
 CREATE FUNCTION api.get_student_dashboard_data() RETURNS jsonb
     LANGUAGE plpgsql
@@ -448,6 +744,124 @@ $$;
 ALTER FUNCTION api.get_student_dashboard_data() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_student_dashboard_data() IS 'The student dashboard: {profile: {id, email, full_name, student_number, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count}, metrics: {exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}, recent_attempts: the last 10 [{attempt_id, exam_id, exam_title, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], available_exams: as get_available_exams_for_student}. Scores in metrics and profile are percentages of max_score; attempts left in progress past their deadline are closed first.';
+
+CREATE FUNCTION api.get_student_detail_for_teacher(student_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_student jsonb;
+BEGIN
+    PERFORM internal.assert_staff_caller();
+    -- A teacher sees the students of their exams (auth.users' policy), an
+    -- admin every user; anyone else, or a user who is not a student, is 404.
+    SELECT jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'full_name', u.full_name,
+        'is_active', u.is_active,
+        'student_number', p.student_number,
+        'integrity_score', p.integrity_score,
+        'lmi_score', p.lmi_score,
+        'exams_taken', coalesce(p.exams_taken, 0),
+        'average_score', p.average_score,
+        'best_score', p.best_score,
+        'flags_count', coalesce(p.flags_count, 0)
+    )
+    INTO v_student
+    FROM auth.users AS u
+    LEFT JOIN app.student_profiles AS p ON u.id = p.user_id
+    WHERE u.id = get_student_detail_for_teacher.student_id AND u.role = 'student';
+    IF v_student IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+    END IF;
+    PERFORM internal.lazy_expire(get_student_detail_for_teacher.student_id);
+    PERFORM internal.log_disclosure(
+        get_student_detail_for_teacher.student_id, 'profile', get_student_detail_for_teacher.student_id
+    );
+
+    RETURN jsonb_build_object(
+        'student', v_student,
+        'metrics', coalesce(
+            (
+                SELECT jsonb_build_object(
+                    'exams_taken', m.exams_taken,
+                    'attempts_count', m.attempts_count,
+                    'average_score', m.average_score,
+                    'best_score', m.best_score,
+                    'average_integrity', m.average_integrity,
+                    'flags_count', m.flags_count,
+                    'trend', m.trend,
+                    'updated_at', m.updated_at
+                )
+                FROM app.performance_metrics AS m
+                WHERE m.student_id = get_student_detail_for_teacher.student_id
+            ),
+            jsonb_build_object(
+                'exams_taken', 0, 'attempts_count', 0, 'average_score', NULL,
+                'best_score', NULL, 'average_integrity', NULL, 'flags_count', 0,
+                'trend', NULL, 'updated_at', NULL
+            )
+        ),
+        -- Under the caller's row-level security: only attempts at the exams
+        -- this teacher may access.
+        'attempts', (
+            SELECT coalesce(
+                jsonb_agg(
+                    jsonb_build_object(
+                        'attempt_id', sa.attempt_id,
+                        'exam_id', sa.exam_id,
+                        'exam_title', sa.exam_title,
+                        'attempt_number', sa.attempt_number,
+                        'status', sa.status,
+                        'started_at', sa.started_at,
+                        'deadline', sa.deadline,
+                        'finished_at', sa.finished_at,
+                        'score', sa.score,
+                        'max_score', sa.max_score,
+                        'percentage', sa.percentage,
+                        'analysis', CASE WHEN b.id IS NOT NULL THEN jsonb_build_object(
+                            'analysis_id', b.id,
+                            'integrity_score', b.integrity_score,
+                            'lmi_score', b.lmi_score,
+                            'is_flagged', b.is_flagged,
+                            'flags_count', jsonb_array_length(b.flags),
+                            'model', b.model,
+                            'analysed_at', b.created_at
+                        ) END,
+                        'review_status', CASE
+                            WHEN r.decision IS NOT NULL THEN r.decision::text
+                            WHEN b.is_flagged THEN 'pending'
+                        END
+                    )
+                    ORDER BY sa.started_at DESC, sa.attempt_id
+                ),
+                '[]'::jsonb
+            )
+            FROM internal.student_attempts(get_student_detail_for_teacher.student_id) AS sa
+            LEFT JOIN LATERAL (
+                SELECT la.id, la.integrity_score, la.lmi_score, la.is_flagged, la.flags,
+                    la.model, la.created_at
+                FROM app.behavior_analyses AS la
+                WHERE la.attempt_id = sa.attempt_id
+                ORDER BY la.created_at DESC, la.id DESC
+                LIMIT 1
+            ) AS b ON TRUE
+            LEFT JOIN LATERAL (
+                SELECT lr.decision
+                FROM app.flag_reviews AS lr
+                WHERE lr.attempt_id = sa.attempt_id
+                ORDER BY lr.created_at DESC, lr.id DESC
+                LIMIT 1
+            ) AS r ON TRUE
+        )
+    );
+END
+$$;
+
+ALTER FUNCTION api.get_student_detail_for_teacher(student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_student_detail_for_teacher(student_id uuid) IS 'A student as a teacher of theirs (or an admin) sees them: {student: {id, email, full_name, is_active, student_number, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count}, metrics: {exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}, attempts: newest first, only at the exams the caller may access [{attempt_id, exam_id, exam_title, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage, analysis: {analysis_id, integrity_score, lmi_score, is_flagged, flags_count, model, analysed_at} or null, review_status: cleared, confirmed, pending (flagged, not reviewed) or null}]}. Recorded in the disclosure log. 404 for a student who has no attempt at (nor extra time on) the caller''s exams.';
 
 CREATE FUNCTION api.get_student_exam_detail(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -522,6 +936,177 @@ $$;
 ALTER FUNCTION api.get_student_exam_detail(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_student_exam_detail(exam_id uuid) IS 'An exam as its student sees it, and the caller''s own attempts at it: {exam: {id, title, description, duration_minutes, opens_at, closes_at, max_attempts, grading_method, grace_seconds, published, is_open, extra_minutes, attempts_used, attempts_left}, attempts: [{attempt_id, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], grade: {grading_method, percentage, graded_attempts, attempt_id} or null}. 404 for an exam that is neither published nor attempted by the caller.';
+
+CREATE FUNCTION api.get_teacher_dashboard_data() RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    c_alerts constant integer := 20;
+    c_exams constant integer := 200;
+    v_me constant uuid := internal.assert_staff_caller();
+    v_exams jsonb;
+    v_alerts jsonb;
+    v_summary jsonb;
+BEGIN
+    WITH pending AS (
+        SELECT f.attempt_id, f.exam_id, f.student_id, f.analysis_id, f.analysed_at,
+            f.integrity_score, f.lmi_score, f.flags_count
+        FROM app.visible_flagged_attempts AS f
+        WHERE NOT EXISTS (SELECT FROM app.flag_reviews AS r WHERE r.attempt_id = f.attempt_id)
+    ),
+    exams AS (
+        SELECT
+            e.id,
+            e.title,
+            e.published,
+            e.opens_at,
+            e.closes_at,
+            e.created_by = v_me AS owned,
+            e.published AND now() >= e.opens_at AND now() < e.closes_at AS is_open,
+            coalesce(s.attempts, 0) AS attempts,
+            coalesce(s.in_progress, 0) AS in_progress,
+            coalesce(s.submitted, 0) AS submitted,
+            coalesce(s.expired, 0) AS expired,
+            coalesce(s.abandoned, 0) AS abandoned,
+            coalesce(s.graded, 0) AS graded,
+            coalesce(s.flagged, 0) AS flagged,
+            coalesce(p.pending_reviews, 0) AS pending_reviews,
+            s.average_score,
+            s.average_percentage
+        FROM app.exams AS e
+        LEFT JOIN app.visible_exam_stats AS s ON e.id = s.exam_id
+        LEFT JOIN (
+            SELECT pe.exam_id, count(*) AS pending_reviews
+            FROM pending AS pe
+            GROUP BY pe.exam_id
+        ) AS p ON e.id = p.exam_id
+    ),
+    -- The newest first, then their names: the users' policy runs for 20 rows.
+    alerts AS (
+        SELECT pe.*, e.title AS exam_title, u.full_name AS student_name
+        FROM (
+            SELECT p.*
+            FROM pending AS p
+            ORDER BY p.analysed_at DESC, p.attempt_id
+            LIMIT c_alerts
+        ) AS pe
+        INNER JOIN exams AS e ON pe.exam_id = e.id
+        LEFT JOIN auth.users AS u ON pe.student_id = u.id
+    )
+    SELECT
+        (
+            SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.opens_at DESC, x.id), '[]'::jsonb)
+            FROM (
+                SELECT * FROM exams AS ex ORDER BY ex.opens_at DESC, ex.id LIMIT c_exams
+            ) AS x
+        ),
+        (
+            SELECT coalesce(
+                jsonb_agg(
+                    jsonb_build_object(
+                        'attempt_id', a.attempt_id,
+                        'exam_id', a.exam_id,
+                        'exam_title', a.exam_title,
+                        'student_id', a.student_id,
+                        'student_name', a.student_name,
+                        'analysis_id', a.analysis_id,
+                        'integrity_score', a.integrity_score,
+                        'lmi_score', a.lmi_score,
+                        'flags_count', a.flags_count,
+                        'flagged_at', a.analysed_at
+                    )
+                    ORDER BY a.analysed_at DESC, a.attempt_id
+                ),
+                '[]'::jsonb
+            )
+            FROM alerts AS a
+        ),
+        (
+            SELECT jsonb_build_object(
+                'exams', count(*),
+                'attempts', coalesce(sum(x.attempts), 0),
+                'submitted', coalesce(sum(x.submitted), 0),
+                'flagged', coalesce(sum(x.flagged), 0),
+                'pending_reviews', coalesce(sum(x.pending_reviews), 0)
+            )
+            FROM exams AS x
+        )
+    INTO v_exams, v_alerts, v_summary;
+
+    -- The alerts show students' analyses: a disclosure each.
+    PERFORM internal.log_disclosures(
+        array_agg((a.value ->> 'student_id')::uuid),
+        'analysis',
+        array_agg((a.value ->> 'analysis_id')::uuid)
+    )
+    FROM jsonb_array_elements(v_alerts) AS a (value);
+
+    RETURN jsonb_build_object(
+        'exams', v_exams,
+        'alerts', v_alerts,
+        'summary', v_summary,
+        'refreshed_at', internal.analytics_refreshed_at(
+            ARRAY['exam_stats_mv', 'flagged_attempts_mv']
+        )
+    );
+END
+$$;
+
+ALTER FUNCTION api.get_teacher_dashboard_data() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_teacher_dashboard_data() IS 'The teacher dashboard, over the exams the caller created or was granted (admin: all): {exams: the 200 that open latest [{id, title, published, opens_at, closes_at, owned, is_open, attempts, in_progress, submitted, expired, abandoned, graded, flagged, pending_reviews, average_score, average_percentage}], alerts: the newest 20 flagged attempts not yet reviewed [{attempt_id, exam_id, exam_title, student_id, student_name, analysis_id, integrity_score, lmi_score, flags_count, flagged_at}], summary: {exams, attempts, submitted, flagged, pending_reviews}, refreshed_at}. Counts and alerts come from the analytics materialized views, complete up to refreshed_at (seconds behind); a review removes its alert at once. Each alert shown is recorded in the disclosure log.';
+
+CREATE FUNCTION api.get_teacher_exam_analytics(exam_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_staff_caller();
+    SELECT jsonb_build_object(
+        'exam_id', e.id,
+        'title', e.title,
+        'attempts', coalesce(s.attempts, 0),
+        'students', coalesce(s.students, 0),
+        'in_progress', coalesce(s.in_progress, 0),
+        'submitted', coalesce(s.submitted, 0),
+        'expired', coalesce(s.expired, 0),
+        'abandoned', coalesce(s.abandoned, 0),
+        'graded', coalesce(s.graded, 0),
+        'average_score', s.average_score,
+        'median_score', s.median_score,
+        'average_percentage', s.average_percentage,
+        'median_percentage', s.median_percentage,
+        'score_histogram', internal.score_histogram(s.histogram),
+        'analysed', coalesce(s.analysed, 0),
+        'flagged', coalesce(s.flagged, 0),
+        'average_integrity', s.average_integrity,
+        'events_by_type', (
+            SELECT jsonb_object_agg(t.event_type, coalesce(c.events, 0))
+            FROM unnest(enum_range(NULL::app.event_type)) AS t (event_type)
+            LEFT JOIN app.visible_exam_event_counts AS c
+                ON c.exam_id = e.id AND t.event_type = c.event_type
+        ),
+        'refreshed_at', internal.analytics_refreshed_at(
+            ARRAY['exam_stats_mv', 'exam_event_counts_mv']
+        )
+    )
+    INTO v_result
+    FROM app.exams AS e
+    LEFT JOIN app.visible_exam_stats AS s ON e.id = s.exam_id
+    WHERE e.id = get_teacher_exam_analytics.exam_id;
+    IF v_result IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'exam not found';
+    END IF;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.get_teacher_exam_analytics(exam_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam analytics from the materialized views (refreshed by the worker every few seconds, concurrently: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
 
 CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -621,6 +1206,54 @@ ALTER FUNCTION api.publish_exam(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.publish_exam(exam_id uuid) IS 'Publish a draft exam (created with "published": false): students can then start it inside its window. Publishing twice is harmless. 404 if the exam is not visible, 409 if it has no questions.';
 
+CREATE FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb DEFAULT '{}'::jsonb, client_event_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    AS $$
+    SELECT api.record_monitoring_events(
+        jsonb_strip_nulls(jsonb_build_object(
+            'attempt_id', attempt_id, 'event_type', event_type, 'occurred_at', occurred_at,
+            'payload', payload, 'client_event_id', client_event_id
+        ))
+    );
+$$;
+
+ALTER FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) IS 'Record one monitoring event (the seed''s name; same rules as record_monitoring_events). Returns {id, duplicate}.';
+
+CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_result record;
+    v_id uuid;
+BEGIN
+    IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the body must be a JSON object';
+    END IF;
+    IF body ? 'events' THEN
+        SELECT * INTO v_result FROM internal.record_events(body -> 'events');
+        RETURN jsonb_build_object(
+            'accepted', v_result.accepted, 'duplicates', v_result.duplicates
+        );
+    END IF;
+    SELECT * INTO v_result FROM internal.record_events(jsonb_build_array(body));
+    v_id := v_result.first_id;
+    IF v_id IS NULL THEN
+        SELECT e.id INTO v_id
+        FROM app.monitoring_events AS e
+        WHERE
+            e.attempt_id = (body ->> 'attempt_id')::uuid
+            AND e.client_event_id = body ->> 'client_event_id';
+    END IF;
+    RETURN jsonb_build_object('id', v_id, 'duplicate', v_result.accepted = 0);
+END;
+$$;
+
+ALTER FUNCTION api.record_monitoring_events(body jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.record_monitoring_events(body jsonb) IS 'Record monitoring events (POST /monitor/events), by the attempt''s student or an integration account. One event {attempt_id, event_type, occurred_at, payload, client_event_id} answers {id, duplicate}; a batch {events: [...]} of up to 500 answers {accepted, duplicates}. The same client_event_id for the same attempt is stored once. Unknown event type: 400; attempt not in progress or past deadline plus grace: 409; another student''s attempt: 404; more than 600 events a minute for one attempt: 429.';
+
 CREATE FUNCTION api.remove_question(question_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -655,6 +1288,74 @@ ALTER FUNCTION api.remove_question(question_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.remove_question(question_id uuid) IS 'Remove a question from an exam that has no attempts yet (teacher with permission, or admin); returns the exam. 404 if not visible, 409 once the exam has attempts (edit the question instead).';
 
+CREATE FUNCTION api.review_attempt(attempt_id uuid, decision text, note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_me constant uuid := internal.assert_staff_caller();
+    v_note constant text := nullif(btrim(review_attempt.note), '');
+    v_analysis_id uuid;
+    v_review record;
+BEGIN
+    IF review_attempt.decision IS NULL OR review_attempt.decision NOT IN ('cleared', 'confirmed') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'decision must be cleared or confirmed',
+            HINT = 'cleared: the flags were unfounded; confirmed: malpractice (a note is required).';
+    END IF;
+    IF review_attempt.decision = 'confirmed' AND v_note IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'a note is required to confirm: say what was found';
+    END IF;
+    IF length(v_note) > 10000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'the note is longer than 10000 characters';
+    END IF;
+
+    PERFORM FROM app.exam_attempts AS a WHERE a.id = review_attempt.attempt_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+
+    SELECT b.id INTO v_analysis_id
+    FROM app.behavior_analyses AS b
+    WHERE b.attempt_id = review_attempt.attempt_id
+    ORDER BY b.created_at DESC, b.id DESC
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = 'the attempt has no behaviour analysis to review yet',
+            HINT = 'An attempt is analysed shortly after it is submitted or expires.';
+    END IF;
+
+    INSERT INTO app.flag_reviews AS fr (attempt_id, analysis_id, reviewer_id, decision, note)
+    VALUES (
+        review_attempt.attempt_id, v_analysis_id, v_me,
+        review_attempt.decision::app.review_status, v_note
+    )
+    RETURNING fr.id, fr.attempt_id, fr.analysis_id, fr.reviewer_id, fr.decision, fr.note, fr.created_at
+    INTO v_review;
+
+    RETURN jsonb_build_object(
+        'id', v_review.id,
+        'attempt_id', v_review.attempt_id,
+        'analysis_id', v_review.analysis_id,
+        'reviewer_id', v_review.reviewer_id,
+        'decision', v_review.decision,
+        'note', v_review.note,
+        'created_at', v_review.created_at,
+        'review_status', v_review.decision
+    );
+END
+$$;
+
+ALTER FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) IS 'Review an attempt''s flags: decision cleared or confirmed (400 otherwise), note required to confirm (400). Stored as a new review of the attempt''s latest analysis, which itself is left as it is; every review is kept and the latest is the attempt''s review_status. Answers {id, attempt_id, analysis_id, reviewer_id, decision, note, created_at, review_status}. 404 for an attempt at an exam the caller may not access; 409 when the attempt has no analysis yet.';
+
 CREATE FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -678,6 +1379,94 @@ $$;
 ALTER FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) IS 'Autosave one answer of the caller''s attempt: {saved_at}. Last write wins; null clears the answer. The answer must fit the question''s kind: an option string (single_choice), a list of option strings (multiple_choice), true or false (true_false), a number (numeric), a string (short_text); 400 otherwise. Accepted until the deadline plus the exam''s grace period, 409 after it or once the attempt is finished; 404 for an attempt or question that is not the caller''s.';
+
+CREATE FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb DEFAULT '[]'::jsonb, summary text DEFAULT NULL::text, model text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_flag_threshold constant numeric := 0.5;
+    v_caller uuid := internal.current_user_id();
+    v_flags jsonb := coalesce(save_behavior_analysis.flags, '[]'::jsonb);
+    v_model text := coalesce(nullif(btrim(save_behavior_analysis.model), ''), 'external');
+    v_status app.attempt_status;
+    v_row app.behavior_analyses;
+BEGIN
+    IF v_caller IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'sign in to write an analysis';
+    END IF;
+    IF save_behavior_analysis.attempt_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'attempt_id is required';
+    END IF;
+    IF save_behavior_analysis.integrity_score IS NULL
+        OR NOT save_behavior_analysis.integrity_score BETWEEN 0 AND 100 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'integrity_score must be a number from 0 to 100';
+    END IF;
+    IF save_behavior_analysis.lmi_score IS NULL
+        OR NOT save_behavior_analysis.lmi_score BETWEEN 0 AND 1 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'lmi_score must be a number from 0 to 1';
+    END IF;
+    IF jsonb_typeof(v_flags) <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'flags must be a list of objects';
+    END IF;
+    IF jsonb_array_length(v_flags) > 500 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'flags holds at most 500 flags';
+    END IF;
+    IF EXISTS (
+        SELECT FROM jsonb_array_elements(v_flags) AS f (value)
+        WHERE jsonb_typeof(f.value) <> 'object'
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'flags must be a list of objects';
+    END IF;
+    IF length(save_behavior_analysis.summary) > 20000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'summary holds at most 20000 characters';
+    END IF;
+    IF length(v_model) > 200 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'model holds at most 200 characters';
+    END IF;
+
+    -- The attempt, as the caller sees it.
+    SELECT a.status INTO v_status
+    FROM app.exam_attempts AS a
+    WHERE a.id = save_behavior_analysis.attempt_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+    IF v_status NOT IN ('submitted', 'expired') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'the attempt is %s: only a submitted or expired attempt is analysed', v_status
+            );
+    END IF;
+
+    INSERT INTO app.behavior_analyses AS b (
+        attempt_id, source, model, integrity_score, lmi_score, flags, summary, is_flagged,
+        created_by
+    ) VALUES (
+        save_behavior_analysis.attempt_id,
+        'external',
+        v_model,
+        save_behavior_analysis.integrity_score,
+        save_behavior_analysis.lmi_score,
+        v_flags,
+        save_behavior_analysis.summary,
+        save_behavior_analysis.lmi_score >= c_flag_threshold,
+        v_caller
+    )
+    RETURNING b.* INTO v_row;
+
+    PERFORM internal.refresh_analysis_figures(save_behavior_analysis.attempt_id);
+    RETURN internal.analysis_document(v_row);
+END
+$$;
+
+ALTER FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb, summary text, model text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb, summary text, model text) IS 'Store an external engine''s analysis of a submitted or expired attempt (POST /analysis/behavior, 201): integrity_score 0-100, lmi_score 0-1, flags a list of objects (each with its evidence), summary, model (default "external"). Flagged when lmi_score >= 0.5. Every analysis is kept; the latest is the one shown. The student''s metrics and profile and the exam''s metrics are brought up to date at once. Integration accounts and admins only (403 otherwise); 400 out of range; 404 unknown attempt; 409 attempt not finished. Answers {id, attempt_id, source: "external", model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}.';
 
 CREATE FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) RETURNS jsonb
     LANGUAGE plpgsql
@@ -808,6 +1597,37 @@ ALTER FUNCTION api.update_exam(exam_id uuid, title text, description text, durat
 
 COMMENT ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) IS 'Change an exam''s settings (teacher with permission, or admin); arguments left out keep their value. Attempts already started keep their deadline and are still scored against the questions as they were when they started. 404 if the exam is not visible, 400 (22023) for an invalid value, 409 to unpublish an exam that has attempts.';
 
+CREATE FUNCTION api.update_performance_metrics(student_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_student_visible(update_performance_metrics.student_id);
+    PERFORM internal.refresh_student_stats(update_performance_metrics.student_id);
+    SELECT jsonb_build_object(
+        'student_id', m.student_id,
+        'exams_taken', m.exams_taken,
+        'attempts_count', m.attempts_count,
+        'average_score', m.average_score,
+        'best_score', m.best_score,
+        'average_integrity', m.average_integrity,
+        'flags_count', m.flags_count,
+        'trend', m.trend,
+        'updated_at', m.updated_at
+    )
+    INTO v_result
+    FROM app.performance_metrics AS m
+    WHERE m.student_id = update_performance_metrics.student_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.update_performance_metrics(student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.update_performance_metrics(student_id uuid) IS 'Recompute a student''s performance metrics from their graded attempts and latest analyses (idempotent; the analysis worker does it after every submit, so no client needs to): {student_id, exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}. Scores in percent of max_score; trend in percentage points per attempt over the last 10. Integration accounts and admins only; 404 unknown student.';
+
 CREATE FUNCTION api.update_question(question_id uuid, kind text DEFAULT NULL::text, prompt text DEFAULT NULL::text, options jsonb DEFAULT NULL::jsonb, correct jsonb DEFAULT NULL::jsonb, tolerance numeric DEFAULT NULL::numeric, points numeric DEFAULT NULL::numeric) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -864,6 +1684,36 @@ ALTER FUNCTION api.update_question(question_id uuid, kind text, prompt text, opt
 
 COMMENT ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) IS 'Edit a question (teacher with permission on its exam, or admin); arguments left out keep their value, and the question''s version goes up by one. Attempts already started are still scored against the question as it was when they started. 404 if not visible, 400 (22023) if the result is not a valid question.';
 
+CREATE FUNCTION api.update_student_profile_stats(student_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
+    PERFORM internal.assert_student_visible(update_student_profile_stats.student_id);
+    PERFORM internal.refresh_student_stats(update_student_profile_stats.student_id);
+    SELECT jsonb_build_object(
+        'student_id', p.user_id,
+        'integrity_score', p.integrity_score,
+        'lmi_score', p.lmi_score,
+        'exams_taken', p.exams_taken,
+        'average_score', p.average_score,
+        'best_score', p.best_score,
+        'flags_count', p.flags_count,
+        'updated_at', p.updated_at
+    )
+    INTO v_result
+    FROM app.student_profiles AS p
+    WHERE p.user_id = update_student_profile_stats.student_id;
+    RETURN v_result;
+END
+$$;
+
+ALTER FUNCTION api.update_student_profile_stats(student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.update_student_profile_stats(student_id uuid) IS 'Recompute a student''s profile statistics (idempotent; kept up to date by the analysis worker): {student_id, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count, updated_at}. integrity_score and lmi_score are the latest analysis of the most recently finished attempt that has one. Integration accounts and admins only; 404 unknown student.';
+
 CREATE FUNCTION internal.abandon_attempt(p_attempt_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -893,6 +1743,215 @@ $$;
 ALTER FUNCTION internal.abandon_attempt(p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) IS 'Abandon the caller''s own attempt in progress (not graded; it still counts against max_attempts); abandoning twice changes nothing. VT409 if submitted, expired, or past deadline + grace.';
+
+CREATE FUNCTION internal.analyse_attempt(p_attempt_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_model constant text := 'veritas-builtin-v1';
+    c_flag_threshold constant numeric := 0.5;
+    v_attempt record;
+    v_end timestamptz;
+    v_total numeric;
+    v_flag record;
+    v_penalties numeric := 0;
+    v_unflagged numeric := 1;
+    v_flags jsonb := '[]';
+    v_labels text[] := '{}';
+    v_integrity numeric;
+    v_lmi numeric;
+    v_is_flagged boolean;
+    v_summary text;
+    v_row app.behavior_analyses;
+BEGIN
+    SELECT a.id, a.status, a.started_at, a.finished_at
+    INTO v_attempt
+    FROM app.exam_attempts AS a
+    WHERE a.id = p_attempt_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
+    END IF;
+    IF v_attempt.status NOT IN ('submitted', 'expired') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'the attempt is %s: only a submitted or expired attempt is analysed',
+                v_attempt.status
+            );
+    END IF;
+
+    -- The observed window: start to finish (the deadline, when expired).
+    v_end := greatest(v_attempt.finished_at, v_attempt.started_at);
+    v_total := greatest(extract(EPOCH FROM v_end - v_attempt.started_at), 1);
+
+    FOR v_flag IN
+        SELECT
+            s.*,
+            least(
+                s.penalty_cap,
+                s.penalty_per_percent * s.percent + s.penalty_per_occurrence * s.occurrences
+            ) AS penalty,
+            least(
+                s.weight_cap,
+                s.weight_per_percent * s.percent + s.weight_per_occurrence * s.occurrences
+            ) AS weight
+        FROM (
+            SELECT
+                r.*,
+                e.occurrences,
+                e.seconds,
+                e.event_ids,
+                e.details,
+                coalesce(e.seconds, 0) / v_total * 100 AS percent
+            FROM internal.attempt_behaviour_evidence(
+                p_attempt_id, v_attempt.started_at, v_end
+            ) AS e
+            INNER JOIN internal.builtin_analysis_rules() AS r ON r.code = e.code
+        ) AS s
+        ORDER BY weight DESC, penalty DESC, s.code
+    LOOP
+        CONTINUE WHEN v_flag.penalty <= 0 AND v_flag.weight <= 0;
+        v_penalties := v_penalties + v_flag.penalty;
+        v_unflagged := v_unflagged * (1 - v_flag.weight);
+        v_labels := v_labels || format('%s (%s)', v_flag.label, v_flag.occurrences);
+        v_flags := v_flags || jsonb_build_array(
+            jsonb_strip_nulls(jsonb_build_object(
+                'code', v_flag.code,
+                'label', v_flag.label,
+                'severity', v_flag.severity,
+                'count', v_flag.occurrences,
+                'seconds', CASE WHEN v_flag.timed THEN trim_scale(round(v_flag.seconds, 1)) END,
+                'percent', CASE WHEN v_flag.timed THEN trim_scale(round(v_flag.percent, 2)) END,
+                'penalty', trim_scale(round(v_flag.penalty, 2)),
+                'weight', trim_scale(round(v_flag.weight, 4)),
+                'message', v_flag.label || ': ' || v_flag.occurrences
+                || CASE WHEN v_flag.occurrences = 1 THEN ' time' ELSE ' times' END
+                || CASE
+                    WHEN v_flag.timed THEN format(
+                        ', %s s in total (%s%% of the attempt)',
+                        trim_scale(round(v_flag.seconds, 1)),
+                        trim_scale(round(v_flag.percent, 2))
+                    )
+                    ELSE ''
+                END,
+                'event_ids', to_jsonb(v_flag.event_ids)
+            )) || v_flag.details
+        );
+    END LOOP;
+
+    v_integrity := trim_scale(round(greatest(0, 100 - v_penalties), 2));
+    v_lmi := trim_scale(round(1 - v_unflagged, 4));
+    v_is_flagged := v_lmi >= c_flag_threshold;
+    v_summary := CASE
+        WHEN jsonb_array_length(v_flags) = 0
+            THEN 'No anomaly observed: integrity 100, lmi 0.'
+        ELSE format(
+            '%s: integrity %s, lmi %s. Seen: %s.',
+            CASE WHEN v_is_flagged THEN 'Flagged' ELSE 'Not flagged' END,
+            v_integrity, v_lmi, array_to_string(v_labels, '; ')
+        )
+    END;
+
+    -- Idempotent: the same result as the latest builtin analysis of this
+    -- model is not stored twice.
+    SELECT b.* INTO v_row
+    FROM app.behavior_analyses AS b
+    WHERE b.attempt_id = p_attempt_id AND b.source = 'builtin' AND b.model = c_model
+    ORDER BY b.created_at DESC, b.id DESC
+    LIMIT 1;
+    IF FOUND
+        AND v_row.integrity_score = v_integrity
+        AND v_row.lmi_score = v_lmi
+        AND v_row.is_flagged = v_is_flagged
+        AND v_row.flags = v_flags THEN
+        RETURN internal.analysis_document(v_row);
+    END IF;
+
+    INSERT INTO app.behavior_analyses AS b (
+        attempt_id, source, model, integrity_score, lmi_score, flags, summary, is_flagged,
+        created_by
+    ) VALUES (
+        p_attempt_id, 'builtin', c_model, v_integrity, v_lmi, v_flags, v_summary, v_is_flagged,
+        NULL
+    )
+    RETURNING b.* INTO v_row;
+    RETURN internal.analysis_document(v_row);
+END
+$$;
+
+ALTER FUNCTION internal.analyse_attempt(p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) IS 'The built-in analyser: integrity 0-100, lmi 0-1 and flags with their evidence from a submitted or expired attempt''s monitoring events, stored as a builtin analysis (model veritas-builtin-v1); flagged when lmi >= 0.5. Deterministic and idempotent (the same result is not stored twice). VT404 unknown attempt, VT409 attempt not finished. Rules in docs/analysis.md.';
+
+CREATE TABLE app.behavior_analyses (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_id uuid NOT NULL,
+    source app.analysis_source NOT NULL,
+    model text NOT NULL,
+    integrity_score numeric NOT NULL,
+    lmi_score numeric NOT NULL,
+    flags jsonb DEFAULT '[]'::jsonb NOT NULL,
+    summary text,
+    is_flagged boolean DEFAULT false NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT behavior_analyses_flags_check CHECK ((jsonb_typeof(flags) = 'array'::text)),
+    CONSTRAINT behavior_analyses_integrity_score_check CHECK (((integrity_score >= (0)::numeric) AND (integrity_score <= (100)::numeric))),
+    CONSTRAINT behavior_analyses_lmi_score_check CHECK (((lmi_score >= (0)::numeric) AND (lmi_score <= (1)::numeric))),
+    CONSTRAINT behavior_analyses_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
+    CONSTRAINT behavior_analyses_summary_check CHECK ((length(summary) <= 20000))
+);
+
+ALTER TABLE ONLY app.behavior_analyses FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.behavior_analyses OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.behavior_analyses IS 'Behaviour analyses of an attempt, built-in or external; all are kept, the latest (created_at) wins.';
+
+COMMENT ON COLUMN app.behavior_analyses.model IS 'The analyser and its version, for example veritas-builtin-v1 or the external engine''s model name.';
+
+COMMENT ON COLUMN app.behavior_analyses.integrity_score IS '0 (certain malpractice) to 100 (clean).';
+
+COMMENT ON COLUMN app.behavior_analyses.lmi_score IS 'Likelihood-of-malpractice index, 0 to 1.';
+
+COMMENT ON COLUMN app.behavior_analyses.flags IS 'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden", "count": 7, "seconds": 95, "event_ids": [...]}).';
+
+CREATE FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'id', p_analysis.id,
+        'attempt_id', p_analysis.attempt_id,
+        'source', p_analysis.source,
+        'model', p_analysis.model,
+        'integrity_score', p_analysis.integrity_score,
+        'lmi_score', p_analysis.lmi_score,
+        'is_flagged', p_analysis.is_flagged,
+        'flags', p_analysis.flags,
+        'summary', p_analysis.summary,
+        'created_by', p_analysis.created_by,
+        'created_at', p_analysis.created_at
+    );
+$$;
+
+ALTER FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) IS 'An analysis as JSON: {id, attempt_id, source, model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}.';
+
+CREATE FUNCTION internal.analytics_refreshed_at(p_views text[]) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    SELECT CASE WHEN count(*) = cardinality(p_views) THEN min(r.up_to_date_at) END
+    FROM app.analytics_refreshes AS r
+    WHERE r.view_name = ANY (p_views);
+$$;
+
+ALTER FUNCTION internal.analytics_refreshed_at(p_views text[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.analytics_refreshed_at(p_views text[]) IS 'The oldest up_to_date_at of the given analytics materialized views: the answer holds everything committed before it; NULL until each has been refreshed once.';
 
 CREATE FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -977,6 +2036,15 @@ BEGIN
         ORDER BY c.relname
     LOOP
         CONTINUE WHEN v_part.upper_bound > now() - p_older_than;
+        -- Detaching fires no row trigger: the audit trail records it here.
+        PERFORM internal.audit_operation(
+            'DETACH', format('app.%I', v_part.relname)::regclass,
+            jsonb_build_object(
+                'parent', 'app.monitoring_events',
+                'archived_as', 'archive.' || v_part.relname,
+                'upper_bound', internal.audit_time(v_part.upper_bound)
+            )
+        );
         EXECUTE format('ALTER TABLE app.monitoring_events DETACH PARTITION app.%I', v_part.relname);
         EXECUTE format('ALTER TABLE app.%I SET SCHEMA archive', v_part.relname);
         -- An archive no longer belongs to live attempts: deleting an attempt
@@ -1134,6 +2202,25 @@ ALTER FUNCTION internal.assert_session_active() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.assert_session_active() IS 'Raises VT401 unless the request''s token is still good: jti not revoked, user present, active and of the token''s role, token issued after the user''s sessions_revoked_at.';
 
+CREATE FUNCTION internal.assert_staff_caller() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+    v_user_id constant uuid := internal.current_user_id();
+BEGIN
+    IF v_user_id IS NULL OR internal.current_app_role() NOT IN ('teacher', 'admin') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42501', MESSAGE = 'only teachers and admins may do this';
+    END IF;
+    RETURN v_user_id;
+END
+$$;
+
+ALTER FUNCTION internal.assert_staff_caller() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_staff_caller() IS 'The calling teacher''s or admin''s user id, or 42501 for anyone else (or claims that do not hold).';
+
 CREATE FUNCTION internal.assert_student_caller() RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
@@ -1151,6 +2238,244 @@ $$;
 ALTER FUNCTION internal.assert_student_caller() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.assert_student_caller() IS 'The caller''s user id, or 42501 without one.';
+
+CREATE FUNCTION internal.assert_student_visible(p_student_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM FROM app.student_profiles AS p WHERE p.user_id = p_student_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+    END IF;
+END
+$$;
+
+ALTER FUNCTION internal.assert_student_visible(p_student_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_student_visible(p_student_id uuid) IS 'VT404 unless the caller sees the student''s profile under RLS.';
+
+CREATE FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS TABLE(code text, occurrences integer, seconds numeric, event_ids uuid[], details jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH ev AS (
+        SELECT
+            e.id,
+            e.event_type::text AS kind,
+            e.payload,
+            e.occurred_at,
+            least(greatest(e.occurred_at, p_start), p_end) AS t,
+            row_number() OVER (ORDER BY e.occurred_at, e.received_at, e.id) AS n
+        FROM app.monitoring_events AS e
+        WHERE e.attempt_id = p_attempt_id AND e.attempt_started_at = p_start
+    ),
+
+    -- Every event with the time of the next heartbeat after it. Ordered
+    -- newest first, the frame (everything before this row) grows by one row
+    -- at a time: one pass.
+    marked AS (
+        SELECT
+            ev.*,
+            min(ev.t) FILTER (WHERE ev.kind = 'heartbeat') OVER (
+                ORDER BY ev.n DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS next_heartbeat
+        FROM ev
+    ),
+
+    pairs (start_kind, end_kind) AS (
+        VALUES
+        ('tab_hidden', 'tab_visible'),
+        ('window_blur', 'window_focus'),
+        ('fullscreen_exit', 'fullscreen_enter'),
+        ('network_offline', 'network_online')
+    ),
+
+    paired AS (
+        SELECT
+            p.start_kind AS code,
+            m.id,
+            m.n,
+            m.t,
+            m.kind = p.start_kind AS is_start,
+            m.next_heartbeat,
+            min(m.n) FILTER (WHERE m.kind = p.end_kind) OVER w AS next_end_n,
+            min(m.t) FILTER (WHERE m.kind = p.end_kind) OVER w AS next_end_t,
+            min(m.n) FILTER (WHERE m.kind = p.start_kind) OVER w AS next_start_n,
+            min(m.t) FILTER (WHERE m.kind = p.start_kind) OVER w AS next_start_t
+        FROM marked AS m
+        INNER JOIN pairs AS p ON m.kind IN (p.start_kind, p.end_kind)
+        WINDOW w AS (
+            PARTITION BY p.start_kind
+            ORDER BY m.n DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        )
+    ),
+
+    episodes AS (
+        SELECT
+            x.code,
+            x.id,
+            x.n,
+            x.t AS started,
+            x.next_end_n IS NOT NULL
+            AND (x.next_start_n IS NULL OR x.next_end_n < x.next_start_n) AS is_paired,
+            CASE
+                WHEN
+                    x.next_end_n IS NOT NULL
+                    AND (x.next_start_n IS NULL OR x.next_end_n < x.next_start_n)
+                    THEN x.next_end_t
+                ELSE least(x.next_heartbeat, x.next_start_t, p_end)
+            END AS ended
+        FROM paired AS x
+        WHERE x.is_start
+    ),
+
+    spans AS (
+        SELECT
+            ev.kind AS code,
+            ev.id,
+            ev.n,
+            greatest(least(
+                -- Nested, so that the cast only ever sees a number.
+                CASE
+                    WHEN jsonb_typeof(ev.payload -> 'duration_seconds') IS DISTINCT FROM 'number'
+                        THEN 5
+                    WHEN (ev.payload ->> 'duration_seconds')::numeric >= 0
+                        THEN (ev.payload ->> 'duration_seconds')::numeric
+                    ELSE 5
+                END,
+                extract(EPOCH FROM coalesce(
+                    lead(ev.t) OVER (PARTITION BY ev.kind ORDER BY ev.n), p_end
+                ) - ev.t),
+                extract(EPOCH FROM p_end - ev.t)
+            ), 0) AS seconds
+        FROM ev
+        WHERE ev.kind IN ('gaze_away', 'face_missing')
+    ),
+
+    gaps AS (
+        SELECT
+            ev.id AS after_gap_id,
+            ev.n,
+            coalesce(lag(ev.t) OVER (ORDER BY ev.n), p_start) AS gap_from,
+            ev.t AS gap_to
+        FROM ev
+        UNION ALL
+        SELECT NULL::uuid, NULL::bigint, coalesce(max(ev.t), p_start), p_end
+        FROM ev
+    ),
+
+    long_gaps AS (
+        SELECT
+            g.after_gap_id,
+            g.n,
+            g.gap_from,
+            g.gap_to,
+            extract(EPOCH FROM g.gap_to - g.gap_from) AS seconds
+        FROM gaps AS g
+        WHERE g.gap_to - g.gap_from > interval '60 seconds'
+    ),
+
+    pastes_before_correct AS (
+        SELECT
+            p.id AS paste_id,
+            p.n,
+            aa.question_id
+        FROM ev AS p
+        INNER JOIN app.attempt_answers AS aa
+            ON
+                aa.attempt_id = p_attempt_id
+                AND aa.saved_at >= p.occurred_at
+                AND aa.saved_at <= p.occurred_at + interval '30 seconds'
+                AND aa.points_awarded > 0
+        INNER JOIN app.exam_attempts AS a ON a.id = p_attempt_id
+        CROSS JOIN LATERAL jsonb_array_elements(a.scored_against) AS q (value)
+        WHERE
+            p.kind = 'paste'
+            AND q.value ->> 'id' = aa.question_id::text
+            AND q.value ->> 'kind' = 'short_text'
+            AND (
+                NOT p.payload ? 'question_id'
+                OR p.payload ->> 'question_id' = aa.question_id::text
+            )
+    )
+
+    SELECT
+        e.code,
+        count(*)::integer,
+        sum(greatest(extract(EPOCH FROM e.ended - e.started), 0)),
+        (array_agg(e.id ORDER BY e.n))[1:100],
+        jsonb_build_object('unpaired', count(*) FILTER (WHERE NOT e.is_paired))
+    FROM episodes AS e
+    GROUP BY e.code
+
+    UNION ALL
+
+    SELECT
+        s.code,
+        count(*)::integer,
+        sum(s.seconds),
+        (array_agg(s.id ORDER BY s.n))[1:100],
+        '{}'::jsonb
+    FROM spans AS s
+    GROUP BY s.code
+
+    UNION ALL
+
+    SELECT
+        ev.kind,
+        count(*)::integer,
+        NULL::numeric,
+        (array_agg(ev.id ORDER BY ev.n))[1:100],
+        '{}'::jsonb
+    FROM ev
+    WHERE ev.kind IN ('copy', 'paste', 'devtools_open', 'multiple_faces', 'unusual_pause')
+    GROUP BY ev.kind
+
+    UNION ALL
+
+    SELECT
+        'unobserved',
+        count(*)::integer,
+        sum(g.seconds),
+        coalesce(
+            (array_agg(g.after_gap_id ORDER BY g.n) FILTER (WHERE g.after_gap_id IS NOT NULL))[1:100],
+            '{}'
+        ),
+        jsonb_build_object(
+            'gaps',
+            to_jsonb((
+                array_agg(
+                    jsonb_build_object(
+                        'from', g.gap_from, 'to', g.gap_to, 'seconds', trim_scale(round(g.seconds, 3))
+                    )
+                    ORDER BY g.gap_from
+                )
+            )[1:20])
+        )
+    FROM long_gaps AS g
+    HAVING count(*) > 0
+
+    UNION ALL
+
+    SELECT
+        'paste_before_correct_answer',
+        count(DISTINCT pc.question_id)::integer,
+        NULL::numeric,
+        (
+            SELECT (array_agg(d.paste_id ORDER BY d.n))[1:100]
+            FROM (SELECT DISTINCT x.paste_id, x.n FROM pastes_before_correct AS x) AS d
+        ),
+        jsonb_build_object(
+            'question_ids', jsonb_agg(DISTINCT pc.question_id)
+        )
+    FROM pastes_before_correct AS pc
+    HAVING count(*) > 0;
+$$;
+
+ALTER FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) IS 'What an attempt''s monitoring events show, one row per flag code seen: occurrences, seconds (timed codes), event ids (at most 100) and details. Paired events make episodes (an unpaired start lasts until the next heartbeat, the next start or the end); gaps over 60 s are unobserved time. Rules in docs/analysis.md.';
 
 CREATE FUNCTION internal.attempt_paper(p_attempt_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1184,6 +2509,423 @@ $$;
 ALTER FUNCTION internal.attempt_paper(p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.attempt_paper(p_attempt_id uuid) IS 'The caller''s own attempt''s questions without the answer key: [{id, position, kind, prompt, options, points, answer}] in the attempt''s order; [] for an attempt that is not theirs.';
+
+CREATE FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_events jsonb;
+    v_started_at timestamptz;
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 5000 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 5000';
+    END IF;
+    IF (p_after_occurred_at IS NULL) <> (p_after_id IS NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'after_occurred_at and after_id go together (the last row of a page)';
+    END IF;
+    SELECT a.started_at INTO v_started_at FROM app.exam_attempts AS a WHERE a.id = p_attempt_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+    END IF;
+    SELECT coalesce(jsonb_agg(
+        jsonb_build_object(
+            'id', e.id, 'event_type', e.event_type, 'occurred_at', e.occurred_at,
+            'received_at', e.received_at, 'payload', e.payload, 'is_anomaly', e.is_anomaly
+        ) ORDER BY e.occurred_at, e.id
+    ), '[]'::jsonb)
+    INTO v_events
+    FROM (
+        SELECT m.id, m.event_type, m.occurred_at, m.received_at, m.payload, m.is_anomaly
+        FROM app.monitoring_events AS m
+        WHERE
+            m.attempt_id = p_attempt_id
+            -- the partition key: the scan touches the attempt's partition only
+            AND m.attempt_started_at = v_started_at
+            AND (
+                p_after_occurred_at IS NULL
+                OR (m.occurred_at, m.id) > (p_after_occurred_at, p_after_id)
+            )
+        ORDER BY m.occurred_at, m.id
+        LIMIT p_limit
+    ) AS e;
+    RETURN v_events;
+END;
+$$;
+
+ALTER FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) IS 'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security.';
+
+CREATE FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_role constant text := current_setting('role');
+    v_key constant text := txid_current() || ' ' || v_role || ' '
+        || coalesce(current_setting('request.jwt.claims', TRUE), '');
+    v_claims jsonb;
+BEGIN
+    IF current_setting('veritas.audit_actor_key', TRUE) = v_key THEN
+        actor_id := nullif(current_setting('veritas.audit_actor_id'), '')::uuid;
+        actor_role := current_setting('veritas.audit_actor_role');
+        RETURN;
+    END IF;
+    actor_role := CASE WHEN v_role = 'none' THEN session_user::text ELSE v_role END;
+    IF v_role IN ('student', 'teacher', 'admin', 'integration') THEN
+        v_claims := internal.jwt_claims();
+        IF v_claims ->> 'role' = v_role
+            AND v_claims ->> 'sub' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        THEN
+            actor_id := (v_claims ->> 'sub')::uuid;
+        END IF;
+    END IF;
+    PERFORM
+        set_config('veritas.audit_actor_id', coalesce(actor_id::text, ''), TRUE),
+        set_config('veritas.audit_actor_role', actor_role, TRUE),
+        set_config('veritas.audit_actor_key', v_key, TRUE);
+END;
+$_$;
+
+ALTER FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) IS 'Who is acting, for the audit trail: the JWT subject and role of an API request; else no user and the database role in effect (SET ROLE, or the login). Owner only.';
+
+CREATE FUNCTION internal.audit_attach(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pk text[];
+    v_secrets text[];
+    v_part regclass;
+BEGIN
+    SELECT array_agg(a.attname::text ORDER BY k.ord)
+    INTO v_pk
+    FROM pg_index AS i
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, ord)
+    INNER JOIN pg_attribute AS a ON i.indrelid = a.attrelid AND k.attnum = a.attnum
+    WHERE i.indrelid = p_table AND i.indisprimary;
+    IF v_pk IS NULL OR cardinality(v_pk) > 3 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42P16',
+            MESSAGE = format(
+                '%s has no primary key of one to three columns: the audit trail cannot name its rows',
+                p_table
+            ),
+            HINT = 'Give it one, or add it to internal.audit_exclusions() with a reason.';
+    END IF;
+    SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}')
+    INTO v_secrets
+    FROM pg_attribute AS a
+    WHERE
+        a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
+        AND a.attname ~* '(hash|passw|secret)';
+
+    FOR v_part IN
+        WITH RECURSIVE tree (rel) AS (
+            SELECT p_table::oid
+            UNION ALL
+            SELECT i.inhrelid FROM pg_inherits AS i INNER JOIN tree AS t ON i.inhparent = t.rel
+        )
+        SELECT tree.rel::regclass FROM tree
+    LOOP
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER _500_audit_insert AFTER INSERT ON %s '
+            'REFERENCING NEW TABLE AS new_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit(%L, %L)',
+            v_part, v_pk, v_secrets
+        );
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER _500_audit_update AFTER UPDATE ON %s '
+            'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit(%L, %L)',
+            v_part, v_pk, v_secrets
+        );
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER _500_audit_delete AFTER DELETE ON %s '
+            'REFERENCING OLD TABLE AS old_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit(%L, %L)',
+            v_part, v_pk, v_secrets
+        );
+        EXECUTE format(
+            'CREATE OR REPLACE TRIGGER _500_audit_truncate AFTER TRUNCATE ON %s '
+            'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit(%L, %L)',
+            v_part, v_pk, v_secrets
+        );
+    END LOOP;
+END;
+$$;
+
+ALTER FUNCTION internal.audit_attach(p_table regclass) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_attach(p_table regclass) IS 'Attaches the audit triggers (_500_audit_insert, _update, _delete, _truncate) to a business table and its partitions, with its primary key and secret columns from the catalog. Owner only; run for every table at each deploy.';
+
+CREATE TABLE audit.disclosures (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    viewer_id uuid,
+    viewer_role text,
+    student_id uuid NOT NULL,
+    record_kind text NOT NULL,
+    record_id uuid,
+    CONSTRAINT disclosures_record_kind_check CHECK ((record_kind ~ '^[a-z][a-z_]{1,62}$'::text))
+);
+
+ALTER TABLE ONLY audit.disclosures FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.disclosures OWNER TO veritas_owner;
+
+COMMENT ON TABLE audit.disclosures IS 'Who was shown which record of a student, and when (teachers and admins reading student data), so that a student''s data access can be accounted for.';
+
+COMMENT ON COLUMN audit.disclosures.record_kind IS 'What was shown, for example attempt, events, analysis, profile.';
+
+CREATE FUNCTION internal.audit_content(p_row audit.disclosures) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_array(
+        p_row.id,
+        to_char(p_row.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        p_row.viewer_id, p_row.viewer_role, p_row.student_id, p_row.record_kind, p_row.record_id
+    )::text;
+$$;
+
+ALTER FUNCTION internal.audit_content(p_row audit.disclosures) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_content(p_row audit.disclosures) IS 'Canonical content of an audit.disclosures row, as hashed into the chain.';
+
+CREATE TABLE audit.log (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    table_schema text,
+    table_name text,
+    operation text NOT NULL,
+    row_pk jsonb,
+    old_values jsonb,
+    new_values jsonb,
+    changed_columns text[],
+    actor_id uuid,
+    actor_role text,
+    db_user text DEFAULT SESSION_USER NOT NULL,
+    request_method text,
+    request_path text,
+    txid bigint DEFAULT txid_current() NOT NULL,
+    CONSTRAINT log_operation_check CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'TRUNCATE'::text, 'DETACH'::text, 'SELECT'::text, 'LOGIN'::text, 'LOGOUT'::text, 'EXPORT'::text]))),
+    CONSTRAINT log_table_check CHECK (((table_schema IS NULL) = (table_name IS NULL)))
+);
+
+ALTER TABLE ONLY audit.log FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.log OWNER TO veritas_owner;
+
+COMMENT ON TABLE audit.log IS 'Append-only audit trail: one row per audited row change (or other operation), with who and from which request; hash-chained through audit.seals.';
+
+COMMENT ON COLUMN audit.log.table_schema IS 'Schema of the audited table; NULL (with table_name) for operations not about a table, such as LOGIN.';
+
+COMMENT ON COLUMN audit.log.operation IS 'INSERT, UPDATE, DELETE (one row each; for app.monitoring_events one row per statement), TRUNCATE, DETACH (an event partition archived).';
+
+COMMENT ON COLUMN audit.log.row_pk IS 'Primary key of the audited row as a JSON object, for example {"id": "..."}; NULL for a statement-level entry.';
+
+COMMENT ON COLUMN audit.log.old_values IS 'UPDATE: the old values of the changed columns; DELETE: the whole row. Secret columns (password or token hashes) are never copied, only named in changed_columns.';
+
+COMMENT ON COLUMN audit.log.new_values IS 'INSERT: the whole row; UPDATE: the new values of the changed columns. Secret columns are never copied.';
+
+COMMENT ON COLUMN audit.log.changed_columns IS 'UPDATE only: the columns whose value changed (secret columns included, by name only).';
+
+COMMENT ON COLUMN audit.log.actor_id IS 'The user of the request (sub claim); NULL for work of the database itself (expiry sweep, workers).';
+
+COMMENT ON COLUMN audit.log.actor_role IS 'The role claim of the request, or the database role in effect (SET ROLE, else the login) when there was no request.';
+
+COMMENT ON COLUMN audit.log.db_user IS 'The database login of the session (session_user): authenticator for API requests, the DBA''s own login for direct sessions and migrations.';
+
+COMMENT ON COLUMN audit.log.txid IS 'The writing transaction (txid_current()): rows of one request share it.';
+
+CREATE FUNCTION internal.audit_content(p_row audit.log) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_array(
+        p_row.id,
+        to_char(p_row.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        p_row.table_schema, p_row.table_name, p_row.operation, p_row.row_pk,
+        p_row.old_values, p_row.new_values, p_row.changed_columns,
+        p_row.actor_id, p_row.actor_role, p_row.db_user,
+        p_row.request_method, p_row.request_path, p_row.txid
+    )::text;
+$$;
+
+ALTER FUNCTION internal.audit_content(p_row audit.log) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_content(p_row audit.log) IS 'Canonical content of an audit.log row, as hashed into the chain (glue/audit_verify.py has the same expression).';
+
+CREATE TABLE audit.security_events (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    kind text NOT NULL,
+    user_id uuid,
+    email text,
+    client_addr inet,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT security_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT security_events_kind_check CHECK ((kind = ANY (ARRAY['login_success'::text, 'login_failure'::text, 'refresh'::text, 'logout'::text, 'reuse_detected'::text, 'lockout'::text, 'role_change'::text])))
+);
+
+ALTER TABLE ONLY audit.security_events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE audit.security_events OWNER TO veritas_owner;
+
+COMMENT ON TABLE audit.security_events IS 'Authentication and authorisation events: logins, refreshes, logouts, refresh-token reuse, lockouts, role changes.';
+
+CREATE FUNCTION internal.audit_content(p_row audit.security_events) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_array(
+        p_row.id,
+        to_char(p_row.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        p_row.kind, p_row.user_id, p_row.email, p_row.client_addr::text, p_row.details
+    )::text;
+$$;
+
+ALTER FUNCTION internal.audit_content(p_row audit.security_events) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_content(p_row audit.security_events) IS 'Canonical content of an audit.security_events row, as hashed into the chain.';
+
+CREATE FUNCTION internal.audit_event_partition(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER _500_audit_update AFTER UPDATE ON %s '
+        'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+        'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit()',
+        p_table
+    );
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER _500_audit_delete AFTER DELETE ON %s '
+        'REFERENCING OLD TABLE AS old_rows '
+        'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit()',
+        p_table
+    );
+    EXECUTE format(
+        'CREATE OR REPLACE TRIGGER _500_audit_truncate AFTER TRUNCATE ON %s '
+        'FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit()',
+        p_table
+    );
+END;
+$$;
+
+ALTER FUNCTION internal.audit_event_partition(p_table regclass) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_event_partition(p_table regclass) IS 'Attaches the statement-level audit triggers to app.monitoring_events or one of its partitions (create_event_partitions calls it for each new one). Owner only.';
+
+CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reason text)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    VALUES
+    -- Append-only records of their own, the high-volume table: audited at
+    -- statement level (any UPDATE, DELETE, TRUNCATE; detaching a partition)
+    -- below. Its partitions are covered with it.
+    ('app.monitoring_events', 'append-only events: statement-level audit'),
+    -- Per-attempt counters of the event rate limit, unlogged (lost on a crash
+    -- by design), rewritten by every event: no business meaning.
+    ('app.event_rate_windows', 'unlogged rate-limit counters on the event hot path'),
+    -- The job queue's bookkeeping (claims, locks, retries); what the jobs
+    -- produce (analyses, metrics, profile statistics) is audited.
+    ('app.analysis_jobs', 'job queue bookkeeping; its results are audited'),
+    -- When each analytics materialized view was last refreshed (the worker,
+    -- every few seconds): derived bookkeeping, no business data.
+    ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
+    -- Per-student and per-exam figures recomputed from the attempts and
+    -- analyses (internal.refresh_students_stats, the analysis queue) at every
+    -- submit: derived, never entered, and their sources are audited.
+    ('app.performance_metrics', 'derived: recomputed from audited attempts and analyses'),
+    ('app.exam_metrics', 'derived: recomputed from audited attempts and analyses'),
+    -- Throttling bookkeeping, purged after 30 days: every attempt is already a
+    -- login_success or login_failure in audit.security_events (chained).
+    ('auth.login_attempts', 'mirrored one to one by audit.security_events')
+$$;
+
+ALTER FUNCTION internal.audit_exclusions() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_exclusions() IS 'The app and auth tables deliberately left without the _500_audit_* triggers, with the reason for each.';
+
+CREATE FUNCTION internal.audit_operation(p_operation text, p_table regclass, p_details jsonb DEFAULT NULL::jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor record := internal.audit_actor();
+BEGIN
+    INSERT INTO audit.log (
+        table_schema, table_name, operation, new_values, actor_id, actor_role,
+        request_method, request_path
+    )
+    SELECT
+        n.nspname, c.relname, p_operation, p_details, v_actor.actor_id, v_actor.actor_role,
+        nullif(current_setting('request.method', TRUE), ''),
+        nullif(current_setting('request.path', TRUE), '')
+    FROM pg_class AS c
+    INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
+    WHERE c.oid = p_table;
+END;
+$$;
+
+ALTER FUNCTION internal.audit_operation(p_operation text, p_table regclass, p_details jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_operation(p_operation text, p_table regclass, p_details jsonb) IS 'Appends an audit.log entry that is not a row change (for example DETACH of an event partition), details in new_values. Owner only.';
+
+CREATE FUNCTION internal.audit_page_size(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 1000';
+    END IF;
+    RETURN p_limit;
+END;
+$$;
+
+ALTER FUNCTION internal.audit_page_size(p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_page_size(p_limit integer) IS 'Validates the limit of an audit reader (1 to 1000), 22023 otherwise.';
+
+CREATE FUNCTION internal.audit_pk(p_row jsonb, p_columns text[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE cardinality(p_columns)
+        WHEN 1 THEN jsonb_build_object(p_columns[1], p_row -> p_columns[1])
+        WHEN 2 THEN jsonb_build_object(
+            p_columns[1], p_row -> p_columns[1], p_columns[2], p_row -> p_columns[2]
+        )
+        WHEN 3 THEN jsonb_build_object(
+            p_columns[1], p_row -> p_columns[1], p_columns[2], p_row -> p_columns[2],
+            p_columns[3], p_row -> p_columns[3]
+        )
+    END;
+$$;
+
+ALTER FUNCTION internal.audit_pk(p_row jsonb, p_columns text[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_pk(p_row jsonb, p_columns text[]) IS 'The primary key {column: value} of a row given as jsonb, from its key columns.';
+
+CREATE FUNCTION internal.audit_time(p_at timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+$$;
+
+ALTER FUNCTION internal.audit_time(p_at timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.audit_time(p_at timestamp with time zone) IS 'A timestamp as RFC 3339 text in UTC (2026-11-24T10:00:00.000000Z), whatever the session time zone.';
 
 CREATE FUNCTION internal.available_exams(p_student_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -1223,6 +2965,48 @@ $$;
 ALTER FUNCTION internal.available_exams(p_student_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.available_exams(p_student_id uuid) IS 'Published exams open now or later with the student''s attempts_used and attempt in progress, as JSON; under the caller''s RLS.';
+
+CREATE FUNCTION internal.builtin_analysis_rules() RETURNS TABLE(code text, label text, severity smallint, timed boolean, penalty_per_percent numeric, penalty_per_occurrence numeric, penalty_cap numeric, weight_per_percent numeric, weight_per_occurrence numeric, weight_cap numeric)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT
+        r.code, r.label, r.severity::smallint, r.timed,
+        r.pp, r.po, r.pc, r.wp, r.wo, r.wc
+    FROM (
+        VALUES
+        ('paste_before_correct_answer', 'paste right before a correct short-text answer',
+            3, FALSE, 0, 20, 40, 0, 0.5, 0.9),
+        ('multiple_faces', 'more than one face in front of the camera',
+            3, FALSE, 0, 10, 30, 0, 0.3, 0.8),
+        ('devtools_open', 'developer tools opened',
+            3, FALSE, 0, 15, 30, 0, 0.35, 0.7),
+        ('face_missing', 'no face in front of the camera',
+            3, TRUE, 0.75, 2, 30, 0.0125, 0.05, 0.6),
+        ('paste', 'text pasted',
+            3, FALSE, 0, 5, 20, 0, 0.1, 0.4),
+        ('tab_hidden', 'exam tab hidden',
+            2, TRUE, 1, 1, 40, 0.015, 0.03, 0.6),
+        ('gaze_away', 'eyes away from the screen',
+            2, TRUE, 0.75, 0, 30, 0.0125, 0, 0.5),
+        ('fullscreen_exit', 'full screen left',
+            2, TRUE, 0.5, 1, 20, 0.0075, 0.02, 0.3),
+        ('unobserved', 'no sign of the monitoring module for over 60 s',
+            2, TRUE, 0.6, 0, 30, 0.008, 0, 0.4),
+        ('copy', 'text copied',
+            2, FALSE, 0, 2, 10, 0, 0.05, 0.2),
+        ('window_blur', 'exam window out of focus',
+            1, TRUE, 0.5, 0.5, 20, 0.0075, 0.01, 0.3),
+        ('network_offline', 'network lost',
+            1, TRUE, 0.3, 0.5, 15, 0.004, 0.01, 0.2),
+        ('unusual_pause', 'unusually long pause',
+            1, FALSE, 0, 2, 10, 0, 0.05, 0.2)
+    ) AS r (code, label, severity, timed, pp, po, pc, wp, wo, wc);
+$$;
+
+ALTER FUNCTION internal.builtin_analysis_rules() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.builtin_analysis_rules() IS 'The built-in analyser''s flag codes with their severity and weights (docs/analysis.md): penalty = least(penalty_cap, penalty_per_percent * percent + penalty_per_occurrence * count), weight likewise; integrity = greatest(0, 100 - sum(penalty)), lmi = 1 - product(1 - weight).';
 
 CREATE FUNCTION internal.can_access_exam(p_exam_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -1318,7 +3102,7 @@ BEGIN
     IF p_status <> 'abandoned' THEN
         INSERT INTO app.analysis_jobs (attempt_id, kind)
         SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
-        ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running') DO NOTHING;
+        ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running', 'failed') DO NOTHING;
         PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
         PERFORM internal.refresh_students_stats(v_students);
     END IF;
@@ -1371,6 +3155,9 @@ BEGIN
         );
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
+        -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
+        -- (sql/functions/audit.sql).
+        PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,
             'Monthly partition of app.monitoring_events (attempts started in '
@@ -1458,6 +3245,24 @@ $_$;
 ALTER FUNCTION internal.current_user_id() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.current_user_id() IS 'The caller''s user id (sub claim); NULL unless the role claim is the database role in effect. Write (SELECT internal.current_user_id()) in policies.';
+
+CREATE FUNCTION internal.disclosure_viewer_name(p_viewer_id uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT u.full_name
+    FROM auth.users AS u
+    WHERE
+        u.id = p_viewer_id
+        AND EXISTS (
+            SELECT FROM audit.disclosures AS d
+            WHERE d.viewer_id = p_viewer_id AND d.student_id = internal.current_user_id()
+        );
+$$;
+
+ALTER FUNCTION internal.disclosure_viewer_name(p_viewer_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.disclosure_viewer_name(p_viewer_id uuid) IS 'Full name of a user who was shown the calling student''s records; NULL for anyone else.';
 
 CREATE FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) RETURNS integer
     LANGUAGE plpgsql
@@ -1670,6 +3475,34 @@ ALTER FUNCTION internal.grading_method_of(p_name text) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.grading_method_of(p_name text) IS 'The app.grading_method named by a client, or 22023 naming the accepted values.';
 
+CREATE FUNCTION internal.install_matview(p_schema text, p_name text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_next constant regclass := to_regclass(format('%I.%I', p_schema, p_name || '__next'));
+    v_current constant regclass := to_regclass(format('%I.%I', p_schema, p_name));
+BEGIN
+    IF v_next IS NULL THEN
+        RAISE EXCEPTION 'install_matview: %.%__next does not exist', p_schema, p_name;
+    END IF;
+    IF v_current IS NOT NULL AND pg_get_viewdef(v_current) = pg_get_viewdef(v_next) THEN
+        EXECUTE format('DROP MATERIALIZED VIEW %s', v_next);
+        RETURN 'unchanged';
+    END IF;
+    IF v_current IS NOT NULL THEN
+        EXECUTE format('DROP MATERIALIZED VIEW %s', v_current);
+    END IF;
+    EXECUTE format('ALTER MATERIALIZED VIEW %s RENAME TO %I', v_next, p_name);
+    EXECUTE format('REFRESH MATERIALIZED VIEW %I.%I', p_schema, p_name);
+    RETURN CASE WHEN v_current IS NULL THEN 'created' ELSE 'replaced' END;
+END
+$$;
+
+ALTER FUNCTION internal.install_matview(p_schema text, p_name text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.install_matview(p_schema text, p_name text) IS 'Deploy helper: put <schema>.<name>__next (declared WITH NO DATA) in place of <schema>.<name> when that is missing or its query differs, else drop it. Returns created, unchanged or replaced.';
+
 CREATE FUNCTION internal.jwt_claims() RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
@@ -1713,6 +3546,44 @@ $$;
 ALTER FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expire the overdue attempts a read is about, unless the transaction is read-only.';
+
+CREATE FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_role constant text := internal.current_app_role();
+BEGIN
+    IF v_role IN ('teacher', 'admin') AND p_student_id IS NOT NULL THEN
+        INSERT INTO audit.disclosures (viewer_id, viewer_role, student_id, record_kind, record_id)
+        VALUES (internal.current_user_id(), v_role, p_student_id, p_record_kind, p_record_id);
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) IS 'Records that the calling teacher or admin was shown a record of a student (record_kind: profile, attempt, answers, events, analysis ...; record_id: the attempt, analysis ... when there is one). Nothing for other callers. Call it from VOLATILE functions only.';
+
+CREATE FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[] DEFAULT NULL::uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_role constant text := internal.current_app_role();
+BEGIN
+    IF v_role IN ('teacher', 'admin') AND cardinality(p_student_ids) > 0 THEN
+        INSERT INTO audit.disclosures (viewer_id, viewer_role, student_id, record_kind, record_id)
+        SELECT DISTINCT internal.current_user_id(), v_role, s.student_id, p_record_kind, s.record_id
+        FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
+        WHERE s.student_id IS NOT NULL;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) IS 'internal.log_disclosure for many students at once (one row per distinct student and record). Call it from VOLATILE functions only.';
 
 CREATE FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text DEFAULT NULL::text, p_client_addr inet DEFAULT NULL::inet, p_details jsonb DEFAULT '{}'::jsonb) RETURNS void
     LANGUAGE sql
@@ -1945,6 +3816,127 @@ CREATE FUNCTION internal.normalise_answer_text(p_text text) RETURNS text
 ALTER FUNCTION internal.normalise_answer_text(p_text text) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.normalise_answer_text(p_text text) IS 'short_text matching form of a text: NFC, trimmed, inner whitespace collapsed to one space, lower case (by a Unicode-aware collation when the server has one: ICU root, pg_c_utf8 or C.UTF-8).';
+
+CREATE FUNCTION internal.parse_events(p_events jsonb) RETURNS TABLE(ord bigint, attempt_id uuid, event_type app.event_type, occurred_at timestamp with time zone, payload jsonb, client_event_id text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT
+        x.ord,
+        (x.e ->> 'attempt_id')::uuid,
+        (x.e ->> 'event_type')::app.event_type,
+        (x.e ->> 'occurred_at')::timestamptz,
+        coalesce(nullif(x.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
+        x.e ->> 'client_event_id'
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord);
+$$;
+
+ALTER FUNCTION internal.parse_events(p_events jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.parse_events(p_events jsonb) IS 'The events of a batch (a JSON list) as typed rows; raises 22P02/22007 on a bad value.';
+
+CREATE FUNCTION internal.process_analysis_jobs(p_worker text, p_limit integer DEFAULT 20) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_max_tries constant integer := 5;
+    c_base_delay constant double precision := 5;
+    c_max_delay constant double precision := 3600;
+    v_worker constant text := left(coalesce(nullif(btrim(p_worker), ''), 'worker'), 200);
+    v_ids uuid[];
+    v_id uuid;
+    v_job record;
+    v_exam_ids uuid[] := '{}';
+    v_count integer := 0;
+    v_state text;
+    v_message text;
+BEGIN
+    WITH claimed AS (
+        SELECT j.id
+        FROM app.analysis_jobs AS j
+        WHERE j.status IN ('queued', 'failed') AND j.run_after <= now()
+        ORDER BY j.run_after, j.created_at, j.id
+        LIMIT least(greatest(coalesce(p_limit, 20), 0), 1000)
+        FOR UPDATE SKIP LOCKED
+    ),
+
+    running AS (
+        UPDATE app.analysis_jobs AS j SET
+            status = 'running',
+            locked_by = v_worker,
+            locked_at = now()
+        FROM claimed AS c
+        WHERE j.id = c.id
+        RETURNING j.id, j.attempt_id
+    )
+
+    SELECT array_agg(r.id ORDER BY a.student_id, r.attempt_id, r.id)
+    INTO v_ids
+    FROM running AS r
+    LEFT JOIN app.exam_attempts AS a ON a.id = r.attempt_id;
+
+    FOREACH v_id IN ARRAY coalesce(v_ids, '{}') LOOP
+        SELECT j.kind, j.attempt_id, a.student_id, a.exam_id
+        INTO v_job
+        FROM app.analysis_jobs AS j
+        LEFT JOIN app.exam_attempts AS a ON a.id = j.attempt_id
+        WHERE j.id = v_id;
+
+        BEGIN
+            IF v_job.kind = 'analyse_attempt' THEN
+                PERFORM internal.analyse_attempt(v_job.attempt_id);
+                PERFORM internal.refresh_students_stats(ARRAY[v_job.student_id]);
+            ELSE
+                RAISE EXCEPTION USING
+                    ERRCODE = '22023',
+                    MESSAGE = format('unknown job kind %L', v_job.kind);
+            END IF;
+            UPDATE app.analysis_jobs AS j SET
+                status = 'done',
+                attempts = j.attempts + 1,
+                last_error = NULL
+            WHERE j.id = v_id;
+            v_exam_ids := v_exam_ids || v_job.exam_id;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS
+                v_state = RETURNED_SQLSTATE,
+                v_message = MESSAGE_TEXT;
+            UPDATE app.analysis_jobs AS j SET
+                attempts = j.attempts + 1,
+                last_error = left(format('%s: %s', v_state, v_message), 2000),
+                status = CASE
+                    WHEN j.attempts + 1 >= c_max_tries THEN 'parked'
+                    ELSE 'failed'
+                END::app.job_status,
+                run_after = CASE
+                    WHEN j.attempts + 1 >= c_max_tries THEN j.run_after
+                    ELSE now() + make_interval(
+                        secs => least(c_base_delay * 2 ^ (j.attempts + 1), c_max_delay)
+                    )
+                END
+            WHERE j.id = v_id;
+        END;
+        v_count := v_count + 1;
+    END LOOP;
+
+    -- Once per exam, in exam order. A failure here leaves the jobs done and
+    -- the exam's figures as they were (the next job of that exam, or
+    -- internal.refresh_exam_metrics, brings them up to date).
+    IF cardinality(v_exam_ids) > 0 THEN
+        BEGIN
+            PERFORM internal.refresh_exam_metrics(v_exam_ids);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+            RAISE WARNING 'exam metrics not refreshed: %', v_message;
+        END;
+    END IF;
+    RETURN v_count;
+END
+$$;
+
+ALTER FUNCTION internal.process_analysis_jobs(p_worker text, p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.process_analysis_jobs(p_worker text, p_limit integer) IS 'Claim up to p_limit due analysis jobs (FOR UPDATE SKIP LOCKED: several workers at once, no job run twice) and run each in its own subtransaction in the caller''s transaction: analyse_attempt runs the built-in analyser and refreshes the student''s metrics and profile, then the exams'' metrics. A failure is retried after 5 s * 2^attempts (at most 1 h); the fifth failure parks the job. Returns how many jobs ran.';
 
 CREATE FUNCTION internal.purge_auth_records() RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2191,6 +4183,257 @@ ALTER FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id 
 
 COMMENT ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) IS 'Recompute the deadline of a student''s attempt in progress from the current accommodation (capped by closes_at, never before now); NULL without one. Teacher with permission on the exam, or admin.';
 
+CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer, first_id uuid)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count integer;
+    v_problem record;
+    v_attempt record;
+    v_inserted integer;
+BEGIN
+    IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'events must be a list of events';
+    END IF;
+    v_count := jsonb_array_length(p_events);
+    IF v_count = 0 OR v_count > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
+    END IF;
+
+    -- Shape first, with a message naming the event and the field; the casts
+    -- below then raise 22P02/22007 (400) naming a bad value.
+    SELECT x.ord, CASE
+        WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
+        WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+            THEN 'attempt_id is required'
+        WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+            THEN 'event_type is required'
+        WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+            THEN 'occurred_at is required (an RFC 3339 time)'
+        WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
+            THEN 'payload must be an object'
+        WHEN x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null')
+            THEN 'client_event_id must be a string'
+        WHEN length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+            THEN 'client_event_id must have 1 to 128 characters'
+    END AS problem
+    INTO v_problem
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord)
+    WHERE
+        jsonb_typeof(x.e) <> 'object'
+        OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+        OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
+        OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
+        OR length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+    ORDER BY x.ord
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('event %s: %s', v_problem.ord, v_problem.problem);
+    END IF;
+
+    -- Every attempt must be visible to the caller (else 404, never saying
+    -- whether it exists) and open for events (else 409).
+    FOR v_attempt IN
+        SELECT
+            i.attempt_id,
+            count(*)::integer AS events,
+            a.id IS NOT NULL AS visible,
+            a.status = 'in_progress'
+            AND now() <= a.deadline + make_interval(secs => coalesce(x.grace_seconds, 0)) AS open
+        FROM internal.parse_events(p_events) AS i
+        LEFT JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+        LEFT JOIN app.exams AS x ON a.exam_id = x.id
+        GROUP BY i.attempt_id, a.id, a.status, a.deadline, x.grace_seconds
+    LOOP
+        IF NOT v_attempt.visible THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT404',
+                MESSAGE = format('no attempt %s', v_attempt.attempt_id);
+        END IF;
+        IF NOT v_attempt.open THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format(
+                    'attempt %s is not in progress (finished, or past its deadline)',
+                    v_attempt.attempt_id
+                );
+        END IF;
+        PERFORM internal.take_event_budget(v_attempt.attempt_id, v_attempt.events);
+    END LOOP;
+
+    WITH stored AS (
+        INSERT INTO app.monitoring_events (
+            attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+            severity, is_anomaly, payload, client_event_id
+        )
+        SELECT
+            i.attempt_id, a.started_at, a.exam_id, a.student_id, i.event_type, i.occurred_at,
+            t.severity, t.is_anomaly, i.payload, i.client_event_id
+        FROM internal.parse_events(p_events) AS i
+        INNER JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+        INNER JOIN app.event_types AS t ON i.event_type = t.event_type
+        ORDER BY i.ord
+        ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
+        RETURNING id
+    )
+    SELECT count(*)::integer, min(id::text)::uuid INTO v_inserted, first_id FROM stored;
+
+    accepted := v_inserted;
+    duplicates := v_count - v_inserted;
+    RETURN NEXT;
+END;
+$$;
+
+ALTER FUNCTION internal.record_events(p_events jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.record_events(p_events jsonb) IS 'Records a list of monitoring events as the caller; returns how many were stored and how many were duplicates.';
+
+CREATE FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_attempt record;
+BEGIN
+    SELECT a.student_id, a.exam_id INTO v_attempt
+    FROM app.exam_attempts AS a
+    WHERE a.id = p_attempt_id;
+    IF FOUND THEN
+        PERFORM internal.refresh_students_stats(ARRAY[v_attempt.student_id]);
+        PERFORM internal.refresh_exam_metrics(ARRAY[v_attempt.exam_id]);
+    END IF;
+END
+$$;
+
+ALTER FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) IS 'Recompute the figures an analysis of this attempt feeds: the student''s performance_metrics and profile statistics, the exam''s exam_metrics.';
+
+CREATE FUNCTION internal.refresh_analytics(p_force boolean DEFAULT false) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+    c_views constant text[] := ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'];
+    c_margin constant interval := interval '1 minute';
+    c_throttle constant integer := 5;
+    v_attempts_at timestamptz;
+    v_analyses_at timestamptz;
+    v_in_progress boolean;
+    v_view text;
+    v_state record;
+    v_since timestamptz;
+    v_changed boolean;
+    v_started timestamptz;
+BEGIN
+    IF p_force THEN
+        PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
+    ELSIF NOT pg_try_advisory_xact_lock(hashtext('veritas.refresh_analytics')) THEN
+        RETURN internal.analytics_refreshed_at(c_views);
+    END IF;
+
+    v_attempts_at := (SELECT max(a.updated_at) FROM app.exam_attempts AS a);
+    v_analyses_at := (SELECT max(b.created_at) FROM app.behavior_analyses AS b);
+    -- min() over the partial index of attempts in progress: one index entry
+    -- read, never a scan, however the planner estimates the status.
+    v_in_progress := (
+        SELECT min(a.deadline) FROM app.exam_attempts AS a WHERE a.status = 'in_progress'
+    ) IS NOT NULL;
+
+    FOREACH v_view IN ARRAY c_views LOOP
+        SELECT r.refreshed_at, r.duration INTO v_state
+        FROM app.analytics_refreshes AS r
+        WHERE r.view_name = v_view;
+
+        IF NOT FOUND OR p_force THEN
+            v_changed := TRUE;
+        ELSE
+            v_since := v_state.refreshed_at - c_margin;
+            v_changed := coalesce(
+                CASE v_view
+                    WHEN 'exam_stats_mv' THEN v_attempts_at >= v_since OR v_analyses_at >= v_since
+                    WHEN 'flagged_attempts_mv' THEN v_analyses_at >= v_since
+                    WHEN 'exam_event_counts_mv' THEN v_in_progress OR v_attempts_at >= v_since
+                END,
+                FALSE
+            );
+            IF NOT v_changed THEN
+                UPDATE app.analytics_refreshes AS r
+                SET up_to_date_at = greatest(r.up_to_date_at, clock_timestamp())
+                WHERE r.view_name = v_view;
+                CONTINUE;
+            END IF;
+            IF clock_timestamp() < v_state.refreshed_at + v_state.duration * c_throttle THEN
+                CONTINUE;
+            END IF;
+        END IF;
+
+        v_started := clock_timestamp();
+        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
+        INSERT INTO app.analytics_refreshes AS r (
+            view_name, refreshed_at, up_to_date_at, duration
+        ) VALUES (
+            v_view, v_started, v_started, clock_timestamp() - v_started
+        )
+        ON CONFLICT (view_name) DO UPDATE SET
+            refreshed_at = excluded.refreshed_at,
+            up_to_date_at = excluded.up_to_date_at,
+            duration = excluded.duration,
+            refreshes = r.refreshes + 1;
+    END LOOP;
+
+    RETURN internal.analytics_refreshed_at(c_views);
+END
+$$;
+
+ALTER FUNCTION internal.refresh_analytics(p_force boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_analytics(p_force boolean) IS 'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration; records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
+
+CREATE FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO app.exam_metrics AS m (exam_id, attempts, submitted, average_score, flagged)
+    SELECT
+        e.id,
+        count(a.id)::integer,
+        (count(a.id) FILTER (WHERE a.status IN ('submitted', 'expired')))::integer,
+        trim_scale(round(
+            avg(a.score) FILTER (WHERE a.status IN ('submitted', 'expired')), 2
+        )),
+        (count(a.id) FILTER (WHERE l.is_flagged))::integer
+    FROM app.exams AS e
+    LEFT JOIN app.exam_attempts AS a ON a.exam_id = e.id
+    LEFT JOIN LATERAL (
+        SELECT b.is_flagged
+        FROM app.behavior_analyses AS b
+        WHERE b.attempt_id = a.id
+        ORDER BY b.created_at DESC, b.id DESC
+        LIMIT 1
+    ) AS l ON TRUE
+    WHERE e.id = ANY (p_exam_ids)
+    GROUP BY e.id
+    ORDER BY e.id
+    ON CONFLICT (exam_id) DO UPDATE SET
+        attempts = excluded.attempts,
+        submitted = excluded.submitted,
+        average_score = excluded.average_score,
+        flagged = excluded.flagged;
+END
+$$;
+
+ALTER FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) IS 'Recompute exam_metrics of the given exams from their attempts: attempts (all), submitted (submitted or expired), average_score (graded attempts, points), flagged (latest analysis flagged). Idempotent.';
+
 CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2271,7 +4514,8 @@ CREATE FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) RETURNS vo
     AS $$
 BEGIN
     INSERT INTO app.performance_metrics AS m (
-        student_id, exams_taken, attempts_count, average_score, best_score, trend, updated_at
+        student_id, exams_taken, attempts_count, average_score, best_score, average_integrity,
+        flags_count, trend, updated_at
     )
     SELECT
         s.student_id,
@@ -2279,6 +4523,8 @@ BEGIN
         coalesce(c.attempts_count, 0),
         g.average_score,
         g.best_score,
+        i.average_integrity,
+        coalesce(i.flags_count, 0),
         t.trend,
         now()
     FROM (
@@ -2325,27 +4571,68 @@ BEGIN
             ) AS l
         ) AS r
     ) AS t ON TRUE
+    LEFT JOIN LATERAL (
+        -- Each graded attempt's latest analysis.
+        SELECT
+            trim_scale(round(avg(l.integrity_score), 2)) AS average_integrity,
+            (count(*) FILTER (WHERE l.is_flagged))::integer AS flags_count
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT b.integrity_score, b.is_flagged
+            FROM app.behavior_analyses AS b
+            WHERE b.attempt_id = a.id
+            ORDER BY b.created_at DESC, b.id DESC
+            LIMIT 1
+        ) AS l
+        WHERE
+            a.student_id = s.student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+    ) AS i ON TRUE
     ON CONFLICT (student_id) DO UPDATE SET
         exams_taken = excluded.exams_taken,
         attempts_count = excluded.attempts_count,
         average_score = excluded.average_score,
         best_score = excluded.best_score,
+        average_integrity = excluded.average_integrity,
+        flags_count = excluded.flags_count,
         trend = excluded.trend,
         updated_at = excluded.updated_at;
 
-    -- The profile shows the same figures.
+    -- The profile shows the same figures, and the integrity of the latest
+    -- analysed attempt.
     UPDATE app.student_profiles AS p SET
         exams_taken = m.exams_taken,
         average_score = m.average_score,
-        best_score = m.best_score
+        best_score = m.best_score,
+        flags_count = m.flags_count,
+        integrity_score = l.integrity_score,
+        lmi_score = l.lmi_score
     FROM app.performance_metrics AS m
+    LEFT JOIN LATERAL (
+        SELECT b.integrity_score, b.lmi_score
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT x.integrity_score, x.lmi_score
+            FROM app.behavior_analyses AS x
+            WHERE x.attempt_id = a.id
+            ORDER BY x.created_at DESC, x.id DESC
+            LIMIT 1
+        ) AS b
+        WHERE
+            a.student_id = m.student_id
+            AND a.status IN ('submitted', 'expired')
+            AND a.score IS NOT NULL
+        ORDER BY a.finished_at DESC, a.id DESC
+        LIMIT 1
+    ) AS l ON TRUE
     WHERE m.student_id = ANY (p_student_ids) AND p.user_id = m.student_id;
 END
 $$;
 
 ALTER FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, trend) and student_profiles (exams_taken, average_score, best_score) of the given students from their graded attempts; percentages of max_score, per-exam grades by grading method.';
+COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
 
 CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2403,6 +4690,168 @@ ALTER FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb)
 
 COMMENT ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) IS 'Autosave answers {question_id: answer} to the caller''s own attempt while it is in progress and its deadline plus grace has not passed (VT409 otherwise). Returns saved_at.';
 
+CREATE FUNCTION internal.score_histogram(p_counts integer[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    SELECT jsonb_agg(
+        jsonb_build_object(
+            'from', b.i * 10,
+            'to', b.i * 10 + 10,
+            'count', coalesce(p_counts[b.i + 1], 0)
+        )
+        ORDER BY b.i
+    )
+    FROM generate_series(0, 9) AS b (i);
+$$;
+
+ALTER FUNCTION internal.score_histogram(p_counts integer[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.score_histogram(p_counts integer[]) IS 'The score histogram as JSON: [{from, to, count}] for the ten buckets of percentage of max_score, 0-10 ... 90-100.';
+
+CREATE FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_last audit.seals;
+    v_position bigint;
+    v_hash bytea;
+    v_max bigint;
+    v_xmin xid8;
+    v_xmax xid8;
+    v_row record;
+    v_ids bigint[] := '{}';
+    v_hashes bytea[] := '{}';
+    v_found bigint[] := '{}';
+    v_pending bigint[];
+    v_pending_xmax xid8[];
+    v_whole boolean;
+    v_new_max bigint;
+BEGIN
+    IF p_chain NOT IN ('log', 'security_events', 'disclosures') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = format('audit.%I is not a chained table', p_chain);
+    END IF;
+    SELECT s.* INTO v_last
+    FROM audit.seals AS s
+    WHERE s.chain = p_chain
+    ORDER BY s.seal_no DESC
+    LIMIT 1;
+    v_position := coalesce(v_last.first_position + cardinality(v_last.row_ids), 1);
+    v_hash := coalesce(v_last.last_hash, decode(repeat('00', 32), 'hex'));
+    v_max := coalesce(v_last.high_water, 0);
+
+    -- Taken before the rows are read: a transaction older than this has
+    -- ended before they are read.
+    v_xmin := pg_snapshot_xmin(pg_current_snapshot());
+    FOR v_row IN EXECUTE format(
+        'SELECT r.id, internal.audit_content(r) AS content FROM audit.%I AS r '
+        'WHERE r.id > $1 OR r.id = ANY ($2) ORDER BY r.id LIMIT $3',
+        p_chain
+    ) USING v_max, coalesce(v_last.pending_ids, '{}'), p_limit LOOP
+        v_hash := sha256(v_hash || convert_to(v_position::text || '|' || v_row.content, 'UTF8'));
+        v_ids := array_append(v_ids, v_row.id);
+        v_hashes := array_append(v_hashes, v_hash);
+        v_position := v_position + 1;
+    END LOOP;
+    -- Taken after: a transaction that drew an id now missing has an id below this.
+    v_xmax := pg_snapshot_xmax(pg_current_snapshot());
+    v_whole := cardinality(v_ids) < p_limit;
+    v_new_max := greatest(v_max, (SELECT max(x.id) FROM unnest(v_ids) AS x (id)));
+    -- Rolled-back inserts leave a few ids unused; millions at once is no
+    -- application's doing (an id forced by hand far ahead): refuse, loudly.
+    IF v_new_max - v_max > 10000000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'audit.%I: ids jump from %s to %s; refusing to seal across the gap', p_chain,
+                v_max, v_new_max
+            ),
+            HINT = 'Look for a row inserted by hand with an id of its own (veritas audit verify).';
+    END IF;
+
+    -- Still pending: the old pending ids not sealed now (their bound taken
+    -- now if it was not yet, a run after they were found missing; forgotten
+    -- once passed), and the new ids up to the highest sealed that were not
+    -- visible (no bound yet).
+    SELECT
+        coalesce(array_agg(p.id ORDER BY p.id), '{}'),
+        coalesce(array_agg(p.xmax ORDER BY p.id), '{}')
+    INTO v_pending, v_pending_xmax
+    FROM (
+        SELECT o.id, coalesce(o.xmax, v_xmax) AS xmax
+        FROM unnest(coalesce(v_last.pending_ids, '{}'), coalesce(v_last.pending_xmax, '{}'))
+            AS o (id, xmax)
+        WHERE
+            NOT EXISTS (SELECT FROM unnest(v_ids) AS x (id) WHERE x.id = o.id)
+            AND NOT (v_whole AND o.xmax IS NOT NULL AND v_xmin > o.xmax)
+        UNION ALL
+        SELECT g.id, NULL::xid8
+        FROM (
+            SELECT generate_series(v_max + 1, v_new_max) AS id
+            EXCEPT ALL
+            SELECT unnest(v_ids)
+        ) AS g
+    ) AS p;
+
+    IF cardinality(v_ids) = 0
+        AND v_pending = coalesce(v_last.pending_ids, '{}')
+        AND v_pending_xmax IS NOT DISTINCT FROM coalesce(v_last.pending_xmax, '{}')
+    THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO audit.seals (
+        chain, seal_no, first_position, row_ids, row_hashes, prev_hash, last_hash, high_water,
+        pending_ids, pending_xmax
+    ) VALUES (
+        p_chain, coalesce(v_last.seal_no, 0) + 1,
+        coalesce(v_last.first_position + cardinality(v_last.row_ids), 1),
+        v_ids, v_hashes, coalesce(v_last.last_hash, decode(repeat('00', 32), 'hex')), v_hash,
+        v_new_max, v_pending, v_pending_xmax
+    );
+    RETURN cardinality(v_ids);
+END;
+$_$;
+
+ALTER FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) IS 'Seals up to p_limit newly committed rows of audit.<p_chain> (log, security_events, disclosures) as one audit.seals row continuing its chain; the count. Owner only, under the sealing lock (internal.seal_audit_log).';
+
+CREATE FUNCTION internal.seal_audit_log() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_lock constant bigint := 5646710001;  -- 'VT' audit seal
+    c_batch constant integer := 10000;
+    c_most constant integer := 200000;
+    v_chain text;
+    v_batch integer;
+    v_total integer := 0;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '25000', MESSAGE = 'the audit log is sealed under READ COMMITTED only';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(c_lock) THEN
+        RETURN 0;
+    END IF;
+    FOREACH v_chain IN ARRAY ARRAY['log', 'security_events', 'disclosures'] LOOP
+        LOOP
+            v_batch := internal.seal_audit_chain(v_chain, c_batch);
+            v_total := v_total + v_batch;
+            EXIT WHEN v_batch < c_batch OR v_total >= c_most;
+        END LOOP;
+    END LOOP;
+    RETURN v_total;
+END;
+$$;
+
+ALTER FUNCTION internal.seal_audit_log() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.seal_audit_log() IS 'Worker: seals the newly committed rows of audit.log, audit.security_events and audit.disclosures into their hash chains (audit.seals; batches of 10000, up to 200000 a call); how many. One sealer at a time; others return 0.';
+
 CREATE FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2456,6 +4905,20 @@ $$;
 ALTER FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) IS 'Admin: enables or disables a user; disabling ends all their sessions (sessions_revoked_at, refresh families).';
+
+CREATE FUNCTION internal.staff_exam_ids() RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE
+        WHEN internal.current_app_role() = 'teacher' THEN internal.teacher_exam_ids()
+        ELSE '{}'::uuid[]
+    END;
+$$;
+
+ALTER FUNCTION internal.staff_exam_ids() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.staff_exam_ids() IS 'Ids of the exams the calling teacher created or was granted; empty for any other caller (admins see every row through their own branch of the filter).';
 
 CREATE FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
@@ -2704,6 +5167,44 @@ ALTER FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) OWNER
 
 COMMENT ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) IS 'Submit the caller''s own attempt (final answers {question_id: answer} saved first) and grade it; a second submit changes nothing. VT409 if expired, abandoned, or past deadline + grace.';
 
+CREATE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
+    v_limit integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window timestamptz := date_trunc('minute', now());
+    v_used integer;
+BEGIN
+    INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+    VALUES (p_attempt_id, v_window, p_events)
+    ON CONFLICT (attempt_id) DO UPDATE
+        SET
+            window_start = excluded.window_start,
+            events = CASE
+                WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                ELSE excluded.events
+            END
+    RETURNING w.events INTO v_used;
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) IS 'Counts p_events against the attempt''s budget for this minute (600, or veritas.events_per_attempt_minute); raises VT429 past it.';
+
 CREATE FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2784,6 +5285,116 @@ $$;
 ALTER FUNCTION internal.teacher_exam_ids() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.teacher_exam_ids() IS 'Ids of the exams the calling teacher created or was granted (for teacher policies).';
+
+CREATE FUNCTION internal.tg__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pk constant text[] := TG_ARGV[0]::text[];
+    v_secrets constant text[] := TG_ARGV[1]::text[];
+    v_method constant text := nullif(current_setting('request.method', TRUE), '');
+    v_path constant text := nullif(current_setting('request.path', TRUE), '');
+    v_actor record;
+BEGIN
+    -- A statement that changed no row (an upsert fires both INSERT and
+    -- UPDATE triggers, one of them empty) costs one probe, nothing more.
+    IF TG_OP = 'DELETE' THEN
+        PERFORM FROM old_rows LIMIT 1;
+    ELSIF TG_OP <> 'TRUNCATE' THEN
+        PERFORM FROM new_rows LIMIT 1;
+    END IF;
+    IF TG_OP <> 'TRUNCATE' AND NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    v_actor := internal.audit_actor();
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO audit.log (
+            table_schema, table_name, operation, row_pk, new_values,
+            actor_id, actor_role, request_method, request_path
+        )
+        SELECT
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, 'INSERT', internal.audit_pk(r.j, v_pk), r.j - v_secrets,
+            v_actor.actor_id, v_actor.actor_role, v_method, v_path
+        FROM (SELECT to_jsonb(n) AS j FROM new_rows AS n OFFSET 0) AS r;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO audit.log (
+            table_schema, table_name, operation, row_pk, old_values,
+            actor_id, actor_role, request_method, request_path
+        )
+        SELECT
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, 'DELETE', internal.audit_pk(r.j, v_pk), r.j - v_secrets,
+            v_actor.actor_id, v_actor.actor_role, v_method, v_path
+        FROM (SELECT to_jsonb(o) AS j FROM old_rows AS o OFFSET 0) AS r;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Old and new rows paired by primary key; a full join, so that a
+        -- row whose key changed is still recorded (as two unpaired halves).
+        -- Each row is made jsonb once (OFFSET 0 and MATERIALIZED keep the
+        -- planner from pulling to_jsonb() up into every use of it).
+        WITH n AS MATERIALIZED (
+            SELECT internal.audit_pk(x.j, v_pk) AS pk, x.j
+            FROM (SELECT to_jsonb(r) AS j FROM new_rows AS r OFFSET 0) AS x
+        ),
+        o AS MATERIALIZED (
+            SELECT internal.audit_pk(x.j, v_pk) AS pk, x.j
+            FROM (SELECT to_jsonb(r) AS j FROM old_rows AS r OFFSET 0) AS x
+        )
+        INSERT INTO audit.log (
+            table_schema, table_name, operation, row_pk, old_values, new_values, changed_columns,
+            actor_id, actor_role, request_method, request_path
+        )
+        SELECT
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, 'UPDATE', coalesce(n.pk, o.pk),
+            d.old_values, d.new_values, d.changed,
+            v_actor.actor_id, v_actor.actor_role, v_method, v_path
+        FROM n
+        FULL JOIN o ON n.pk = o.pk
+        CROSS JOIN LATERAL (
+            SELECT
+                array_agg(k.key ORDER BY k.key) AS changed,
+                coalesce(
+                    jsonb_object_agg(k.key, o.j -> k.key) FILTER (WHERE k.key <> ALL (v_secrets)),
+                    '{}'
+                ) AS old_values,
+                coalesce(
+                    jsonb_object_agg(k.key, n.j -> k.key) FILTER (WHERE k.key <> ALL (v_secrets)),
+                    '{}'
+                ) AS new_values
+            FROM jsonb_object_keys(coalesce(n.j, o.j)) AS k (key)
+            WHERE n.j -> k.key IS DISTINCT FROM o.j -> k.key
+        ) AS d
+        WHERE d.changed IS NOT NULL;
+    ELSE
+        INSERT INTO audit.log (
+            table_schema, table_name, operation, actor_id, actor_role, request_method, request_path
+        ) VALUES (
+            TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, v_actor.actor_id, v_actor.actor_role,
+            v_method, v_path
+        );
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.tg__audit() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg__audit() IS 'AFTER STATEMENT triggers _500_audit_insert, _500_audit_update, _500_audit_delete (with transition tables) and _500_audit_truncate: one audit.log entry per row changed (table, operation, primary key, changed columns with old and new values, actor, request, txid), one per TRUNCATE. Arguments: primary key columns, secret columns (never copied).';
+
+CREATE FUNCTION internal.tg__audit_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = '42501',
+        MESSAGE = format('%I.%I is append-only: %s is not allowed', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP),
+        HINT = 'The audit trail is never changed or removed; archive it with pg_dump instead.';
+END;
+$$;
+
+ALTER FUNCTION internal.tg__audit_append_only() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg__audit_append_only() IS 'BEFORE UPDATE/DELETE/TRUNCATE guard of the audit tables (_010_append_only_*): raises 42501, whoever asks.';
 
 CREATE FUNCTION internal.tg__timestamps() RETURNS trigger
     LANGUAGE plpgsql
@@ -2866,6 +5477,91 @@ $$;
 ALTER FUNCTION internal.tg_exam_attempts__guard_status() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.tg_exam_attempts__guard_status() IS 'Refuses illegal attempt transitions (VT409): only in_progress -> submitted | expired | abandoned; a finished attempt is frozen; the start, the questions and the owner never change; a running deadline is never moved before now.';
+
+CREATE FUNCTION internal.tg_monitoring_events__audit() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows bigint;
+    v_attempts jsonb;
+    v_changed text[];
+    v_actor record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO v_rows FROM old_rows;
+        SELECT jsonb_agg(a.attempt_id) INTO v_attempts
+        FROM (SELECT DISTINCT o.attempt_id FROM old_rows AS o ORDER BY 1 LIMIT 100) AS a;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO v_rows FROM new_rows;
+        SELECT jsonb_agg(a.attempt_id) INTO v_attempts
+        FROM (SELECT DISTINCT n.attempt_id FROM new_rows AS n ORDER BY 1 LIMIT 100) AS a;
+        SELECT array_agg(DISTINCT e.key ORDER BY e.key) INTO v_changed
+        FROM old_rows AS o
+        INNER JOIN new_rows AS n ON o.attempt_id = n.attempt_id AND o.id = n.id
+        CROSS JOIN LATERAL jsonb_each(to_jsonb(n)) AS e
+        WHERE e.value IS DISTINCT FROM to_jsonb(o) -> e.key;
+    END IF;
+    IF v_rows = 0 THEN
+        RETURN NULL;
+    END IF;
+
+    v_actor := internal.audit_actor();
+    INSERT INTO audit.log (
+        table_schema, table_name, operation, old_values, new_values, changed_columns,
+        actor_id, actor_role, request_method, request_path
+    ) VALUES (
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP,
+        CASE WHEN TG_OP <> 'UPDATE' THEN
+            jsonb_build_object('rows', v_rows, 'attempt_ids', v_attempts, 'statement_level', TRUE)
+        END,
+        CASE WHEN TG_OP = 'UPDATE' THEN
+            jsonb_build_object('rows', v_rows, 'attempt_ids', v_attempts, 'statement_level', TRUE)
+        END,
+        v_changed,
+        v_actor.actor_id, v_actor.actor_role,
+        nullif(current_setting('request.method', TRUE), ''),
+        nullif(current_setting('request.path', TRUE), '')
+    );
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.tg_monitoring_events__audit() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg_monitoring_events__audit() IS 'AFTER STATEMENT triggers _500_audit_update, _500_audit_delete, _500_audit_truncate on app.monitoring_events and its partitions: one audit.log entry per statement (rows, attempt ids, changed columns).';
+
+CREATE FUNCTION internal.tg_users__log_role_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor record;
+BEGIN
+    IF TG_OP = 'INSERT' AND NEW.role = 'student' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.role IS NOT DISTINCT FROM OLD.role THEN
+        RETURN NULL;
+    END IF;
+    v_actor := internal.audit_actor();
+    PERFORM internal.log_security_event(
+        'role_change', NEW.id, NEW.email, NULL,
+        jsonb_build_object(
+            'action', CASE TG_OP WHEN 'INSERT' THEN 'grant' ELSE 'change' END,
+            'from', CASE WHEN TG_OP = 'UPDATE' THEN OLD.role END,
+            'to', NEW.role,
+            'by', v_actor.actor_id,
+            'by_role', v_actor.actor_role
+        )
+    );
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.tg_users__log_role_change() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.tg_users__log_role_change() IS 'AFTER INSERT OR UPDATE OF role on auth.users: a role_change security event when a non-student account is created or a role changes.';
 
 CREATE FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -2950,6 +5646,269 @@ ALTER FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb,
 
 COMMENT ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) IS 'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears). Internal: no role may call it directly.';
 
+CREATE TABLE app.analytics_refreshes (
+    view_name text NOT NULL,
+    refreshed_at timestamp with time zone NOT NULL,
+    up_to_date_at timestamp with time zone NOT NULL,
+    duration interval NOT NULL,
+    refreshes bigint DEFAULT 1 NOT NULL,
+    CONSTRAINT analytics_refreshes_duration_check CHECK ((duration >= '00:00:00'::interval)),
+    CONSTRAINT analytics_refreshes_refreshes_check CHECK ((refreshes >= 1)),
+    CONSTRAINT analytics_refreshes_view_name_check CHECK ((view_name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+ALTER TABLE ONLY app.analytics_refreshes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.analytics_refreshes OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.analytics_refreshes IS 'When each analytics materialized view was last refreshed, and up to when it is known complete; read by the teacher analytics (refreshed_at) and by the refresh itself (skip when nothing changed, throttle by duration).';
+
+COMMENT ON COLUMN app.analytics_refreshes.refreshed_at IS 'Clock time just before the last REFRESH began: the view holds everything committed before it.';
+
+COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS 'The latest time the view was known to hold everything committed before it: the last refresh, or a later check that found nothing new.';
+
+COMMENT ON COLUMN app.analytics_refreshes.duration IS 'How long the last REFRESH took; the next one waits at least four times as long (at most a fifth of one backend).';
+
+CREATE TABLE app.exam_attempts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    exam_id uuid NOT NULL,
+    student_id uuid NOT NULL,
+    attempt_number integer NOT NULL,
+    status app.attempt_status DEFAULT 'in_progress'::app.attempt_status NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    deadline timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    score numeric,
+    max_score numeric,
+    question_order jsonb NOT NULL,
+    scored_against jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exam_attempts_attempt_number_check CHECK ((attempt_number >= 1)),
+    CONSTRAINT exam_attempts_deadline_check CHECK ((deadline > started_at)),
+    CONSTRAINT exam_attempts_finished_after_start_check CHECK ((finished_at >= started_at)),
+    CONSTRAINT exam_attempts_finished_at_check CHECK (((status = 'in_progress'::app.attempt_status) = (finished_at IS NULL))),
+    CONSTRAINT exam_attempts_max_score_check CHECK ((max_score >= (0)::numeric)),
+    CONSTRAINT exam_attempts_question_order_check CHECK ((jsonb_typeof(question_order) = 'array'::text)),
+    CONSTRAINT exam_attempts_score_check CHECK (((score IS NULL) OR ((max_score IS NOT NULL) AND (score >= (0)::numeric) AND (score <= max_score)))),
+    CONSTRAINT exam_attempts_scored_against_check CHECK ((jsonb_typeof(scored_against) = 'array'::text))
+);
+
+ALTER TABLE ONLY app.exam_attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.exam_attempts OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.exam_attempts IS 'One attempt of a student at an exam. The deadline is fixed at start (started_at + duration + extra time, capped by closes_at).';
+
+COMMENT ON COLUMN app.exam_attempts.attempt_number IS '1 for the student''s first attempt at this exam, and so on; at most exams.max_attempts.';
+
+COMMENT ON COLUMN app.exam_attempts.finished_at IS 'When the attempt left in_progress (submitted, expired or abandoned); NULL exactly while in progress.';
+
+COMMENT ON COLUMN app.exam_attempts.score IS 'Points obtained, 0 to max_score; NULL until graded.';
+
+COMMENT ON COLUMN app.exam_attempts.max_score IS 'Sum of the points of all questions in scored_against.';
+
+COMMENT ON COLUMN app.exam_attempts.question_order IS 'JSON array of question ids in the order this attempt shows them (shuffled when the exam says so).';
+
+COMMENT ON COLUMN app.exam_attempts.scored_against IS 'Snapshot taken at start: JSON array of the questions with their answer key (id, position, kind, prompt, options, correct, tolerance, points, version). Grading reads this, never app.questions, so editing an exam never changes an attempt''s score.';
+
+CREATE TABLE app.exams (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    title text NOT NULL,
+    description text,
+    created_by uuid NOT NULL,
+    duration_minutes integer NOT NULL,
+    opens_at timestamp with time zone NOT NULL,
+    closes_at timestamp with time zone NOT NULL,
+    max_attempts integer DEFAULT 1 NOT NULL,
+    grading_method app.grading_method DEFAULT 'highest'::app.grading_method NOT NULL,
+    grace_seconds integer DEFAULT 60 NOT NULL,
+    shuffle_questions boolean DEFAULT false NOT NULL,
+    shuffle_options boolean DEFAULT false NOT NULL,
+    published boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exams_description_check CHECK ((length(description) <= 10000)),
+    CONSTRAINT exams_duration_minutes_check CHECK (((duration_minutes > 0) AND (duration_minutes <= 1440))),
+    CONSTRAINT exams_grace_seconds_check CHECK (((grace_seconds >= 0) AND (grace_seconds <= 600))),
+    CONSTRAINT exams_max_attempts_check CHECK ((max_attempts >= 1)),
+    CONSTRAINT exams_title_check CHECK (((length(title) <= 200) AND (btrim(title) <> ''::text))),
+    CONSTRAINT exams_window_check CHECK ((closes_at > opens_at))
+);
+
+ALTER TABLE ONLY app.exams FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.exams OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.exams IS 'An exam: its window (opens_at to closes_at), duration, attempt limit, grading method and grace period.';
+
+COMMENT ON COLUMN app.exams.grace_seconds IS 'Seconds after an attempt''s deadline during which answers and events are still accepted (network delay).';
+
+COMMENT ON COLUMN app.exams.published IS 'Students can start a published exam inside its window; an unpublished one is visible to its teachers only.';
+
+CREATE MATERIALIZED VIEW app.exam_stats_mv AS
+ WITH attempts AS (
+         SELECT a.id AS attempt_id,
+            a.exam_id,
+            a.student_id,
+                CASE
+                    WHEN ((a.status = 'in_progress'::app.attempt_status) AND (now() > (a.deadline + make_interval(secs => (e.grace_seconds)::double precision)))) THEN 'expired'::app.attempt_status
+                    ELSE a.status
+                END AS status,
+            a.score,
+            ((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric) AS percentage
+           FROM (app.exam_attempts a
+             JOIN app.exams e ON ((a.exam_id = e.id)))
+        ), graded AS MATERIALIZED (
+         SELECT t.attempt_id,
+            t.exam_id,
+            t.student_id,
+            t.status,
+            t.score,
+            t.percentage,
+            ((t.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status])) AND (t.score IS NOT NULL)) AS is_graded,
+            (LEAST(floor((t.percentage / (10)::numeric)), (9)::numeric))::integer AS bucket
+           FROM attempts t
+        ), latest_analyses AS (
+         SELECT DISTINCT ON (b.attempt_id) b.attempt_id,
+            b.integrity_score,
+            b.lmi_score,
+            b.is_flagged
+           FROM app.behavior_analyses b
+          ORDER BY b.attempt_id, b.created_at DESC, b.id DESC
+        )
+ SELECT g.exam_id,
+    count(*) AS attempts,
+    count(DISTINCT g.student_id) AS students,
+    count(*) FILTER (WHERE (g.status = 'in_progress'::app.attempt_status)) AS in_progress,
+    count(*) FILTER (WHERE (g.status = 'submitted'::app.attempt_status)) AS submitted,
+    count(*) FILTER (WHERE (g.status = 'expired'::app.attempt_status)) AS expired,
+    count(*) FILTER (WHERE (g.status = 'abandoned'::app.attempt_status)) AS abandoned,
+    count(*) FILTER (WHERE g.is_graded) AS graded,
+    round(avg(g.score) FILTER (WHERE g.is_graded), 2) AS average_score,
+    round((percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((g.score)::double precision)) FILTER (WHERE g.is_graded))::numeric, 2) AS median_score,
+    round(avg(g.percentage) FILTER (WHERE g.is_graded), 2) AS average_percentage,
+    round((percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((g.percentage)::double precision)) FILTER (WHERE (g.is_graded AND (g.percentage IS NOT NULL))))::numeric, 2) AS median_percentage,
+    ARRAY[(count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 0))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 1))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 2))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 3))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 4))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 5))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 6))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 7))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 8))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 9))))::integer] AS histogram,
+    count(l.attempt_id) AS analysed,
+    count(*) FILTER (WHERE l.is_flagged) AS flagged,
+    round(avg(l.integrity_score), 2) AS average_integrity,
+    round(avg(l.lmi_score), 4) AS average_lmi
+   FROM (graded g
+     LEFT JOIN latest_analyses l ON ((g.attempt_id = l.attempt_id)))
+  GROUP BY g.exam_id
+  WITH NO DATA;
+
+ALTER TABLE app.exam_stats_mv OWNER TO veritas_owner;
+
+COMMENT ON MATERIALIZED VIEW app.exam_stats_mv IS 'Per exam with attempts: attempts, students, in_progress, submitted, expired (an overdue attempt counts as expired), abandoned, graded; average and median score (points) and percentage of graded attempts; histogram: graded attempts per tenth of percentage (10 counts, 0-10 ... 90-100); analysed, flagged (latest analysis), average integrity and lmi. Refreshed concurrently by internal.refresh_analytics(); no role may read it directly (teachers: app.visible_exam_stats; analysts: analytics.exam_analytics).';
+
+CREATE VIEW analytics.exam_analytics WITH (security_barrier='true') AS
+ SELECT s.exam_id,
+    e.title,
+    s.attempts,
+    s.students,
+    s.in_progress,
+    s.submitted,
+    s.expired,
+    s.abandoned,
+    s.graded,
+    s.average_score,
+    s.median_score,
+    s.average_percentage,
+    s.median_percentage,
+    s.histogram AS score_histogram,
+    s.analysed,
+    s.flagged,
+    s.average_integrity,
+    s.average_lmi,
+    r.up_to_date_at AS refreshed_at
+   FROM ((app.exam_stats_mv s
+     JOIN app.exams e ON ((s.exam_id = e.id)))
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_stats_mv'::text)));
+
+ALTER TABLE analytics.exam_analytics OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.exam_analytics IS 'Per exam with attempts, as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+
+CREATE TABLE app.event_types (
+    event_type app.event_type NOT NULL,
+    severity smallint NOT NULL,
+    is_anomaly boolean NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT event_types_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
+);
+
+ALTER TABLE ONLY app.event_types FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.event_types OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.event_types IS 'Reference data: the severity (0 none to 3 grave) and anomaly flag of each event type, copied into each event at recording.';
+
+CREATE TABLE app.monitoring_events (
+    attempt_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_started_at timestamp with time zone NOT NULL,
+    exam_id uuid NOT NULL,
+    student_id uuid NOT NULL,
+    event_type app.event_type NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    severity smallint NOT NULL,
+    is_anomaly boolean NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_event_id text,
+    CONSTRAINT monitoring_events_client_event_id_check CHECK (((length(client_event_id) >= 1) AND (length(client_event_id) <= 128))),
+    CONSTRAINT monitoring_events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
+    CONSTRAINT monitoring_events_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
+)
+PARTITION BY RANGE (attempt_started_at);
+
+ALTER TABLE ONLY app.monitoring_events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.monitoring_events OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.monitoring_events IS 'Append-only monitoring events of attempts, partitioned monthly by RANGE (attempt_started_at), plus a default partition.';
+
+COMMENT ON COLUMN app.monitoring_events.attempt_started_at IS 'exam_attempts.started_at of the event''s attempt: the partition key, the same for every event of an attempt.';
+
+COMMENT ON COLUMN app.monitoring_events.occurred_at IS 'When the event happened, by the client''s clock.';
+
+COMMENT ON COLUMN app.monitoring_events.received_at IS 'When the server stored the event, by the server''s clock.';
+
+COMMENT ON COLUMN app.monitoring_events.severity IS 'Copied from app.event_types at recording: 0 none to 3 grave.';
+
+COMMENT ON COLUMN app.monitoring_events.is_anomaly IS 'Copied from app.event_types at recording.';
+
+COMMENT ON COLUMN app.monitoring_events.client_event_id IS 'Id chosen by the client (1 to 128 characters) so that a retry is stored once.';
+
+CREATE MATERIALIZED VIEW app.exam_event_counts_mv AS
+ SELECT m.exam_id,
+    m.event_type,
+    count(*) AS events
+   FROM app.monitoring_events m
+  GROUP BY m.exam_id, m.event_type
+  WITH NO DATA;
+
+ALTER TABLE app.exam_event_counts_mv OWNER TO veritas_owner;
+
+COMMENT ON MATERIALIZED VIEW app.exam_event_counts_mv IS 'Monitoring events per exam and event type (events of archived partitions are no longer counted). Refreshed concurrently by internal.refresh_analytics(); teachers read it through app.visible_exam_event_counts, analysts through analytics.exam_events_by_type.';
+
+CREATE VIEW analytics.exam_events_by_type WITH (security_barrier='true') AS
+ SELECT c.exam_id,
+    c.event_type,
+    t.severity,
+    t.is_anomaly,
+    c.events,
+    r.up_to_date_at AS refreshed_at
+   FROM ((app.exam_event_counts_mv c
+     JOIN app.event_types t ON ((c.event_type = t.event_type)))
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_event_counts_mv'::text)));
+
+ALTER TABLE analytics.exam_events_by_type OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.exam_events_by_type IS 'Monitoring events per exam and event type, with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+
 CREATE VIEW analytics.exam_overview AS
 SELECT
     NULL::uuid AS exam_id,
@@ -2972,35 +5931,23 @@ ALTER TABLE analytics.exam_overview OWNER TO veritas_owner;
 
 COMMENT ON VIEW analytics.exam_overview IS 'Per exam: attempts, distinct students, submitted, expired, abandoned, in progress, average score (points) and percentage of graded attempts. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
-CREATE TABLE app.performance_metrics (
-    student_id uuid NOT NULL,
-    exams_taken integer DEFAULT 0 NOT NULL,
-    attempts_count integer DEFAULT 0 NOT NULL,
-    average_score numeric,
-    best_score numeric,
-    average_integrity numeric,
-    flags_count integer DEFAULT 0 NOT NULL,
-    trend numeric,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT performance_metrics_attempts_count_check CHECK ((attempts_count >= 0)),
-    CONSTRAINT performance_metrics_average_integrity_check CHECK (((average_integrity >= (0)::numeric) AND (average_integrity <= (100)::numeric))),
-    CONSTRAINT performance_metrics_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
-    CONSTRAINT performance_metrics_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
-    CONSTRAINT performance_metrics_exams_taken_check CHECK ((exams_taken >= 0)),
-    CONSTRAINT performance_metrics_flags_count_check CHECK ((flags_count >= 0))
+CREATE TABLE app.flag_reviews (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_id uuid NOT NULL,
+    analysis_id uuid,
+    reviewer_id uuid NOT NULL,
+    decision app.review_status NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT flag_reviews_confirmed_note_check CHECK (((decision <> 'confirmed'::app.review_status) OR ((note IS NOT NULL) AND (length(TRIM(BOTH FROM note)) > 0)))),
+    CONSTRAINT flag_reviews_note_check CHECK ((length(note) <= 10000))
 );
 
-ALTER TABLE ONLY app.performance_metrics FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.flag_reviews FORCE ROW LEVEL SECURITY;
 
-ALTER TABLE app.performance_metrics OWNER TO veritas_owner;
+ALTER TABLE app.flag_reviews OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.performance_metrics IS 'Denormalised per-student metrics, one row per student, brought up to date by the analysis worker; the student dashboard reads one row.';
-
-COMMENT ON COLUMN app.performance_metrics.average_score IS 'Average of graded attempts, in percent of max_score (0-100).';
-
-COMMENT ON COLUMN app.performance_metrics.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
-
-COMMENT ON COLUMN app.performance_metrics.trend IS 'Direction of recent scores: slope in percentage points per attempt (negative when falling); NULL with fewer than two.';
+COMMENT ON TABLE app.flag_reviews IS 'Teachers'' decisions on flagged attempts (cleared or confirmed, a confirmation needs a note); the latest is the attempt''s review status.';
 
 CREATE TABLE app.student_profiles (
     user_id uuid NOT NULL,
@@ -3040,6 +5987,85 @@ COMMENT ON COLUMN app.student_profiles.lmi_score IS 'Latest likelihood-of-malpra
 COMMENT ON COLUMN app.student_profiles.average_score IS 'Average of the graded attempts, in percent of max_score (0-100).';
 
 COMMENT ON COLUMN app.student_profiles.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
+
+CREATE VIEW analytics.student_exam_results WITH (security_barrier='true') AS
+ WITH latest_analyses AS (
+         SELECT DISTINCT ON (b.attempt_id) b.attempt_id,
+            b.integrity_score,
+            b.lmi_score,
+            b.is_flagged
+           FROM app.behavior_analyses b
+          ORDER BY b.attempt_id, b.created_at DESC, b.id DESC
+        ), latest_reviews AS (
+         SELECT DISTINCT ON (r.attempt_id) r.attempt_id,
+            r.decision
+           FROM app.flag_reviews r
+          ORDER BY r.attempt_id, r.created_at DESC, r.id DESC
+        ), attempts AS (
+         SELECT a.student_id,
+            a.exam_id,
+            a.status,
+            a.finished_at,
+            ((a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status])) AND (a.score IS NOT NULL)) AS is_graded,
+            round(((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric), 2) AS percentage,
+            l.integrity_score,
+            l.lmi_score,
+            l.is_flagged,
+            rv.decision
+           FROM ((app.exam_attempts a
+             LEFT JOIN latest_analyses l ON ((a.id = l.attempt_id)))
+             LEFT JOIN latest_reviews rv ON ((a.id = rv.attempt_id)))
+        )
+ SELECT p.pseudonym,
+    t.exam_id,
+    count(*) AS attempts,
+    count(*) FILTER (WHERE t.is_graded) AS graded_attempts,
+    max(t.percentage) FILTER (WHERE t.is_graded) AS best_percentage,
+    round(avg(t.percentage) FILTER (WHERE t.is_graded), 2) AS average_percentage,
+    max(t.finished_at) AS last_finished_at,
+    round(avg(t.integrity_score), 2) AS average_integrity,
+    min(t.integrity_score) AS lowest_integrity,
+    round(max(t.lmi_score), 4) AS highest_lmi,
+    count(*) FILTER (WHERE t.is_flagged) AS flagged_attempts,
+    count(*) FILTER (WHERE (t.decision = 'confirmed'::app.review_status)) AS confirmed_attempts,
+    count(*) FILTER (WHERE (t.decision = 'cleared'::app.review_status)) AS cleared_attempts
+   FROM (attempts t
+     JOIN app.student_profiles p ON ((t.student_id = p.user_id)))
+  GROUP BY p.pseudonym, t.exam_id;
+
+ALTER TABLE analytics.student_exam_results OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.student_exam_results IS 'Per student (by pseudonym: never user id, email or name) and exam, live: attempts, graded attempts, best and average percentage of max_score, last finished, average and lowest integrity, highest lmi, attempts whose latest analysis is flagged, attempts whose latest review confirmed or cleared the flags. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
+
+CREATE TABLE app.performance_metrics (
+    student_id uuid NOT NULL,
+    exams_taken integer DEFAULT 0 NOT NULL,
+    attempts_count integer DEFAULT 0 NOT NULL,
+    average_score numeric,
+    best_score numeric,
+    average_integrity numeric,
+    flags_count integer DEFAULT 0 NOT NULL,
+    trend numeric,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT performance_metrics_attempts_count_check CHECK ((attempts_count >= 0)),
+    CONSTRAINT performance_metrics_average_integrity_check CHECK (((average_integrity >= (0)::numeric) AND (average_integrity <= (100)::numeric))),
+    CONSTRAINT performance_metrics_average_score_check CHECK (((average_score >= (0)::numeric) AND (average_score <= (100)::numeric))),
+    CONSTRAINT performance_metrics_best_score_check CHECK (((best_score >= (0)::numeric) AND (best_score <= (100)::numeric))),
+    CONSTRAINT performance_metrics_exams_taken_check CHECK ((exams_taken >= 0)),
+    CONSTRAINT performance_metrics_flags_count_check CHECK ((flags_count >= 0))
+);
+
+ALTER TABLE ONLY app.performance_metrics FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.performance_metrics OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.performance_metrics IS 'Denormalised per-student metrics, one row per student, brought up to date by the analysis worker; the student dashboard reads one row.';
+
+COMMENT ON COLUMN app.performance_metrics.average_score IS 'Average of graded attempts, in percent of max_score (0-100).';
+
+COMMENT ON COLUMN app.performance_metrics.best_score IS 'Best graded attempt, in percent of max_score (0-100).';
+
+COMMENT ON COLUMN app.performance_metrics.trend IS 'Direction of recent scores: slope in percentage points per attempt (negative when falling); NULL with fewer than two.';
 
 CREATE VIEW analytics.student_overview WITH (security_barrier='true') AS
  SELECT p.pseudonym,
@@ -3119,95 +6145,18 @@ COMMENT ON TABLE app.attempt_answers IS 'A student''s saved answer to one questi
 
 COMMENT ON COLUMN app.attempt_answers.points_awarded IS 'Points given at grading, from the attempt''s snapshot; NULL until graded.';
 
-CREATE TABLE app.behavior_analyses (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+CREATE UNLOGGED TABLE app.event_rate_windows (
     attempt_id uuid NOT NULL,
-    source app.analysis_source NOT NULL,
-    model text NOT NULL,
-    integrity_score numeric NOT NULL,
-    lmi_score numeric NOT NULL,
-    flags jsonb DEFAULT '[]'::jsonb NOT NULL,
-    summary text,
-    is_flagged boolean DEFAULT false NOT NULL,
-    created_by uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT behavior_analyses_flags_check CHECK ((jsonb_typeof(flags) = 'array'::text)),
-    CONSTRAINT behavior_analyses_integrity_score_check CHECK (((integrity_score >= (0)::numeric) AND (integrity_score <= (100)::numeric))),
-    CONSTRAINT behavior_analyses_lmi_score_check CHECK (((lmi_score >= (0)::numeric) AND (lmi_score <= (1)::numeric))),
-    CONSTRAINT behavior_analyses_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
-    CONSTRAINT behavior_analyses_summary_check CHECK ((length(summary) <= 20000))
+    window_start timestamp with time zone NOT NULL,
+    events integer NOT NULL,
+    CONSTRAINT event_rate_windows_events_check CHECK ((events >= 0))
 );
 
-ALTER TABLE ONLY app.behavior_analyses FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.event_rate_windows FORCE ROW LEVEL SECURITY;
 
-ALTER TABLE app.behavior_analyses OWNER TO veritas_owner;
+ALTER TABLE app.event_rate_windows OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.behavior_analyses IS 'Behaviour analyses of an attempt, built-in or external; all are kept, the latest (created_at) wins.';
-
-COMMENT ON COLUMN app.behavior_analyses.model IS 'The analyser and its version, for example builtin-v1 or the external engine''s model name.';
-
-COMMENT ON COLUMN app.behavior_analyses.integrity_score IS '0 (certain malpractice) to 100 (clean).';
-
-COMMENT ON COLUMN app.behavior_analyses.lmi_score IS 'Likelihood-of-malpractice index, 0 to 1.';
-
-COMMENT ON COLUMN app.behavior_analyses.flags IS 'JSON array of flags, each an object with the evidence that raised it (for example {"code": "tab_hidden_long", "events": [...]}).';
-
-CREATE TABLE app.event_types (
-    event_type app.event_type NOT NULL,
-    severity smallint NOT NULL,
-    is_anomaly boolean NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT event_types_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
-);
-
-ALTER TABLE ONLY app.event_types FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.event_types OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.event_types IS 'Reference data: the severity (0 none to 3 grave) and anomaly flag of each event type, copied into each event at recording.';
-
-CREATE TABLE app.exam_attempts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    exam_id uuid NOT NULL,
-    student_id uuid NOT NULL,
-    attempt_number integer NOT NULL,
-    status app.attempt_status DEFAULT 'in_progress'::app.attempt_status NOT NULL,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    deadline timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone,
-    score numeric,
-    max_score numeric,
-    question_order jsonb NOT NULL,
-    scored_against jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT exam_attempts_attempt_number_check CHECK ((attempt_number >= 1)),
-    CONSTRAINT exam_attempts_deadline_check CHECK ((deadline > started_at)),
-    CONSTRAINT exam_attempts_finished_after_start_check CHECK ((finished_at >= started_at)),
-    CONSTRAINT exam_attempts_finished_at_check CHECK (((status = 'in_progress'::app.attempt_status) = (finished_at IS NULL))),
-    CONSTRAINT exam_attempts_max_score_check CHECK ((max_score >= (0)::numeric)),
-    CONSTRAINT exam_attempts_question_order_check CHECK ((jsonb_typeof(question_order) = 'array'::text)),
-    CONSTRAINT exam_attempts_score_check CHECK (((score IS NULL) OR ((max_score IS NOT NULL) AND (score >= (0)::numeric) AND (score <= max_score)))),
-    CONSTRAINT exam_attempts_scored_against_check CHECK ((jsonb_typeof(scored_against) = 'array'::text))
-);
-
-ALTER TABLE ONLY app.exam_attempts FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.exam_attempts OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.exam_attempts IS 'One attempt of a student at an exam. The deadline is fixed at start (started_at + duration + extra time, capped by closes_at).';
-
-COMMENT ON COLUMN app.exam_attempts.attempt_number IS '1 for the student''s first attempt at this exam, and so on; at most exams.max_attempts.';
-
-COMMENT ON COLUMN app.exam_attempts.finished_at IS 'When the attempt left in_progress (submitted, expired or abandoned); NULL exactly while in progress.';
-
-COMMENT ON COLUMN app.exam_attempts.score IS 'Points obtained, 0 to max_score; NULL until graded.';
-
-COMMENT ON COLUMN app.exam_attempts.max_score IS 'Sum of the points of all questions in scored_against.';
-
-COMMENT ON COLUMN app.exam_attempts.question_order IS 'JSON array of question ids in the order this attempt shows them (shuffled when the exam says so).';
-
-COMMENT ON COLUMN app.exam_attempts.scored_against IS 'Snapshot taken at start: JSON array of the questions with their answer key (id, position, kind, prompt, options, correct, tolerance, points, version). Grading reads this, never app.questions, so editing an exam never changes an attempt''s score.';
+COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
 
 CREATE TABLE app.exam_metrics (
     exam_id uuid NOT NULL,
@@ -3230,94 +6179,31 @@ COMMENT ON TABLE app.exam_metrics IS 'Denormalised per-exam counters, one row pe
 
 COMMENT ON COLUMN app.exam_metrics.average_score IS 'Average score of graded attempts, in points (the scale of exam_attempts.score).';
 
-CREATE TABLE app.exams (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    title text NOT NULL,
-    description text,
-    created_by uuid NOT NULL,
-    duration_minutes integer NOT NULL,
-    opens_at timestamp with time zone NOT NULL,
-    closes_at timestamp with time zone NOT NULL,
-    max_attempts integer DEFAULT 1 NOT NULL,
-    grading_method app.grading_method DEFAULT 'highest'::app.grading_method NOT NULL,
-    grace_seconds integer DEFAULT 60 NOT NULL,
-    shuffle_questions boolean DEFAULT false NOT NULL,
-    shuffle_options boolean DEFAULT false NOT NULL,
-    published boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT exams_description_check CHECK ((length(description) <= 10000)),
-    CONSTRAINT exams_duration_minutes_check CHECK (((duration_minutes > 0) AND (duration_minutes <= 1440))),
-    CONSTRAINT exams_grace_seconds_check CHECK (((grace_seconds >= 0) AND (grace_seconds <= 600))),
-    CONSTRAINT exams_max_attempts_check CHECK ((max_attempts >= 1)),
-    CONSTRAINT exams_title_check CHECK (((length(title) <= 200) AND (btrim(title) <> ''::text))),
-    CONSTRAINT exams_window_check CHECK ((closes_at > opens_at))
-);
+CREATE MATERIALIZED VIEW app.flagged_attempts_mv AS
+ SELECT l.attempt_id,
+    a.exam_id,
+    a.student_id,
+    l.analysis_id,
+    l.analysed_at,
+    l.integrity_score,
+    l.lmi_score,
+    l.flags_count
+   FROM (( SELECT DISTINCT ON (b.attempt_id) b.attempt_id,
+            b.id AS analysis_id,
+            b.created_at AS analysed_at,
+            b.integrity_score,
+            b.lmi_score,
+            jsonb_array_length(b.flags) AS flags_count,
+            b.is_flagged
+           FROM app.behavior_analyses b
+          ORDER BY b.attempt_id, b.created_at DESC, b.id DESC) l
+     JOIN app.exam_attempts a ON ((l.attempt_id = a.id)))
+  WHERE l.is_flagged
+  WITH NO DATA;
 
-ALTER TABLE ONLY app.exams FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.flagged_attempts_mv OWNER TO veritas_owner;
 
-ALTER TABLE app.exams OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.exams IS 'An exam: its window (opens_at to closes_at), duration, attempt limit, grading method and grace period.';
-
-COMMENT ON COLUMN app.exams.grace_seconds IS 'Seconds after an attempt''s deadline during which answers and events are still accepted (network delay).';
-
-COMMENT ON COLUMN app.exams.published IS 'Students can start a published exam inside its window; an unpublished one is visible to its teachers only.';
-
-CREATE TABLE app.flag_reviews (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    attempt_id uuid NOT NULL,
-    analysis_id uuid,
-    reviewer_id uuid NOT NULL,
-    decision app.review_status NOT NULL,
-    note text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT flag_reviews_confirmed_note_check CHECK (((decision <> 'confirmed'::app.review_status) OR ((note IS NOT NULL) AND (length(TRIM(BOTH FROM note)) > 0)))),
-    CONSTRAINT flag_reviews_note_check CHECK ((length(note) <= 10000))
-);
-
-ALTER TABLE ONLY app.flag_reviews FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.flag_reviews OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.flag_reviews IS 'Teachers'' decisions on flagged attempts (cleared or confirmed, a confirmation needs a note); the latest is the attempt''s review status.';
-
-CREATE TABLE app.monitoring_events (
-    attempt_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    attempt_started_at timestamp with time zone NOT NULL,
-    exam_id uuid NOT NULL,
-    student_id uuid NOT NULL,
-    event_type app.event_type NOT NULL,
-    occurred_at timestamp with time zone NOT NULL,
-    received_at timestamp with time zone DEFAULT now() NOT NULL,
-    severity smallint NOT NULL,
-    is_anomaly boolean NOT NULL,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    client_event_id text,
-    CONSTRAINT monitoring_events_client_event_id_check CHECK (((length(client_event_id) >= 1) AND (length(client_event_id) <= 128))),
-    CONSTRAINT monitoring_events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
-    CONSTRAINT monitoring_events_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
-)
-PARTITION BY RANGE (attempt_started_at);
-
-ALTER TABLE ONLY app.monitoring_events FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.monitoring_events OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.monitoring_events IS 'Append-only monitoring events of attempts, partitioned monthly by RANGE (attempt_started_at), plus a default partition.';
-
-COMMENT ON COLUMN app.monitoring_events.attempt_started_at IS 'exam_attempts.started_at of the event''s attempt: the partition key, the same for every event of an attempt.';
-
-COMMENT ON COLUMN app.monitoring_events.occurred_at IS 'When the event happened, by the client''s clock.';
-
-COMMENT ON COLUMN app.monitoring_events.received_at IS 'When the server stored the event, by the server''s clock.';
-
-COMMENT ON COLUMN app.monitoring_events.severity IS 'Copied from app.event_types at recording: 0 none to 3 grave.';
-
-COMMENT ON COLUMN app.monitoring_events.is_anomaly IS 'Copied from app.event_types at recording.';
-
-COMMENT ON COLUMN app.monitoring_events.client_event_id IS 'Id chosen by the client (1 to 128 characters) so that a retry is stored once.';
+COMMENT ON MATERIALIZED VIEW app.flagged_attempts_mv IS 'Attempts whose latest behaviour analysis is flagged, with that analysis'' id, time, integrity, lmi and number of flags: the teacher dashboard''s alerts. Refreshed concurrently by internal.refresh_analytics(); teachers read it through app.visible_flagged_attempts.';
 
 CREATE TABLE app.monitoring_events_default (
     attempt_id uuid NOT NULL,
@@ -3414,24 +6300,57 @@ ALTER TABLE app.teacher_profiles OWNER TO veritas_owner;
 
 COMMENT ON TABLE app.teacher_profiles IS 'One row per teacher: department and other teacher-only attributes.';
 
-CREATE TABLE audit.disclosures (
-    id bigint NOT NULL,
-    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    viewer_id uuid,
-    viewer_role text,
-    student_id uuid NOT NULL,
-    record_kind text NOT NULL,
-    record_id uuid,
-    CONSTRAINT disclosures_record_kind_check CHECK ((record_kind ~ '^[a-z][a-z_]{1,62}$'::text))
-);
+CREATE VIEW app.visible_exam_event_counts WITH (security_barrier='true') AS
+ SELECT c.exam_id,
+    c.event_type,
+    c.events
+   FROM app.exam_event_counts_mv c
+  WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (c.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
 
-ALTER TABLE ONLY audit.disclosures FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.visible_exam_event_counts OWNER TO veritas_owner;
 
-ALTER TABLE audit.disclosures OWNER TO veritas_owner;
+COMMENT ON VIEW app.visible_exam_event_counts IS 'The rows of app.exam_event_counts_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
 
-COMMENT ON TABLE audit.disclosures IS 'Who was shown which record of a student, and when (teachers and admins reading student data), so that a student''s data access can be accounted for.';
+CREATE VIEW app.visible_exam_stats WITH (security_barrier='true') AS
+ SELECT s.exam_id,
+    s.attempts,
+    s.students,
+    s.in_progress,
+    s.submitted,
+    s.expired,
+    s.abandoned,
+    s.graded,
+    s.average_score,
+    s.median_score,
+    s.average_percentage,
+    s.median_percentage,
+    s.histogram,
+    s.analysed,
+    s.flagged,
+    s.average_integrity,
+    s.average_lmi
+   FROM app.exam_stats_mv s
+  WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (s.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
 
-COMMENT ON COLUMN audit.disclosures.record_kind IS 'What was shown, for example attempt, events, analysis, profile.';
+ALTER TABLE app.visible_exam_stats OWNER TO veritas_owner;
+
+COMMENT ON VIEW app.visible_exam_stats IS 'The rows of app.exam_stats_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
+
+CREATE VIEW app.visible_flagged_attempts WITH (security_barrier='true') AS
+ SELECT f.attempt_id,
+    f.exam_id,
+    f.student_id,
+    f.analysis_id,
+    f.analysed_at,
+    f.integrity_score,
+    f.lmi_score,
+    f.flags_count
+   FROM app.flagged_attempts_mv f
+  WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (f.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
+
+ALTER TABLE app.visible_flagged_attempts OWNER TO veritas_owner;
+
+COMMENT ON VIEW app.visible_flagged_attempts IS 'The rows of app.flagged_attempts_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
 
 ALTER TABLE audit.disclosures ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME audit.disclosures_id_seq
@@ -3442,53 +6361,6 @@ ALTER TABLE audit.disclosures ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE TABLE audit.log (
-    id bigint NOT NULL,
-    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    table_schema text,
-    table_name text,
-    operation text NOT NULL,
-    row_pk jsonb,
-    old_values jsonb,
-    new_values jsonb,
-    changed_columns text[],
-    actor_id uuid,
-    actor_role text,
-    db_user text DEFAULT CURRENT_USER NOT NULL,
-    request_method text,
-    request_path text,
-    txid bigint DEFAULT txid_current() NOT NULL,
-    prev_hash bytea,
-    row_hash bytea,
-    CONSTRAINT log_new_values_check CHECK ((jsonb_typeof(new_values) = 'object'::text)),
-    CONSTRAINT log_old_values_check CHECK ((jsonb_typeof(old_values) = 'object'::text)),
-    CONSTRAINT log_operation_check CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'TRUNCATE'::text, 'SELECT'::text, 'LOGIN'::text, 'LOGOUT'::text, 'EXPORT'::text]))),
-    CONSTRAINT log_row_pk_check CHECK ((jsonb_typeof(row_pk) = 'object'::text)),
-    CONSTRAINT log_table_check CHECK (((table_schema IS NULL) = (table_name IS NULL)))
-);
-
-ALTER TABLE ONLY audit.log FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE audit.log OWNER TO veritas_owner;
-
-COMMENT ON TABLE audit.log IS 'Append-only audit trail: one row per audited row change (or other operation), with who, from which request, and a hash chain (prev_hash, row_hash) that shows tampering.';
-
-COMMENT ON COLUMN audit.log.table_schema IS 'Schema of the audited table; NULL (with table_name) for operations not about a table, such as LOGIN.';
-
-COMMENT ON COLUMN audit.log.row_pk IS 'Primary key of the audited row as a JSON object, for example {"id": "..."}.';
-
-COMMENT ON COLUMN audit.log.changed_columns IS 'UPDATE only: the columns whose value changed.';
-
-COMMENT ON COLUMN audit.log.actor_id IS 'The user of the request (sub claim); NULL for work of the database itself (expiry sweep, workers).';
-
-COMMENT ON COLUMN audit.log.actor_role IS 'The role claim of the request, or the database role when there was no request.';
-
-COMMENT ON COLUMN audit.log.db_user IS 'The database role that made the change (the request role, not the definer of the trigger, when the trigger sets it).';
-
-COMMENT ON COLUMN audit.log.prev_hash IS 'row_hash of the previous row of the chain.';
-
-COMMENT ON COLUMN audit.log.row_hash IS 'sha256 of prev_hash and this row''s content.';
-
 ALTER TABLE audit.log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME audit.log_id_seq
     START WITH 1
@@ -3498,23 +6370,46 @@ ALTER TABLE audit.log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE TABLE audit.security_events (
+CREATE TABLE audit.seals (
     id bigint NOT NULL,
-    occurred_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    kind text NOT NULL,
-    user_id uuid,
-    email text,
-    client_addr inet,
-    details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT security_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
-    CONSTRAINT security_events_kind_check CHECK ((kind = ANY (ARRAY['login_success'::text, 'login_failure'::text, 'refresh'::text, 'logout'::text, 'reuse_detected'::text, 'lockout'::text, 'role_change'::text])))
+    sealed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    chain text NOT NULL,
+    seal_no bigint NOT NULL,
+    first_position bigint NOT NULL,
+    row_ids bigint[] NOT NULL,
+    row_hashes bytea[] NOT NULL,
+    prev_hash bytea NOT NULL,
+    last_hash bytea NOT NULL,
+    high_water bigint NOT NULL,
+    pending_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    pending_xmax xid8[] DEFAULT '{}'::xid8[] NOT NULL,
+    CONSTRAINT seals_chain_check CHECK ((chain = ANY (ARRAY['log'::text, 'security_events'::text, 'disclosures'::text]))),
+    CONSTRAINT seals_rows_check CHECK (((cardinality(row_ids) = cardinality(row_hashes)) AND (cardinality(pending_ids) = cardinality(pending_xmax)))),
+    CONSTRAINT seals_seal_no_check CHECK (((seal_no >= 1) AND (first_position >= 1)))
 );
 
-ALTER TABLE ONLY audit.security_events FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY audit.seals FORCE ROW LEVEL SECURITY;
 
-ALTER TABLE audit.security_events OWNER TO veritas_owner;
+ALTER TABLE audit.seals OWNER TO veritas_owner;
 
-COMMENT ON TABLE audit.security_events IS 'Authentication and authorisation events: logins, refreshes, logouts, refresh-token reuse, lockouts, role changes.';
+COMMENT ON TABLE audit.seals IS 'The hash chains of audit.log, audit.security_events and audit.disclosures: one row per sealed batch (row ids in chain order and their hashes), appended by internal.seal_audit_log(), verified by veritas audit verify.';
+
+COMMENT ON COLUMN audit.seals.first_position IS 'Chain position of row_ids[1]; the positions of a chain run 1, 2, ... without a gap across its seals.';
+
+COMMENT ON COLUMN audit.seals.prev_hash IS 'The chain''s hash before this batch: the last_hash of the previous seal, 32 zero bytes for the first.';
+
+COMMENT ON COLUMN audit.seals.high_water IS 'Every id of the chained table up to this one is sealed by now, or listed in pending_ids.';
+
+COMMENT ON COLUMN audit.seals.pending_xmax IS 'Per pending id, a transaction id bound: once every transaction below it has ended, a pending id that never appeared is forgotten (NULL: bound not taken yet).';
+
+ALTER TABLE audit.seals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME audit.seals_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 ALTER TABLE audit.security_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME audit.security_events_id_seq
@@ -3653,11 +6548,17 @@ ALTER TABLE ONLY app.accommodations
 ALTER TABLE ONLY app.analysis_jobs
     ADD CONSTRAINT analysis_jobs_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY app.analytics_refreshes
+    ADD CONSTRAINT analytics_refreshes_pkey PRIMARY KEY (view_name);
+
 ALTER TABLE ONLY app.attempt_answers
     ADD CONSTRAINT attempt_answers_pkey PRIMARY KEY (attempt_id, question_id);
 
 ALTER TABLE ONLY app.behavior_analyses
     ADD CONSTRAINT behavior_analyses_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app.event_rate_windows
+    ADD CONSTRAINT event_rate_windows_pkey PRIMARY KEY (attempt_id);
 
 ALTER TABLE ONLY app.event_types
     ADD CONSTRAINT event_types_pkey PRIMARY KEY (event_type);
@@ -3719,6 +6620,12 @@ ALTER TABLE ONLY audit.disclosures
 ALTER TABLE ONLY audit.log
     ADD CONSTRAINT log_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY audit.seals
+    ADD CONSTRAINT seals_chain_seal_no_key UNIQUE (chain, seal_no);
+
+ALTER TABLE ONLY audit.seals
+    ADD CONSTRAINT seals_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY audit.security_events
     ADD CONSTRAINT security_events_pkey PRIMARY KEY (id);
 
@@ -3747,15 +6654,17 @@ CREATE INDEX accommodations_student_id_idx ON app.accommodations USING btree (st
 
 CREATE INDEX analysis_jobs_attempt_id_idx ON app.analysis_jobs USING btree (attempt_id);
 
-CREATE UNIQUE INDEX analysis_jobs_attempt_id_kind_key ON app.analysis_jobs USING btree (attempt_id, kind) WHERE (status = ANY (ARRAY['queued'::app.job_status, 'running'::app.job_status]));
+CREATE UNIQUE INDEX analysis_jobs_attempt_id_kind_key ON app.analysis_jobs USING btree (attempt_id, kind) WHERE (status = ANY (ARRAY['queued'::app.job_status, 'running'::app.job_status, 'failed'::app.job_status]));
 
 CREATE INDEX analysis_jobs_locked_at_idx ON app.analysis_jobs USING btree (locked_at) WHERE (status = 'running'::app.job_status);
 
-CREATE INDEX analysis_jobs_run_after_idx ON app.analysis_jobs USING btree (run_after) WHERE (status = 'queued'::app.job_status);
+CREATE INDEX analysis_jobs_run_after_idx ON app.analysis_jobs USING btree (run_after) WHERE (status = ANY (ARRAY['queued'::app.job_status, 'failed'::app.job_status]));
 
 CREATE INDEX attempt_answers_question_id_idx ON app.attempt_answers USING btree (question_id);
 
 CREATE INDEX behavior_analyses_attempt_id_created_at_idx ON app.behavior_analyses USING btree (attempt_id, created_at DESC);
+
+CREATE INDEX behavior_analyses_created_at_idx ON app.behavior_analyses USING btree (created_at);
 
 CREATE INDEX behavior_analyses_created_by_idx ON app.behavior_analyses USING btree (created_by);
 
@@ -3769,6 +6678,12 @@ CREATE UNIQUE INDEX exam_attempts_one_in_progress_key ON app.exam_attempts USING
 
 CREATE INDEX exam_attempts_student_id_started_at_idx ON app.exam_attempts USING btree (student_id, started_at DESC);
 
+CREATE INDEX exam_attempts_updated_at_idx ON app.exam_attempts USING btree (updated_at);
+
+CREATE UNIQUE INDEX exam_event_counts_mv_exam_id_event_type_key ON app.exam_event_counts_mv USING btree (exam_id, event_type);
+
+CREATE UNIQUE INDEX exam_stats_mv_exam_id_key ON app.exam_stats_mv USING btree (exam_id);
+
 CREATE INDEX exams_closes_at_idx ON app.exams USING btree (closes_at) WHERE published;
 
 CREATE INDEX exams_created_by_idx ON app.exams USING btree (created_by);
@@ -3778,6 +6693,10 @@ CREATE INDEX flag_reviews_analysis_id_idx ON app.flag_reviews USING btree (analy
 CREATE INDEX flag_reviews_attempt_id_created_at_idx ON app.flag_reviews USING btree (attempt_id, created_at DESC);
 
 CREATE INDEX flag_reviews_reviewer_id_idx ON app.flag_reviews USING btree (reviewer_id);
+
+CREATE UNIQUE INDEX flagged_attempts_mv_attempt_id_key ON app.flagged_attempts_mv USING btree (attempt_id);
+
+CREATE INDEX flagged_attempts_mv_exam_id_analysed_at_idx ON app.flagged_attempts_mv USING btree (exam_id, analysed_at DESC);
 
 CREATE INDEX monitoring_events_attempt_id_occurred_at_idx ON ONLY app.monitoring_events USING btree (attempt_id, occurred_at, id);
 
@@ -3885,7 +6804,197 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.teacher_profiles F
 
 CREATE TRIGGER _200_guard_status BEFORE UPDATE ON app.exam_attempts FOR EACH ROW EXECUTE FUNCTION internal.tg_exam_attempts__guard_status();
 
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.accommodations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.attempt_answers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.behavior_analyses REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.event_types REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{event_type}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.exam_attempts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.exams REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.flag_reviews REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.monitoring_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.monitoring_events_default REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.questions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.student_profiles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.teacher_exam_permissions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,teacher_id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.teacher_profiles REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.accommodations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.attempt_answers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.behavior_analyses REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.event_types REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{event_type}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.exam_attempts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.exams REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.flag_reviews REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.questions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.student_profiles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.teacher_exam_permissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,teacher_id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.teacher_profiles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.accommodations FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.attempt_answers FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.behavior_analyses FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.event_types FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{event_type}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.exam_attempts FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.exams FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.flag_reviews FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.monitoring_events FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.monitoring_events_default FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.questions FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.student_profiles FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.teacher_exam_permissions FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,teacher_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.teacher_profiles FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.accommodations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.attempt_answers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.behavior_analyses REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.event_types REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{event_type}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.exam_attempts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.exams REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.flag_reviews REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.monitoring_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.monitoring_events_default REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg_monitoring_events__audit();
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.questions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.student_profiles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.teacher_exam_permissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,teacher_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.teacher_profiles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
+
+CREATE TRIGGER _010_append_only_delete BEFORE DELETE ON audit.disclosures FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.disclosures ENABLE ALWAYS TRIGGER _010_append_only_delete;
+
+CREATE TRIGGER _010_append_only_delete BEFORE DELETE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.log ENABLE ALWAYS TRIGGER _010_append_only_delete;
+
+CREATE TRIGGER _010_append_only_delete BEFORE DELETE ON audit.seals FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.seals ENABLE ALWAYS TRIGGER _010_append_only_delete;
+
+CREATE TRIGGER _010_append_only_delete BEFORE DELETE ON audit.security_events FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.security_events ENABLE ALWAYS TRIGGER _010_append_only_delete;
+
+CREATE TRIGGER _010_append_only_truncate BEFORE TRUNCATE ON audit.disclosures FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.disclosures ENABLE ALWAYS TRIGGER _010_append_only_truncate;
+
+CREATE TRIGGER _010_append_only_truncate BEFORE TRUNCATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.log ENABLE ALWAYS TRIGGER _010_append_only_truncate;
+
+CREATE TRIGGER _010_append_only_truncate BEFORE TRUNCATE ON audit.seals FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.seals ENABLE ALWAYS TRIGGER _010_append_only_truncate;
+
+CREATE TRIGGER _010_append_only_truncate BEFORE TRUNCATE ON audit.security_events FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.security_events ENABLE ALWAYS TRIGGER _010_append_only_truncate;
+
+CREATE TRIGGER _010_append_only_update BEFORE UPDATE ON audit.disclosures FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.disclosures ENABLE ALWAYS TRIGGER _010_append_only_update;
+
+CREATE TRIGGER _010_append_only_update BEFORE UPDATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.log ENABLE ALWAYS TRIGGER _010_append_only_update;
+
+CREATE TRIGGER _010_append_only_update BEFORE UPDATE ON audit.seals FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.seals ENABLE ALWAYS TRIGGER _010_append_only_update;
+
+CREATE TRIGGER _010_append_only_update BEFORE UPDATE ON audit.security_events FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit_append_only();
+
+ALTER TABLE audit.security_events ENABLE ALWAYS TRIGGER _010_append_only_update;
+
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON auth.users FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.refresh_token_families REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.refresh_tokens REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{token_hash}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.revoked_tokens REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.role_permissions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.refresh_token_families REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.refresh_tokens REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{token_hash}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.revoked_tokens REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.role_permissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.refresh_token_families FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.refresh_tokens FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{token_hash}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.revoked_tokens FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.role_permissions FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.users FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.refresh_token_families REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.refresh_tokens REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{token_hash}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.revoked_tokens REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.role_permissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
+
+CREATE TRIGGER _510_log_role_change AFTER INSERT OR UPDATE OF role ON auth.users FOR EACH ROW EXECUTE FUNCTION internal.tg_users__log_role_change();
 
 ALTER TABLE ONLY app.accommodations
     ADD CONSTRAINT accommodations_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id) ON DELETE CASCADE;
@@ -3907,6 +7016,9 @@ ALTER TABLE ONLY app.behavior_analyses
 
 ALTER TABLE ONLY app.behavior_analyses
     ADD CONSTRAINT behavior_analyses_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY app.event_rate_windows
+    ADD CONSTRAINT event_rate_windows_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES app.exam_attempts(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.exam_attempts
     ADD CONSTRAINT exam_attempts_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id);
@@ -4050,6 +7162,8 @@ CREATE POLICY admins_write_external_analyses ON app.behavior_analyses FOR INSERT
 
 ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.analytics_refreshes ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.attempt_answers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
@@ -4057,6 +7171,8 @@ ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
 CREATE POLICY definer_helpers_clear_answers ON app.attempt_answers FOR DELETE TO veritas_owner USING ((EXISTS ( SELECT
    FROM app.exam_attempts a
   WHERE ((a.id = attempt_answers.attempt_id) AND (a.status = 'in_progress'::app.attempt_status)))));
+
+CREATE POLICY definer_helpers_count_events ON app.event_rate_windows TO veritas_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY definer_helpers_create_exam_metrics ON app.exam_metrics FOR INSERT TO veritas_owner WITH CHECK (true);
 
@@ -4094,9 +7210,13 @@ CREATE POLICY definer_helpers_read_permissions ON app.teacher_exam_permissions F
 
 CREATE POLICY definer_helpers_read_questions ON app.questions FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_read_refresh_times ON app.analytics_refreshes FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_reviews ON app.flag_reviews FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_student_profiles ON app.student_profiles FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_record_refreshes ON app.analytics_refreshes FOR INSERT TO veritas_owner WITH CHECK (true);
 
 CREATE POLICY definer_helpers_run_jobs ON app.analysis_jobs FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
@@ -4112,11 +7232,15 @@ CREATE POLICY definer_helpers_update_exam_metrics ON app.exam_metrics FOR UPDATE
 
 CREATE POLICY definer_helpers_update_metrics ON app.performance_metrics FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
+CREATE POLICY definer_helpers_update_refresh_times ON app.analytics_refreshes FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
 CREATE POLICY definer_helpers_update_student_profiles ON app.student_profiles FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY definer_helpers_validate_event_attempts ON app.exam_attempts FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_write_builtin_analyses ON app.behavior_analyses FOR INSERT TO veritas_owner WITH CHECK (((source = 'builtin'::app.analysis_source) AND (created_by IS NULL)));
+
+ALTER TABLE app.event_rate_windows ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.event_types ENABLE ROW LEVEL SECURITY;
 
@@ -4143,6 +7267,8 @@ CREATE POLICY integration_reads_analyses ON app.behavior_analyses FOR SELECT TO 
 CREATE POLICY integration_reads_attempts ON app.exam_attempts FOR SELECT TO integration USING (true);
 
 CREATE POLICY integration_reads_events ON app.monitoring_events FOR SELECT TO integration USING (true);
+
+CREATE POLICY integration_reads_exam_grace ON app.exams FOR SELECT TO integration USING (true);
 
 CREATE POLICY integration_reads_exam_metrics ON app.exam_metrics FOR SELECT TO integration USING (true);
 
@@ -4171,6 +7297,8 @@ ALTER TABLE app.monitoring_events_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.performance_metrics ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.questions ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY staff_read_refresh_times ON app.analytics_refreshes FOR SELECT TO admin, teacher USING (true);
 
 ALTER TABLE app.student_profiles ENABLE ROW LEVEL SECURITY;
 
@@ -4263,9 +7391,13 @@ CREATE POLICY teachers_update_their_exams ON app.exams FOR UPDATE TO teacher USI
 
 CREATE POLICY admins_read_disclosures ON audit.disclosures FOR SELECT TO admin USING (true);
 
+CREATE POLICY admins_read_seals ON audit.seals FOR SELECT TO admin USING (true);
+
 CREATE POLICY admins_read_security_events ON audit.security_events FOR SELECT TO admin USING (true);
 
 CREATE POLICY admins_read_the_audit_log ON audit.log FOR SELECT TO admin USING (true);
+
+CREATE POLICY definer_helpers_append_seals ON audit.seals FOR INSERT TO veritas_owner WITH CHECK (true);
 
 CREATE POLICY definer_helpers_append_to_the_audit_log ON audit.log FOR INSERT TO veritas_owner WITH CHECK (true);
 
@@ -4273,13 +7405,23 @@ CREATE POLICY definer_helpers_log_disclosures ON audit.disclosures FOR INSERT TO
 
 CREATE POLICY definer_helpers_log_security_events ON audit.security_events FOR INSERT TO veritas_owner WITH CHECK (true);
 
+CREATE POLICY definer_helpers_read_disclosures ON audit.disclosures FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_seals ON audit.seals FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_security_events ON audit.security_events FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_the_audit_log ON audit.log FOR SELECT TO veritas_owner USING (true);
 
 ALTER TABLE audit.disclosures ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE audit.log ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE audit.seals ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE audit.security_events ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY students_read_own_disclosures ON audit.disclosures FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
 
 CREATE POLICY admins_create_users ON auth.users FOR INSERT TO admin WITH CHECK (true);
 
@@ -4368,6 +7510,7 @@ GRANT USAGE ON SCHEMA app TO admin;
 GRANT USAGE ON SCHEMA app TO integration;
 
 GRANT USAGE ON SCHEMA audit TO admin;
+GRANT USAGE ON SCHEMA audit TO student;
 
 GRANT USAGE ON SCHEMA auth TO student;
 GRANT USAGE ON SCHEMA auth TO teacher;
@@ -4413,21 +7556,64 @@ REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO student;
+GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO admin;
+GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO integration;
+
+REVOKE ALL ON FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp with time zone, "limit" integer, before bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp with time zone, "limit" integer, before bigint) TO admin;
+
 REVOKE ALL ON FUNCTION api.get_available_exams_for_student() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_available_exams_for_student() TO student;
 GRANT ALL ON FUNCTION api.get_available_exams_for_student() TO admin;
+
+REVOKE ALL ON FUNCTION api.get_behavior_analysis(attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_behavior_analysis(attempt_id uuid) TO student;
+GRANT ALL ON FUNCTION api.get_behavior_analysis(attempt_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.get_behavior_analysis(attempt_id uuid) TO admin;
+GRANT ALL ON FUNCTION api.get_behavior_analysis(attempt_id uuid) TO integration;
+
+REVOKE ALL ON FUNCTION api.get_disclosure_log(student_id uuid, viewer uuid, since timestamp with time zone, "limit" integer, before bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_disclosure_log(student_id uuid, viewer uuid, since timestamp with time zone, "limit" integer, before bigint) TO admin;
 
 REVOKE ALL ON FUNCTION api.get_exam(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_exam(exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.get_exam(exam_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO teacher;
+GRANT ALL ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_my_disclosures("limit" integer, before bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_my_disclosures("limit" integer, before bigint) TO student;
+
+REVOKE ALL ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) TO admin;
+
 REVOKE ALL ON FUNCTION api.get_student_dashboard_data() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_student_dashboard_data() TO student;
 GRANT ALL ON FUNCTION api.get_student_dashboard_data() TO admin;
 
+REVOKE ALL ON FUNCTION api.get_student_detail_for_teacher(student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_student_detail_for_teacher(student_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.get_student_detail_for_teacher(student_id uuid) TO admin;
+
 REVOKE ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) TO student;
 GRANT ALL ON FUNCTION api.get_student_exam_detail(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_teacher_dashboard_data() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_teacher_dashboard_data() TO teacher;
+GRANT ALL ON FUNCTION api.get_teacher_dashboard_data() TO admin;
+
+REVOKE ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO teacher;
+GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO admin;
 
 REVOKE ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO teacher;
@@ -4449,13 +7635,29 @@ REVOKE ALL ON FUNCTION api.publish_exam(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.publish_exam(exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.publish_exam(exam_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) TO student;
+GRANT ALL ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) TO integration;
+
+REVOKE ALL ON FUNCTION api.record_monitoring_events(body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.record_monitoring_events(body jsonb) TO student;
+GRANT ALL ON FUNCTION api.record_monitoring_events(body jsonb) TO integration;
+
 REVOKE ALL ON FUNCTION api.remove_question(question_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.remove_question(question_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.remove_question(question_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) TO teacher;
+GRANT ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) TO admin;
+
 REVOKE ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) TO student;
 GRANT ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) TO admin;
+
+REVOKE ALL ON FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb, summary text, model text) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb, summary text, model text) TO integration;
+GRANT ALL ON FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score numeric, lmi_score numeric, flags jsonb, summary text, model text) TO admin;
 
 REVOKE ALL ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) TO teacher;
@@ -4468,13 +7670,66 @@ REVOKE ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description tex
 GRANT ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) TO teacher;
 GRANT ALL ON FUNCTION api.update_exam(exam_id uuid, title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean, published boolean) TO admin;
 
+REVOKE ALL ON FUNCTION api.update_performance_metrics(student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_performance_metrics(student_id uuid) TO integration;
+GRANT ALL ON FUNCTION api.update_performance_metrics(student_id uuid) TO admin;
+
 REVOKE ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) TO teacher;
 GRANT ALL ON FUNCTION api.update_question(question_id uuid, kind text, prompt text, options jsonb, correct jsonb, tolerance numeric, points numeric) TO admin;
 
+REVOKE ALL ON FUNCTION api.update_student_profile_stats(student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.update_student_profile_stats(student_id uuid) TO integration;
+GRANT ALL ON FUNCTION api.update_student_profile_stats(student_id uuid) TO admin;
+
 REVOKE ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) TO worker;
+
+GRANT SELECT ON TABLE app.behavior_analyses TO student;
+GRANT SELECT ON TABLE app.behavior_analyses TO teacher;
+GRANT SELECT ON TABLE app.behavior_analyses TO admin;
+GRANT SELECT ON TABLE app.behavior_analyses TO integration;
+
+GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(source) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(source) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(model) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(model) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(flags) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(flags) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(summary) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(summary) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO admin;
+
+GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO integration;
+GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO admin;
+
+REVOKE ALL ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) TO student;
+GRANT ALL ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) TO teacher;
+GRANT ALL ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) TO admin;
+GRANT ALL ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses) TO integration;
+
+REVOKE ALL ON FUNCTION internal.analytics_refreshed_at(p_views text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.analytics_refreshed_at(p_views text[]) TO teacher;
+GRANT ALL ON FUNCTION internal.analytics_refreshed_at(p_views text[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) FROM PUBLIC;
 
@@ -4500,17 +7755,87 @@ GRANT ALL ON FUNCTION internal.assert_session_active() TO teacher;
 GRANT ALL ON FUNCTION internal.assert_session_active() TO admin;
 GRANT ALL ON FUNCTION internal.assert_session_active() TO integration;
 
+REVOKE ALL ON FUNCTION internal.assert_staff_caller() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_staff_caller() TO teacher;
+GRANT ALL ON FUNCTION internal.assert_staff_caller() TO admin;
+
 REVOKE ALL ON FUNCTION internal.assert_student_caller() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.assert_student_caller() TO student;
 GRANT ALL ON FUNCTION internal.assert_student_caller() TO admin;
+
+REVOKE ALL ON FUNCTION internal.assert_student_visible(p_student_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.assert_student_visible(p_student_id uuid) TO integration;
+GRANT ALL ON FUNCTION internal.assert_student_visible(p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.attempt_paper(p_attempt_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) TO student;
+GRANT ALL ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) TO teacher;
+GRANT ALL ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) TO admin;
+GRANT ALL ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) TO integration;
+
+REVOKE ALL ON FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_attach(p_table regclass) FROM PUBLIC;
+
+REVOKE ALL ON TABLE audit.disclosures FROM veritas_owner;
+GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE audit.disclosures TO veritas_owner;
+GRANT SELECT ON TABLE audit.disclosures TO admin;
+
+GRANT SELECT(id) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(occurred_at) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(viewer_id) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(viewer_role) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(student_id) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(record_kind) ON TABLE audit.disclosures TO student;
+
+GRANT SELECT(record_id) ON TABLE audit.disclosures TO student;
+
+REVOKE ALL ON FUNCTION internal.audit_content(p_row audit.disclosures) FROM PUBLIC;
+
+REVOKE ALL ON TABLE audit.log FROM veritas_owner;
+GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE audit.log TO veritas_owner;
+GRANT SELECT ON TABLE audit.log TO admin;
+
+REVOKE ALL ON FUNCTION internal.audit_content(p_row audit.log) FROM PUBLIC;
+
+REVOKE ALL ON TABLE audit.security_events FROM veritas_owner;
+GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE audit.security_events TO veritas_owner;
+GRANT SELECT ON TABLE audit.security_events TO admin;
+
+REVOKE ALL ON FUNCTION internal.audit_content(p_row audit.security_events) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_event_partition(p_table regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_exclusions() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_operation(p_operation text, p_table regclass, p_details jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_page_size(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.audit_page_size(p_limit integer) TO student;
+GRANT ALL ON FUNCTION internal.audit_page_size(p_limit integer) TO admin;
+
+REVOKE ALL ON FUNCTION internal.audit_pk(p_row jsonb, p_columns text[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.audit_time(p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.audit_time(p_at timestamp with time zone) TO student;
+GRANT ALL ON FUNCTION internal.audit_time(p_at timestamp with time zone) TO admin;
+
 REVOKE ALL ON FUNCTION internal.available_exams(p_student_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.available_exams(p_student_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.available_exams(p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.builtin_analysis_rules() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.can_access_exam(p_exam_id uuid) TO student;
@@ -4544,6 +7869,9 @@ GRANT ALL ON FUNCTION internal.current_user_id() TO teacher;
 GRANT ALL ON FUNCTION internal.current_user_id() TO admin;
 GRANT ALL ON FUNCTION internal.current_user_id() TO integration;
 
+REVOKE ALL ON FUNCTION internal.disclosure_viewer_name(p_viewer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.disclosure_viewer_name(p_viewer_id uuid) TO student;
+
 REVOKE ALL ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
@@ -4564,6 +7892,8 @@ REVOKE ALL ON FUNCTION internal.grading_method_of(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO teacher;
 GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO admin;
 
+REVOKE ALL ON FUNCTION internal.install_matview(p_schema text, p_name text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.jwt_claims() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO student;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO teacher;
@@ -4574,6 +7904,14 @@ REVOKE ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO teacher;
+GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) TO teacher;
+GRANT ALL ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, p_email text, p_client_addr inet, p_details jsonb) FROM PUBLIC;
 
@@ -4593,6 +7931,13 @@ GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO integration;
 
 REVOKE ALL ON FUNCTION internal.normalise_answer_text(p_text text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.parse_events(p_events jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.parse_events(p_events jsonb) TO student;
+GRANT ALL ON FUNCTION internal.parse_events(p_events jsonb) TO integration;
+
+REVOKE ALL ON FUNCTION internal.process_analysis_jobs(p_worker text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.process_analysis_jobs(p_worker text, p_limit integer) TO worker;
+
 REVOKE ALL ON FUNCTION internal.purge_auth_records() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.purge_auth_records() TO worker;
 
@@ -4607,6 +7952,23 @@ GRANT ALL ON FUNCTION internal.question_problem(p_question jsonb) TO admin;
 REVOKE ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.record_events(p_events jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO student;
+GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO integration;
+
+REVOKE ALL ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.refresh_analytics(p_force boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_analytics(p_force boolean) TO worker;
+
+REVOKE ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) TO anon;
@@ -4628,8 +7990,21 @@ REVOKE ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answer
 GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO admin;
 
+REVOKE ALL ON FUNCTION internal.score_histogram(p_counts integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.score_histogram(p_counts integer[]) TO teacher;
+GRANT ALL ON FUNCTION internal.score_histogram(p_counts integer[]) TO admin;
+
+REVOKE ALL ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.seal_audit_log() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.seal_audit_log() TO worker;
+
 REVOKE ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) TO admin;
+
+REVOKE ALL ON FUNCTION internal.staff_exam_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.staff_exam_ids() TO teacher;
+GRANT ALL ON FUNCTION internal.staff_exam_ids() TO admin;
 
 REVOKE ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) TO student;
@@ -4653,6 +8028,10 @@ REVOKE ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers json
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO admin;
 
+REVOKE ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO student;
+GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO integration;
+
 REVOKE ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) TO teacher;
 
@@ -4662,9 +8041,17 @@ GRANT ALL ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) TO tea
 REVOKE ALL ON FUNCTION internal.teacher_exam_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.teacher_exam_ids() TO teacher;
 
+REVOKE ALL ON FUNCTION internal.tg__audit() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.tg__audit_append_only() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.tg__timestamps() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.tg_exam_attempts__guard_status() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.tg_monitoring_events__audit() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.tg_users__log_role_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) TO teacher;
@@ -4672,37 +8059,167 @@ GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_ro
 
 REVOKE ALL ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) FROM PUBLIC;
 
+GRANT SELECT ON TABLE app.analytics_refreshes TO teacher;
+GRANT SELECT ON TABLE app.analytics_refreshes TO admin;
+
+GRANT SELECT ON TABLE app.exam_attempts TO teacher;
+GRANT SELECT ON TABLE app.exam_attempts TO admin;
+
+GRANT SELECT(id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(status) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(status) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(question_order) ON TABLE app.exam_attempts TO student;
+
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT ON TABLE app.exams TO student;
+GRANT SELECT ON TABLE app.exams TO teacher;
+GRANT SELECT,DELETE ON TABLE app.exams TO admin;
+
+GRANT SELECT(id) ON TABLE app.exams TO integration;
+GRANT INSERT(id) ON TABLE app.exams TO teacher;
+GRANT INSERT(id) ON TABLE app.exams TO admin;
+
+GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO teacher;
+GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO admin;
+
+GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO teacher;
+GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO admin;
+
+GRANT INSERT(created_by) ON TABLE app.exams TO teacher;
+GRANT INSERT(created_by) ON TABLE app.exams TO admin;
+
+GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO teacher;
+GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO admin;
+
+GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO teacher;
+GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO admin;
+
+GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO teacher;
+GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO admin;
+
+GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO teacher;
+GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO admin;
+
+GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO teacher;
+GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO admin;
+
+GRANT SELECT(grace_seconds) ON TABLE app.exams TO integration;
+GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO teacher;
+GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO admin;
+
+GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO teacher;
+GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO admin;
+
+GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO teacher;
+GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO admin;
+
+GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO teacher;
+GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO admin;
+
+GRANT SELECT ON TABLE analytics.exam_analytics TO analyst;
+GRANT SELECT ON TABLE analytics.exam_analytics TO admin;
+
+GRANT SELECT ON TABLE app.event_types TO student;
+GRANT SELECT ON TABLE app.event_types TO teacher;
+GRANT SELECT ON TABLE app.event_types TO admin;
+GRANT SELECT ON TABLE app.event_types TO integration;
+
+GRANT UPDATE(severity) ON TABLE app.event_types TO admin;
+
+GRANT UPDATE(is_anomaly) ON TABLE app.event_types TO admin;
+
+GRANT UPDATE(description) ON TABLE app.event_types TO admin;
+
+GRANT SELECT ON TABLE app.monitoring_events TO student;
+GRANT SELECT ON TABLE app.monitoring_events TO teacher;
+GRANT SELECT ON TABLE app.monitoring_events TO admin;
+GRANT SELECT ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT SELECT ON TABLE analytics.exam_events_by_type TO analyst;
+GRANT SELECT ON TABLE analytics.exam_events_by_type TO admin;
+
 GRANT SELECT ON TABLE analytics.exam_overview TO analyst;
 GRANT SELECT ON TABLE analytics.exam_overview TO admin;
 
-GRANT SELECT ON TABLE app.performance_metrics TO student;
-GRANT SELECT ON TABLE app.performance_metrics TO teacher;
-GRANT SELECT ON TABLE app.performance_metrics TO admin;
-GRANT SELECT ON TABLE app.performance_metrics TO integration;
+GRANT SELECT ON TABLE app.flag_reviews TO teacher;
+GRANT SELECT ON TABLE app.flag_reviews TO admin;
 
-GRANT INSERT(student_id) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(student_id) ON TABLE app.performance_metrics TO admin;
+GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO admin;
 
-GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO admin;
+GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO admin;
 
-GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO admin;
+GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO admin;
 
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO admin;
+GRANT INSERT(decision) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(decision) ON TABLE app.flag_reviews TO admin;
 
-GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO admin;
+GRANT INSERT(note) ON TABLE app.flag_reviews TO teacher;
+GRANT INSERT(note) ON TABLE app.flag_reviews TO admin;
 
 GRANT SELECT ON TABLE app.student_profiles TO student;
 GRANT SELECT ON TABLE app.student_profiles TO teacher;
@@ -4732,6 +8249,38 @@ GRANT SELECT(flags_count),UPDATE(flags_count) ON TABLE app.student_profiles TO i
 GRANT UPDATE(flags_count) ON TABLE app.student_profiles TO admin;
 
 GRANT SELECT(updated_at) ON TABLE app.student_profiles TO integration;
+
+GRANT SELECT ON TABLE analytics.student_exam_results TO analyst;
+GRANT SELECT ON TABLE analytics.student_exam_results TO admin;
+
+GRANT SELECT ON TABLE app.performance_metrics TO student;
+GRANT SELECT ON TABLE app.performance_metrics TO teacher;
+GRANT SELECT ON TABLE app.performance_metrics TO admin;
+GRANT SELECT ON TABLE app.performance_metrics TO integration;
+
+GRANT INSERT(student_id) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(student_id) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO admin;
+
+GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO integration;
+GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO admin;
 
 GRANT SELECT ON TABLE analytics.student_overview TO analyst;
 GRANT SELECT ON TABLE analytics.student_overview TO admin;
@@ -4777,90 +8326,6 @@ GRANT SELECT(answer) ON TABLE app.attempt_answers TO student;
 
 GRANT SELECT(saved_at) ON TABLE app.attempt_answers TO student;
 
-GRANT SELECT ON TABLE app.behavior_analyses TO student;
-GRANT SELECT ON TABLE app.behavior_analyses TO teacher;
-GRANT SELECT ON TABLE app.behavior_analyses TO admin;
-GRANT SELECT ON TABLE app.behavior_analyses TO integration;
-
-GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(attempt_id) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(source) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(source) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(model) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(model) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(integrity_score) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(lmi_score) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(flags) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(flags) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(summary) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(summary) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(is_flagged) ON TABLE app.behavior_analyses TO admin;
-
-GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO integration;
-GRANT INSERT(created_by) ON TABLE app.behavior_analyses TO admin;
-
-GRANT SELECT ON TABLE app.event_types TO student;
-GRANT SELECT ON TABLE app.event_types TO teacher;
-GRANT SELECT ON TABLE app.event_types TO admin;
-GRANT SELECT ON TABLE app.event_types TO integration;
-
-GRANT UPDATE(severity) ON TABLE app.event_types TO admin;
-
-GRANT UPDATE(is_anomaly) ON TABLE app.event_types TO admin;
-
-GRANT UPDATE(description) ON TABLE app.event_types TO admin;
-
-GRANT SELECT ON TABLE app.exam_attempts TO teacher;
-GRANT SELECT ON TABLE app.exam_attempts TO admin;
-
-GRANT SELECT(id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(student_id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(student_id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(status) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(status) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(started_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(started_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(deadline) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(deadline) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(score) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(score) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(max_score) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(max_score) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(question_order) ON TABLE app.exam_attempts TO student;
-
-GRANT SELECT(created_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(created_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO integration;
-
 GRANT SELECT ON TABLE app.exam_metrics TO teacher;
 GRANT SELECT ON TABLE app.exam_metrics TO admin;
 GRANT SELECT ON TABLE app.exam_metrics TO integration;
@@ -4879,102 +8344,6 @@ GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.exam_metrics TO a
 
 GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO integration;
 GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO admin;
-
-GRANT SELECT ON TABLE app.exams TO student;
-GRANT SELECT ON TABLE app.exams TO teacher;
-GRANT SELECT,DELETE ON TABLE app.exams TO admin;
-
-GRANT INSERT(id) ON TABLE app.exams TO teacher;
-GRANT INSERT(id) ON TABLE app.exams TO admin;
-
-GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO teacher;
-GRANT INSERT(title),UPDATE(title) ON TABLE app.exams TO admin;
-
-GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO teacher;
-GRANT INSERT(description),UPDATE(description) ON TABLE app.exams TO admin;
-
-GRANT INSERT(created_by) ON TABLE app.exams TO teacher;
-GRANT INSERT(created_by) ON TABLE app.exams TO admin;
-
-GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO teacher;
-GRANT INSERT(duration_minutes),UPDATE(duration_minutes) ON TABLE app.exams TO admin;
-
-GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO teacher;
-GRANT INSERT(opens_at),UPDATE(opens_at) ON TABLE app.exams TO admin;
-
-GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO teacher;
-GRANT INSERT(closes_at),UPDATE(closes_at) ON TABLE app.exams TO admin;
-
-GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO teacher;
-GRANT INSERT(max_attempts),UPDATE(max_attempts) ON TABLE app.exams TO admin;
-
-GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO teacher;
-GRANT INSERT(grading_method),UPDATE(grading_method) ON TABLE app.exams TO admin;
-
-GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO teacher;
-GRANT INSERT(grace_seconds),UPDATE(grace_seconds) ON TABLE app.exams TO admin;
-
-GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO teacher;
-GRANT INSERT(shuffle_questions),UPDATE(shuffle_questions) ON TABLE app.exams TO admin;
-
-GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO teacher;
-GRANT INSERT(shuffle_options),UPDATE(shuffle_options) ON TABLE app.exams TO admin;
-
-GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO teacher;
-GRANT INSERT(published),UPDATE(published) ON TABLE app.exams TO admin;
-
-GRANT SELECT ON TABLE app.flag_reviews TO teacher;
-GRANT SELECT ON TABLE app.flag_reviews TO admin;
-
-GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO teacher;
-GRANT INSERT(attempt_id) ON TABLE app.flag_reviews TO admin;
-
-GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO teacher;
-GRANT INSERT(analysis_id) ON TABLE app.flag_reviews TO admin;
-
-GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO teacher;
-GRANT INSERT(reviewer_id) ON TABLE app.flag_reviews TO admin;
-
-GRANT INSERT(decision) ON TABLE app.flag_reviews TO teacher;
-GRANT INSERT(decision) ON TABLE app.flag_reviews TO admin;
-
-GRANT INSERT(note) ON TABLE app.flag_reviews TO teacher;
-GRANT INSERT(note) ON TABLE app.flag_reviews TO admin;
-
-GRANT SELECT ON TABLE app.monitoring_events TO student;
-GRANT SELECT ON TABLE app.monitoring_events TO teacher;
-GRANT SELECT ON TABLE app.monitoring_events TO admin;
-GRANT SELECT ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
 
 GRANT SELECT,DELETE ON TABLE app.questions TO teacher;
 GRANT SELECT,DELETE ON TABLE app.questions TO admin;
@@ -5040,11 +8409,18 @@ GRANT INSERT(user_id) ON TABLE app.teacher_profiles TO admin;
 
 GRANT INSERT(department),UPDATE(department) ON TABLE app.teacher_profiles TO admin;
 
-GRANT SELECT ON TABLE audit.disclosures TO admin;
+GRANT SELECT ON TABLE app.visible_exam_event_counts TO teacher;
+GRANT SELECT ON TABLE app.visible_exam_event_counts TO admin;
 
-GRANT SELECT ON TABLE audit.log TO admin;
+GRANT SELECT ON TABLE app.visible_exam_stats TO teacher;
+GRANT SELECT ON TABLE app.visible_exam_stats TO admin;
 
-GRANT SELECT ON TABLE audit.security_events TO admin;
+GRANT SELECT ON TABLE app.visible_flagged_attempts TO teacher;
+GRANT SELECT ON TABLE app.visible_flagged_attempts TO admin;
+
+REVOKE ALL ON TABLE audit.seals FROM veritas_owner;
+GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE audit.seals TO veritas_owner;
+GRANT SELECT ON TABLE audit.seals TO admin;
 
 GRANT SELECT ON TABLE auth.login_attempts TO admin;
 

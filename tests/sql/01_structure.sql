@@ -160,6 +160,7 @@ SELECT set_eq(
         ('audit.log.id', 'bigint'),
         ('audit.security_events.id', 'bigint'),
         ('audit.disclosures.id', 'bigint'),
+        ('audit.seals.id', 'bigint'),
         ('app.monitoring_events.client_event_id', 'text')
     $$,
     'every id and *_id column is uuid, except the bigint log keys and client_event_id'

@@ -347,7 +347,6 @@ SELECT policies_are(
         'admins_read_disclosures',
         'definer_helpers_log_disclosures',
         'definer_helpers_read_disclosures',
-        'definer_helpers_seal_disclosures',
         'students_read_own_disclosures'
     ],
     'exactly the expected policies on audit.disclosures'
@@ -357,8 +356,7 @@ SELECT policies_are(
     ARRAY[
         'admins_read_the_audit_log',
         'definer_helpers_append_to_the_audit_log',
-        'definer_helpers_read_the_audit_log',
-        'definer_helpers_seal_the_audit_log'
+        'definer_helpers_read_the_audit_log'
     ],
     'exactly the expected policies on audit.log'
 );
@@ -367,8 +365,7 @@ SELECT policies_are(
     ARRAY[
         'admins_read_security_events',
         'definer_helpers_log_security_events',
-        'definer_helpers_read_security_events',
-        'definer_helpers_seal_security_events'
+        'definer_helpers_read_security_events'
     ],
     'exactly the expected policies on audit.security_events'
 );
