@@ -48,16 +48,23 @@ CONTENT: dict[str, str] = {
     ),
 }
 
-# Every sealed row in chain order, with its seal; an empty seal as one row of NULLs.
+# The sealed rows of a run of seals, in chain order, with their seal; an
+# empty seal as one row of NULLs. Read a chunk of seals at a time, so that
+# the sort stays in memory however long the chain.
 ROWS_SQL = """
 SELECT s.seal_no, s.first_position, s.prev_hash, s.last_hash,
-       u.ord, u.id, r.id IS NOT NULL, s.row_hashes[u.ord], {content}
+       u.ord, u.id, r.id IS NOT NULL, u.stored, {content}
 FROM audit.seals AS s
-LEFT JOIN LATERAL unnest(s.row_ids) WITH ORDINALITY AS u (id, ord) ON TRUE
+LEFT JOIN LATERAL unnest(s.row_ids, s.row_hashes) WITH ORDINALITY AS u (id, stored, ord) ON TRUE
 LEFT JOIN {table} AS r ON r.id = u.id
-WHERE s.chain = %s
+WHERE s.chain = %s AND s.seal_no BETWEEN %s AND %s
 ORDER BY s.seal_no, u.ord
 """
+SEALS_SQL = """
+SELECT s.seal_no, cardinality(s.row_ids) FROM audit.seals AS s
+WHERE s.chain = %s AND s.seal_no > %s ORDER BY s.seal_no LIMIT 1000
+"""
+CHUNK_ROWS = 20000
 
 
 class ChainBroken(Exception):
@@ -94,51 +101,79 @@ def row_hash(prev_hash: bytes, position: int, content: str) -> bytes:
     return hashlib.sha256(prev_hash + f"{position}|{content}".encode()).digest()
 
 
-def _walk(table: str, rows: Iterable[tuple[Any, ...]], report: ChainReport) -> None:
-    """Recompute the chain over the rows of ROWS_SQL; raises at the first break."""
-    prev, position = GENESIS, 0
-    seal_no, seal_last = 0, GENESIS
-    for number, first, s_prev, s_last, ord_, row_id, present, stored, content in rows:
-        if number != seal_no:
-            if seal_no and bytes(seal_last) != prev:
-                raise ChainBroken(f"audit.seals {table} seal {seal_no}: its last hash does not "
-                                  "match its rows (the seal was altered)")
-            if number != seal_no + 1:
-                raise ChainBroken(f"audit.seals {table}: seal {seal_no + 1} is missing "
-                                  f"before seal {number} (deleted)")
-            if first != position + 1:
-                raise ChainBroken(f"audit.seals {table} seal {number}: it starts at position "
-                                  f"{first}, not {position + 1} (a seal was altered)")
-            if bytes(s_prev) != prev:
-                raise ChainBroken(f"audit.seals {table} seal {number}: its previous hash does "
-                                  "not match the seal before it (a seal was altered or inserted)")
-            seal_no, seal_last = number, s_last
-        if ord_ is None:  # an empty seal (only its pending list changed)
-            continue
-        position = first + ord_ - 1
-        where = f"audit.{table} row id {row_id} (chain position {position})"
-        if not present:
-            raise ChainBroken(f"{where}: the row is missing (deleted)")
-        if row_hash(prev, position, content) != bytes(stored):
-            raise ChainBroken(f"{where}: its content does not match its hash (edited)")
-        prev = bytes(stored)
-    if seal_no and bytes(seal_last) != prev:
-        raise ChainBroken(f"audit.seals {table} seal {seal_no}: its last hash does not match "
-                          "its rows (the seal was altered)")
-    report.sealed = report.head_position = position
-    report.head_hash = prev
+class _Walker:
+    """Recomputes one chain over the rows of ROWS_SQL, chunk after chunk."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.prev, self.position = GENESIS, 0
+        self.seal_no, self.seal_last = 0, GENESIS
+
+    def _end_seal(self) -> None:
+        if self.seal_no and bytes(self.seal_last) != self.prev:
+            raise ChainBroken(f"audit.seals {self.table} seal {self.seal_no}: its last hash "
+                              "does not match its rows (the seal was altered)")
+
+    def feed(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        table = self.table
+        for number, first, s_prev, s_last, ord_, row_id, present, stored, content in rows:
+            if number != self.seal_no:
+                self._end_seal()
+                if number != self.seal_no + 1:
+                    raise ChainBroken(f"audit.seals {table}: seal {self.seal_no + 1} is missing "
+                                      f"before seal {number} (deleted)")
+                if first != self.position + 1:
+                    raise ChainBroken(f"audit.seals {table} seal {number}: it starts at "
+                                      f"position {first}, not {self.position + 1} "
+                                      "(a seal was altered)")
+                if bytes(s_prev) != self.prev:
+                    raise ChainBroken(f"audit.seals {table} seal {number}: its previous hash "
+                                      "does not match the seal before it "
+                                      "(a seal was altered or inserted)")
+                self.seal_no, self.seal_last = number, s_last
+            if ord_ is None:  # an empty seal (only its pending list changed)
+                continue
+            position = first + ord_ - 1
+            where = f"audit.{table} row id {row_id} (chain position {position})"
+            if not present:
+                raise ChainBroken(f"{where}: the row is missing (deleted)")
+            if row_hash(self.prev, position, content) != bytes(stored):
+                raise ChainBroken(f"{where}: its content does not match its hash (edited)")
+            self.prev, self.position = bytes(stored), position
+
+    def finish(self, report: ChainReport) -> None:
+        self._end_seal()
+        report.sealed = report.head_position = self.position
+        report.head_hash = self.prev
+
+
+def _chunks(conn: psycopg.Connection, table: str) -> Iterable[tuple[int, int]]:
+    """(first, last) seal numbers of runs of seals holding about CHUNK_ROWS rows."""
+    after, start, rows = 0, None, 0
+    while True:
+        page = conn.execute(SEALS_SQL, [table, after]).fetchall()
+        if not page:
+            break
+        for number, count in page:
+            start = number if start is None else start
+            rows += count
+            if rows >= CHUNK_ROWS:
+                yield start, number
+                start, rows = None, 0
+        after = page[-1][0]
+    if start is not None:
+        yield start, after
 
 
 def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
     """Verify one chain; raises ChainBroken at its first broken link."""
     report = ChainReport(table)
     name = sql.Identifier("audit", table)
-    with conn.cursor(name=f"audit_verify_{table}") as cur:
-        cur.itersize = 5000
-        cur.execute(
-            sql.SQL(ROWS_SQL).format(content=sql.SQL(CONTENT[table]), table=name), [table]
-        )
-        _walk(table, cur, report)
+    walker = _Walker(table)
+    rows_sql = sql.SQL(ROWS_SQL).format(content=sql.SQL(CONTENT[table]), table=name)
+    for first, last in _chunks(conn, table):
+        walker.feed(conn.execute(rows_sql, [table, first, last]).fetchall())
+    walker.finish(report)
 
     last = conn.execute(
         "SELECT high_water, pending_ids FROM audit.seals WHERE chain = %s "
@@ -158,13 +193,13 @@ def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
                           "inserted)")
     stray = conn.execute(
         sql.SQL(
-            "SELECT r.id FROM {} AS r "
-            "LEFT JOIN (SELECT unnest(s.row_ids) AS id FROM audit.seals AS s "
-            "           WHERE s.chain = %s) AS x ON x.id = r.id "
-            "WHERE x.id IS NULL AND r.id <= %s AND r.id <> ALL (%s::bigint[]) "
-            "ORDER BY r.id LIMIT 1"
+            "SELECT x.id FROM ("
+            " SELECT r.id FROM {} AS r WHERE r.id <= %s AND r.id <> ALL (%s::bigint[])"
+            " EXCEPT"
+            " SELECT unnest(s.row_ids) FROM audit.seals AS s WHERE s.chain = %s"
+            ") AS x ORDER BY x.id LIMIT 1"
         ).format(name),
-        [table, high_water, pending],
+        [high_water, pending, table],
     ).fetchone()
     if stray:
         raise ChainBroken(f"audit.{table} row id {stray[0]}: it is in no seal, though every id "

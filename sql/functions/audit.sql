@@ -1,21 +1,22 @@
--- audit: the audit trail. Row changes of every business table (one trigger,
--- attached from the catalog), statement-level entries for the monitoring
--- events, security events of role changes, the disclosure log (FERPA), the
--- append-only guards, the hash chain and its sealer, and the API that reads
--- it all. What is recorded and why: docs/audit.md.
+-- audit: the audit trail. Row changes of every business table (statement
+-- triggers attached from the catalog), statement-level entries for the
+-- monitoring events, security events of role changes, the disclosure log
+-- (FERPA), the append-only guards, the hash chains and their sealer, and
+-- the API that reads it all. What is recorded and why: docs/audit.md.
 --
 -- Repeatable, applied as veritas_owner. Everything that writes to the audit
 -- schema is SECURITY DEFINER (owned by veritas_owner, search_path pinned,
 -- EXECUTE granted per role, or none for trigger functions), so that no
 -- request role holds a privilege on the audit tables; the policies of
--- sql/policies/audit.sql let the owner append, and seal, nothing more.
+-- sql/policies/audit.sql let the owner append, nothing more.
 --
 --   internal.log_disclosure(s)      teacher, admin   record a read of student data
 --   internal.tg__audit()            trigger          _500_audit_* on every business table
+--   internal.audit_attach           owner            attach those to a table (each deploy)
 --   internal.tg_monitoring_events__audit()  trigger  statement-level, events
 --   internal.audit_event_partition  owner            attach those to a new partition
 --   internal.audit_operation        owner            an entry that is no row change (DETACH)
---   internal.seal_audit_log()       worker           the hash chain
+--   internal.seal_audit_log()       worker           the hash chains (audit.seals)
 --   api.get_audit_log                admin            GET /admin/audit
 --   api.get_security_events          admin
 --   api.get_disclosure_log           admin            who looked at a student's records
@@ -651,8 +652,6 @@ BEGIN
     FOREACH v_table IN ARRAY ARRAY[
         'audit.log', 'audit.security_events', 'audit.disclosures', 'audit.seals'
     ]::regclass[] LOOP
-        -- A trigger of an earlier design, if any.
-        EXECUTE format('DROP TRIGGER IF EXISTS _010_append_only_reseal ON %s', v_table);
         FOREACH v_verb IN ARRAY ARRAY['update', 'delete', 'truncate'] LOOP
             EXECUTE format(
                 'CREATE OR REPLACE TRIGGER %I BEFORE %s ON %s '
@@ -678,13 +677,13 @@ $$;
 -- (the rows themselves are never touched). glue/audit_verify.py recomputes
 -- them with the same expression, independently of these functions: keep
 -- the two in step (a column added to an audit table needs a new chain
--- version).
+-- version). No SET clause: inlined into the sealer's query, they name
+-- built-ins only.
 
 CREATE OR REPLACE FUNCTION internal.audit_content(p_row audit.log)
 RETURNS text
 LANGUAGE sql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_array(
         p_row.id,
@@ -700,7 +699,6 @@ CREATE OR REPLACE FUNCTION internal.audit_content(p_row audit.security_events)
 RETURNS text
 LANGUAGE sql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_array(
         p_row.id,
@@ -713,7 +711,6 @@ CREATE OR REPLACE FUNCTION internal.audit_content(p_row audit.disclosures)
 RETURNS text
 LANGUAGE sql
 STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_array(
         p_row.id,

@@ -2684,7 +2684,6 @@ COMMENT ON COLUMN audit.disclosures.record_kind IS 'What was shown, for example 
 
 CREATE FUNCTION internal.audit_content(p_row audit.disclosures) RETURNS text
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_build_array(
         p_row.id,
@@ -2745,7 +2744,6 @@ COMMENT ON COLUMN audit.log.txid IS 'The writing transaction (txid_current()): r
 
 CREATE FUNCTION internal.audit_content(p_row audit.log) RETURNS text
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_build_array(
         p_row.id,
@@ -2781,7 +2779,6 @@ COMMENT ON TABLE audit.security_events IS 'Authentication and authorisation even
 
 CREATE FUNCTION internal.audit_content(p_row audit.security_events) RETURNS text
     LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_build_array(
         p_row.id,

@@ -417,10 +417,10 @@ BEGIN
     RETURN QUERY EXECUTE format(
         $q$
         WITH rows AS (
-            SELECT s.first_position + u.ord - 1 AS position, s.row_hashes[u.ord] AS stored,
+            SELECT s.first_position + u.ord - 1 AS position, u.stored,
                    internal.audit_content(r) AS content
             FROM audit.seals AS s
-            CROSS JOIN LATERAL unnest(s.row_ids) WITH ORDINALITY AS u (id, ord)
+            CROSS JOIN LATERAL unnest(s.row_ids, s.row_hashes) WITH ORDINALITY AS u (id, stored, ord)
             LEFT JOIN audit.%1$I AS r ON r.id = u.id
             WHERE s.chain = %1$L
         ),
