@@ -855,10 +855,12 @@ TO integration, admin;
 
 -- api.get_behavior_analysis --------------------------------------------------------
 
+-- VOLATILE: a teacher's or an admin's read is a disclosure of the
+-- student's records, and is logged (internal.log_disclosure).
 CREATE OR REPLACE FUNCTION api.get_behavior_analysis(attempt_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
-STABLE
+VOLATILE
 SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -873,6 +875,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'no analysis of this attempt';
     END IF;
+    PERFORM internal.log_disclosure(
+        (SELECT a.student_id FROM app.exam_attempts AS a WHERE a.id = v_row.attempt_id),
+        'analysis',
+        v_row.id
+    );
     RETURN internal.analysis_document(v_row);
 END
 $$;

@@ -133,7 +133,10 @@ COMMENT ON FUNCTION internal.log_disclosures(uuid[], text, uuid[]) IS
 
 REVOKE ALL ON FUNCTION internal.log_disclosure(uuid, text, uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION internal.log_disclosures(uuid[], text, uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.log_disclosure(uuid, text, uuid) TO teacher, admin;
+-- Every reader role may call it: it records only for teachers and admins, so
+-- a function read by students and teachers alike can call it unconditionally.
+GRANT EXECUTE ON FUNCTION internal.log_disclosure(uuid, text, uuid)
+TO student, teacher, admin, integration;
 GRANT EXECUTE ON FUNCTION internal.log_disclosures(uuid[], text, uuid[]) TO teacher, admin;
 
 -- Row changes -----------------------------------------------------------------------

@@ -370,7 +370,7 @@ GRANT EXECUTE ON FUNCTION api.get_monitoring_events_for_attempt(
 ) TO teacher, admin;
 
 -- The seed's name for the same timeline read by its own student (or an
--- integration account, or admin): no disclosure to record.
+-- integration account): no disclosure to record.
 CREATE OR REPLACE FUNCTION api.get_attempt_monitoring_events(
     attempt_id uuid,
     after_occurred_at timestamptz DEFAULT NULL,
@@ -386,10 +386,10 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION api.get_attempt_monitoring_events(uuid, timestamptz, uuid, integer) IS
-'An attempt''s own monitoring timeline, oldest first, for its student (also integration and admin); same pages as get_monitoring_events_for_attempt. 404 when not visible.';
+'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure). 404 when not visible.';
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(
     uuid, timestamptz, uuid, integer
 ) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_attempt_monitoring_events(
     uuid, timestamptz, uuid, integer
-) TO student, admin, integration;
+) TO student, integration;

@@ -359,7 +359,7 @@ $$;
 
 ALTER FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'An attempt''s own monitoring timeline, oldest first, for its student (also integration and admin); same pages as get_monitoring_events_for_attempt. 404 when not visible.';
+COMMENT ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure). 404 when not visible.';
 
 CREATE FUNCTION api.get_audit_log("table" text DEFAULT NULL::text, actor uuid DEFAULT NULL::uuid, since timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -446,7 +446,7 @@ ALTER FUNCTION api.get_available_exams_for_student() OWNER TO veritas_owner;
 COMMENT ON FUNCTION api.get_available_exams_for_student() IS 'Published exams open now or later: [{id, title, description, duration_minutes, opens_at, closes_at, max_attempts, attempts_used, is_open, attempt_in_progress}], soonest first. attempt_in_progress is the id of the caller''s attempt in progress, or null.';
 
 CREATE FUNCTION api.get_behavior_analysis(attempt_id uuid) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
@@ -460,6 +460,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'no analysis of this attempt';
     END IF;
+    PERFORM internal.log_disclosure(
+        (SELECT a.student_id FROM app.exam_attempts AS a WHERE a.id = v_row.attempt_id),
+        'analysis',
+        v_row.id
+    );
     RETURN internal.analysis_document(v_row);
 END
 $$;
@@ -7555,7 +7560,6 @@ GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
 
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO student;
-GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO admin;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO integration;
 
 REVOKE ALL ON FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp with time zone, "limit" integer, before bigint) FROM PUBLIC;
@@ -7903,8 +7907,10 @@ GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
 
 REVOKE ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO admin;
+GRANT ALL ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) TO integration;
 
 REVOKE ALL ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) TO teacher;

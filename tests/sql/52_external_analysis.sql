@@ -328,8 +328,8 @@ SELECT throws_ok(
 );
 SELECT tests.unbecome();
 
-SELECT volatility_is('api', 'get_behavior_analysis', ARRAY['uuid'], 'stable',
-    'get_behavior_analysis is STABLE (GET /analysis/behavior/{attempt_id}, read-only)');
+SELECT volatility_is('api', 'get_behavior_analysis', ARRAY['uuid'], 'volatile',
+    'get_behavior_analysis is VOLATILE: a teacher''s read is logged as a disclosure');
 SELECT isnt_definer('api', 'save_behavior_analysis', ARRAY['uuid', 'numeric', 'numeric', 'jsonb', 'text', 'text'],
     'save_behavior_analysis runs with the caller''s rights (RLS decides)');
 SELECT function_privs_are(

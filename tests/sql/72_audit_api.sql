@@ -33,8 +33,8 @@ SELECT function_privs_are(
     'an admin may record a disclosure'
 );
 SELECT function_privs_are(
-    'internal', 'log_disclosure', ARRAY['uuid', 'text', 'uuid'], 'student', ARRAY[]::text[],
-    'a student may not'
+    'internal', 'log_disclosure', ARRAY['uuid', 'text', 'uuid'], 'student', ARRAY['EXECUTE'],
+    'a student may call it (api.get_behavior_analysis does), and it records nothing for them'
 );
 SELECT function_privs_are(
     'internal', 'log_disclosures', ARRAY['uuid[]', 'text', 'uuid[]'], 'teacher', ARRAY['EXECUTE'],
@@ -51,8 +51,10 @@ SELECT internal.log_disclosures(
 );
 SELECT tests.become(pg_temp.id('ada'));
 SELECT internal.log_disclosure(pg_temp.id('bob'), 'events', '00000000-0000-4000-8000-00000000d004');
+SELECT tests.become(pg_temp.id('alice'));
+SELECT internal.log_disclosure(pg_temp.id('alice'), 'analysis', NULL);
 SELECT tests.unbecome();
--- A DBA's session (no claims) records nothing.
+-- A DBA's session (no claims) records nothing, nor did alice's own read above.
 SELECT internal.log_disclosure(pg_temp.id('bob'), 'profile', NULL);
 
 SELECT set_eq(
