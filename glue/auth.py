@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from glue import passwords, request_path, tokens
 from glue.authn import bearer_claims, unauthenticated
 from glue.dispatch import json_body
-from glue.errors import BAD_REQUEST, ApiError
+from glue.errors import BAD_REQUEST, TOO_MANY, ApiError
 
 # bcrypt at cost 12 takes ~250 ms of one core. Leave a core to the event loop.
 _HASHING = ThreadPoolExecutor(
@@ -121,7 +121,7 @@ async def login(request: Request) -> Response:
             [email, addr],
         )
         retry = str(int(found["retry_after"]))
-        raise ApiError(429, "VT429", "too many failed logins; try again later",
+        raise ApiError(429, TOO_MANY, "too many failed logins; try again later",
                        headers={"Retry-After": retry})
     user = found.get("user")
     # An unknown email is checked against a dummy hash: both answers take as long.

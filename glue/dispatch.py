@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from glue import request_path
 from glue.authn import bearer_claims
-from glue.errors import BAD_REQUEST, NOT_FOUND, ApiError
+from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from glue.routes import Endpoint
 from glue.rpc import ArgumentError, Catalog, Function, call_statement
 
@@ -135,7 +135,7 @@ async def rpc(request: Request) -> Response:
     function = await _lookup(request, name)
     if request.method == "GET":
         if not function.read_only:
-            raise ApiError(405, "VT405", f"{name} changes data: call it with POST")
+            raise ApiError(405, METHOD_NOT_ALLOWED, f"{name} changes data: call it with POST")
         args: dict[str, Any] = dict(request.query_params)
     else:
         args = await json_body(request)

@@ -94,6 +94,7 @@ def error_response(
 # Project codes for errors raised outside the database.
 NOT_FOUND = "VT404"
 METHOD_NOT_ALLOWED = "VT405"
+TOO_MANY = "VT429"
 BAD_REQUEST = "VT400"
 UNAUTHENTICATED = "VT401"
 TOO_LARGE = "VT413"
