@@ -387,7 +387,9 @@ BEGIN
             a.id = ANY (p_attempt_ids)
             AND a.status = 'in_progress'
             AND aa.attempt_id = a.id
-            AND (q.value ->> 'id')::uuid = aa.question_id;
+            AND (q.value ->> 'id')::uuid = aa.question_id
+            -- Answers stored graded by the submit itself are not written again.
+            AND aa.points_awarded IS DISTINCT FROM internal.grade_answer(q.value, aa.answer);
     END IF;
 
     WITH closed AS (
@@ -732,14 +734,18 @@ COMMENT ON FUNCTION internal.attempt_paper(uuid) IS
 REVOKE ALL ON FUNCTION internal.attempt_paper(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.attempt_paper(uuid) TO student, admin;
 
--- internal.write_answers ----------------------------------------------------------
+-- internal.store_answers ----------------------------------------------------------
 
 -- Validates and stores answers {question_id: answer} of an attempt the
 -- caller has locked and checked: each question must be in the attempt's
 -- snapshot (VT404), each answer must fit its kind (22023); JSON null clears
--- an answer. Last write wins. Called by the helpers below only.
-CREATE OR REPLACE FUNCTION internal.write_answers(
-    p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb
+-- an answer. Last write wins. p_graded: the attempt is being submitted, so
+-- each answer is stored with its points at once (the grading that follows
+-- then has nothing left to change: one write and one audit entry per
+-- answer, not two); otherwise points_awarded stays NULL until the attempt
+-- closes. Called by the helpers below only.
+CREATE OR REPLACE FUNCTION internal.store_answers(
+    p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean
 )
 RETURNS timestamptz
 LANGUAGE plpgsql
@@ -789,27 +795,39 @@ BEGIN
             ERRCODE = '22023', MESSAGE = format('question %s: %s', v_bad.key, v_bad.problem);
     END IF;
 
-    DELETE FROM app.attempt_answers AS aa
-    USING jsonb_each(p_answers) AS k (key, value)
-    WHERE
-        aa.attempt_id = p_attempt_id
-        AND aa.question_id = k.key::uuid
-        AND k.value = 'null'::jsonb;
+    -- Only when an answer is cleared: a statement that matches no row still
+    -- runs its policies and its audit trigger.
+    IF EXISTS (SELECT FROM jsonb_each(p_answers) AS k (key, value) WHERE k.value = 'null'::jsonb)
+    THEN
+        DELETE FROM app.attempt_answers AS aa
+        USING jsonb_each(p_answers) AS k (key, value)
+        WHERE
+            aa.attempt_id = p_attempt_id
+            AND aa.question_id = k.key::uuid
+            AND k.value = 'null'::jsonb;
+    END IF;
 
-    INSERT INTO app.attempt_answers AS aa (attempt_id, question_id, answer, saved_at)
-    SELECT p_attempt_id, k.key::uuid, k.value, now()
+    INSERT INTO app.attempt_answers AS aa (attempt_id, question_id, answer, saved_at, points_awarded)
+    SELECT
+        p_attempt_id,
+        k.key::uuid,
+        k.value,
+        now(),
+        CASE WHEN p_graded THEN internal.grade_answer(q.value, k.value) END
     FROM jsonb_each(p_answers) AS k (key, value)
+    INNER JOIN jsonb_array_elements(p_scored_against) AS q (value)
+        ON (q.value ->> 'id')::uuid = k.key::uuid
     WHERE k.value <> 'null'::jsonb
     ON CONFLICT ON CONSTRAINT attempt_answers_pkey DO UPDATE SET
         answer = excluded.answer,
         saved_at = excluded.saved_at,
-        points_awarded = NULL;
+        points_awarded = excluded.points_awarded;
     RETURN now();
 END
 $$;
-COMMENT ON FUNCTION internal.write_answers(uuid, jsonb, jsonb) IS
-'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears). Internal: no role may call it directly.';
-REVOKE ALL ON FUNCTION internal.write_answers(uuid, jsonb, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION internal.store_answers(uuid, jsonb, jsonb, boolean) IS
+'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears), graded at once when p_graded (a submit). Internal: no role may call it directly.';
+REVOKE ALL ON FUNCTION internal.store_answers(uuid, jsonb, jsonb, boolean) FROM PUBLIC;
 
 -- internal.save_attempt_answers ---------------------------------------------------
 
@@ -837,7 +855,7 @@ BEGIN
     PERFORM internal.assert_attempt_open(
         v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
     );
-    RETURN internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+    RETURN internal.store_answers(v_attempt.id, v_attempt.scored_against, p_answers, FALSE);
 END
 $$;
 COMMENT ON FUNCTION internal.save_attempt_answers(uuid, jsonb) IS
@@ -881,7 +899,7 @@ BEGIN
         v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
     );
     IF p_answers IS NOT NULL AND p_answers <> 'null'::jsonb THEN
-        PERFORM internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+        PERFORM internal.store_answers(v_attempt.id, v_attempt.scored_against, p_answers, TRUE);
     END IF;
     PERFORM internal.close_attempts(ARRAY[v_attempt.id], 'submitted');
 END

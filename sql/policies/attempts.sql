@@ -124,7 +124,7 @@ CREATE POLICY definer_helpers_read_answers ON app.attempt_answers
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
 
--- internal.write_answers (autosave, final answers), upserted.
+-- internal.store_answers (autosave, final answers), upserted.
 DROP POLICY IF EXISTS definer_helpers_save_answers ON app.attempt_answers;
 CREATE POLICY definer_helpers_save_answers ON app.attempt_answers
 AS PERMISSIVE FOR INSERT TO veritas_owner

@@ -697,7 +697,7 @@ SELECT throws_ok(
     'a student cannot call the internal closing helper'
 );
 SELECT throws_ok(
-    $$SELECT internal.write_answers(pg_temp.id('shuf1_attempt'), '[]', '{}')$$,
+    $$SELECT internal.store_answers(pg_temp.id('shuf1_attempt'), '[]', '{}', TRUE)$$,
     '42501', NULL,
     'a student cannot call the internal answer writer'
 );
