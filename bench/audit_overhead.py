@@ -1,7 +1,8 @@
 """Audit overhead: submit throughput with the audit triggers on, and disabled.
 
     python bench/audit_overhead.py [--students 1000] [--questions 10] [--rounds 3]
-                                   [--threads 4] [--no-seal] [--http | --database-url URL]
+                                   [--threads 4] [--no-seal] [--autosaved]
+                                   [--http | --database-url URL]
 
 A submit is ``api.complete_exam_attempt`` with every answer in the body, as
 the student role with its claims, request method and path, in one
@@ -11,12 +12,17 @@ transaction, exactly as the glue runs it. By default it is called directly
 its own process (bench/stack.py), as clients see it. It saves the answers,
 grades them, closes the attempt, queues its analysis and refreshes the
 student's statistics: with the audit on, every one of those rows but the
-derived ones is an audit.log entry (2 x questions + 2 per submit). Rounds
+derived ones is an audit.log entry (questions + 2 per submit: the answers
+are stored graded). With ``--autosaved`` the answers are saved one by one
+before the round (autosave, not timed, audited like any write) and the
+submit carries none: it grades the saved answers instead, one UPDATE entry
+each (again questions + 2 entries per submit), as for a client that
+autosaves. Rounds
 alternate on and off (``ALTER TABLE ... DISABLE TRIGGER`` of every trigger
 running internal.tg__audit), on fresh attempts each time; with the audit
 on, the sealer runs every 2 seconds beside the load, as the worker does
-(``--no-seal`` leaves it out). The medians are compared; the
-goal (issue 6) is on / off >= 0.8.
+(``--no-seal`` leaves it out), after sealing what the untimed setup wrote.
+The medians are compared; the goal (issue 6) is on / off >= 0.8.
 
 Runs in a scratch database: a private server in a throwaway folder, or a new
 database on the server of ``--database-url`` (a superuser URL; dropped after).
@@ -140,6 +146,16 @@ def start_attempts(app: str, exam_id: str, pupils: list[dict]) -> list[tuple[dic
         ]
 
 
+def autosave(app: str, attempts: list[tuple[dict, str]], answers: dict) -> None:
+    """Every answer of every attempt saved on its own, as an autosaving client does."""
+    with psycopg.connect(app, autocommit=True) as conn:
+        for pupil, attempt_id in attempts:
+            for question_id, answer in answers.items():
+                as_user(conn, pupil, f"/student/attempts/{attempt_id}/answers/{question_id}",
+                        "SELECT api.save_answer(%s, %s, %s::jsonb)",
+                        [attempt_id, question_id, json.dumps(answer)])
+
+
 def set_audit(admin: str, on: bool) -> int:
     """Enable or disable the audit triggers (internal.tg__audit) everywhere; how many."""
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -153,6 +169,17 @@ def set_audit(admin: str, on: bool) -> int:
     return len(triggers)
 
 
+def seal_backlog(app: str) -> None:
+    """Seal what the untimed setup wrote (attempts started, answers autosaved),
+    as the worker would have while it ran, so that a round seals only its own rows."""
+    with psycopg.connect(app, autocommit=True) as conn:
+        conn.execute("SET ROLE worker")
+        while True:
+            row = conn.execute("SELECT internal.seal_audit_log()").fetchone()
+            if not row or not row[0]:
+                return
+
+
 def sealer(app: str, stop: threading.Event, sealed: list[int]) -> None:
     with psycopg.connect(app, autocommit=True) as conn:
         conn.execute("SET ROLE worker")
@@ -161,7 +188,7 @@ def sealer(app: str, stop: threading.Event, sealed: list[int]) -> None:
             sealed.append(row[0] if row else 0)
 
 
-def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict,
+def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict | None,
                  threads: int) -> float:
     """Submits every attempt from ``threads`` connections; submits per second."""
     body = json.dumps(answers)
@@ -196,8 +223,8 @@ def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict,
     return len(attempts) / elapsed
 
 
-def http_round(base_url: str, secret: bytes, attempts: list[tuple[dict, str]], answers: dict,
-               threads: int) -> float:
+def http_round(base_url: str, secret: bytes, attempts: list[tuple[dict, str]],
+               answers: dict | None, threads: int) -> float:
     """The same submits over HTTP, from ``threads`` keep-alive clients; submits per second."""
     shares = [attempts[i::threads] for i in range(threads)]
     barrier = threading.Barrier(threads + 1)
@@ -214,7 +241,8 @@ def http_round(base_url: str, secret: bytes, attempts: list[tuple[dict, str]], a
                 barrier.wait()
                 for (_, attempt_id), header in zip(share, headers, strict=True):
                     answer = client.post(f"/student/exams/{attempt_id}/submit",
-                                         headers=header, json={"answers": answers})
+                                         headers=header,
+                                         json={"answers": answers} if answers else {})
                     assert answer.status_code == 200, answer.text
         except BaseException as exc:  # surfaced below
             errors.append(exc)
@@ -257,6 +285,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per condition")
     parser.add_argument("--threads", type=int, default=4, help="concurrent connections")
     parser.add_argument("--no-seal", action="store_true", help="no sealer beside the load")
+    parser.add_argument("--autosaved", action="store_true",
+                        help="answers autosaved before the round; the submit carries none")
     parser.add_argument("--database-url", default=None,
                         help="superuser URL of a server to make the scratch database on")
     parser.add_argument("--http", action="store_true",
@@ -272,14 +302,19 @@ def main() -> None:
             for condition in ("on", "off") if n % 2 == 0 else ("off", "on"):
                 set_audit(admin, condition == "on")
                 attempts = start_attempts(app, exam_id, pupils)
+                if args.autosaved:
+                    autosave(app, attempts, answers)
+                final = None if args.autosaved else answers
+                if condition == "on":
+                    seal_backlog(app)
                 before = audit_rows(admin)
                 stop = threading.Event()
                 seal_thread = None
                 if condition == "on" and not args.no_seal:
                     seal_thread = threading.Thread(target=sealer, args=(app, stop, sealed))
                     seal_thread.start()
-                rate = (http_round(base_url, secret, attempts, answers, args.threads) if args.http
-                        else submit_round(app, attempts, answers, args.threads))
+                rate = (http_round(base_url, secret, attempts, final, args.threads) if args.http
+                        else submit_round(app, attempts, final, args.threads))
                 stop.set()
                 if seal_thread:
                     seal_thread.join()
@@ -291,6 +326,7 @@ def main() -> None:
         on, off = statistics.median(results["on"]), statistics.median(results["off"])
         print(json.dumps({
             "via": "http" if args.http else "sql", "submits_per_round": args.students,
+            "answers": "autosaved before" if args.autosaved else "in the submit",
             "questions": args.questions,
             "threads": args.threads, "sealer": not args.no_seal,
             "audit_on_submits_per_s": round(on, 1), "audit_off_submits_per_s": round(off, 1),

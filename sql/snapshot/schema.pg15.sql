@@ -3069,7 +3069,9 @@ BEGIN
             a.id = ANY (p_attempt_ids)
             AND a.status = 'in_progress'
             AND aa.attempt_id = a.id
-            AND (q.value ->> 'id')::uuid = aa.question_id;
+            AND (q.value ->> 'id')::uuid = aa.question_id
+            -- Answers stored graded by the submit itself are not written again.
+            AND aa.points_awarded IS DISTINCT FROM internal.grade_answer(q.value, aa.answer);
     END IF;
 
     WITH closed AS (
@@ -4684,7 +4686,7 @@ BEGIN
     PERFORM internal.assert_attempt_open(
         v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
     );
-    RETURN internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+    RETURN internal.store_answers(v_attempt.id, v_attempt.scored_against, p_answers, FALSE);
 END
 $$;
 
@@ -5059,6 +5061,87 @@ ALTER FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT
 
 COMMENT ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) IS 'Open the caller''s attempt at an exam (published, inside its window, attempts left) with its snapshot and order, or return the one in progress (o_resumed). VT404 unknown exam; VT409 not published, not open yet, closed, attempts used up.';
 
+CREATE FUNCTION internal.store_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+DECLARE
+    v_bad record;
+BEGIN
+    IF p_answers IS NULL OR jsonb_typeof(p_answers) <> 'object' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'answers must be an object {question_id: answer}';
+    END IF;
+
+    SELECT k.key INTO v_bad
+    FROM jsonb_object_keys(p_answers) AS k (key)
+    WHERE k.key !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = format('%s is not a question id', v_bad.key);
+    END IF;
+
+    SELECT
+        k.key,
+        q.value IS NULL AS missing,
+        CASE
+            WHEN q.value IS NOT NULL AND k.value <> 'null'::jsonb
+                THEN internal.answer_problem(q.value, k.value)
+        END AS problem
+    INTO v_bad
+    FROM jsonb_each(p_answers) AS k (key, value)
+    LEFT JOIN jsonb_array_elements(p_scored_against) AS q (value)
+        ON (q.value ->> 'id')::uuid = k.key::uuid
+    WHERE
+        q.value IS NULL
+        OR (k.value <> 'null'::jsonb AND internal.answer_problem(q.value, k.value) IS NOT NULL)
+    ORDER BY q.value IS NULL DESC, k.key
+    LIMIT 1;
+    IF FOUND AND v_bad.missing THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT404',
+            MESSAGE = format('question %s is not part of this attempt', v_bad.key);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = format('question %s: %s', v_bad.key, v_bad.problem);
+    END IF;
+
+    -- Only when an answer is cleared: a statement that matches no row still
+    -- runs its policies and its audit trigger.
+    IF EXISTS (SELECT FROM jsonb_each(p_answers) AS k (key, value) WHERE k.value = 'null'::jsonb)
+    THEN
+        DELETE FROM app.attempt_answers AS aa
+        USING jsonb_each(p_answers) AS k (key, value)
+        WHERE
+            aa.attempt_id = p_attempt_id
+            AND aa.question_id = k.key::uuid
+            AND k.value = 'null'::jsonb;
+    END IF;
+
+    INSERT INTO app.attempt_answers AS aa (attempt_id, question_id, answer, saved_at, points_awarded)
+    SELECT
+        p_attempt_id,
+        k.key::uuid,
+        k.value,
+        now(),
+        CASE WHEN p_graded THEN internal.grade_answer(q.value, k.value) END
+    FROM jsonb_each(p_answers) AS k (key, value)
+    INNER JOIN jsonb_array_elements(p_scored_against) AS q (value)
+        ON (q.value ->> 'id')::uuid = k.key::uuid
+    WHERE k.value <> 'null'::jsonb
+    ON CONFLICT ON CONSTRAINT attempt_answers_pkey DO UPDATE SET
+        answer = excluded.answer,
+        saved_at = excluded.saved_at,
+        points_awarded = excluded.points_awarded;
+    RETURN now();
+END
+$_$;
+
+ALTER FUNCTION internal.store_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.store_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean) IS 'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears), graded at once when p_graded (a submit). Internal: no role may call it directly.';
+
 CREATE FUNCTION internal.student_attempts(p_student_id uuid) RETURNS TABLE(attempt_id uuid, exam_id uuid, exam_title text, attempt_number integer, status app.attempt_status, started_at timestamp with time zone, deadline timestamp with time zone, finished_at timestamp with time zone, score numeric, max_score numeric, percentage numeric)
     LANGUAGE sql STABLE
     AS $$
@@ -5159,7 +5242,7 @@ BEGIN
         v_attempt.status, v_attempt.deadline, v_attempt.grace_seconds
     );
     IF p_answers IS NOT NULL AND p_answers <> 'null'::jsonb THEN
-        PERFORM internal.write_answers(v_attempt.id, v_attempt.scored_against, p_answers);
+        PERFORM internal.store_answers(v_attempt.id, v_attempt.scored_against, p_answers, TRUE);
     END IF;
     PERFORM internal.close_attempts(ARRAY[v_attempt.id], 'submitted');
 END
@@ -5578,75 +5661,6 @@ $$;
 ALTER FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) IS 'True when the user exists, is active and has the role (checks in teacher and admin policies).';
-
-CREATE FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) RETURNS timestamp with time zone
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $_$
-DECLARE
-    v_bad record;
-BEGIN
-    IF p_answers IS NULL OR jsonb_typeof(p_answers) <> 'object' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '22023', MESSAGE = 'answers must be an object {question_id: answer}';
-    END IF;
-
-    SELECT k.key INTO v_bad
-    FROM jsonb_object_keys(p_answers) AS k (key)
-    WHERE k.key !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '22023', MESSAGE = format('%s is not a question id', v_bad.key);
-    END IF;
-
-    SELECT
-        k.key,
-        q.value IS NULL AS missing,
-        CASE
-            WHEN q.value IS NOT NULL AND k.value <> 'null'::jsonb
-                THEN internal.answer_problem(q.value, k.value)
-        END AS problem
-    INTO v_bad
-    FROM jsonb_each(p_answers) AS k (key, value)
-    LEFT JOIN jsonb_array_elements(p_scored_against) AS q (value)
-        ON (q.value ->> 'id')::uuid = k.key::uuid
-    WHERE
-        q.value IS NULL
-        OR (k.value <> 'null'::jsonb AND internal.answer_problem(q.value, k.value) IS NOT NULL)
-    ORDER BY q.value IS NULL DESC, k.key
-    LIMIT 1;
-    IF FOUND AND v_bad.missing THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT404',
-            MESSAGE = format('question %s is not part of this attempt', v_bad.key);
-    ELSIF FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '22023', MESSAGE = format('question %s: %s', v_bad.key, v_bad.problem);
-    END IF;
-
-    DELETE FROM app.attempt_answers AS aa
-    USING jsonb_each(p_answers) AS k (key, value)
-    WHERE
-        aa.attempt_id = p_attempt_id
-        AND aa.question_id = k.key::uuid
-        AND k.value = 'null'::jsonb;
-
-    INSERT INTO app.attempt_answers AS aa (attempt_id, question_id, answer, saved_at)
-    SELECT p_attempt_id, k.key::uuid, k.value, now()
-    FROM jsonb_each(p_answers) AS k (key, value)
-    WHERE k.value <> 'null'::jsonb
-    ON CONFLICT ON CONSTRAINT attempt_answers_pkey DO UPDATE SET
-        answer = excluded.answer,
-        saved_at = excluded.saved_at,
-        points_awarded = NULL;
-    RETURN now();
-END
-$_$;
-
-ALTER FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) IS 'Validate and upsert answers {question_id: answer} of a locked, open attempt (VT404 question not in the attempt, 22023 answer of the wrong form; null clears). Internal: no role may call it directly.';
 
 CREATE TABLE app.analytics_refreshes (
     view_name text NOT NULL,
@@ -8013,6 +8027,8 @@ REVOKE ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id u
 GRANT ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) TO student;
 GRANT ALL ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) TO admin;
 
+REVOKE ALL ON FUNCTION internal.store_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.student_attempts(p_student_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.student_attempts(p_student_id uuid) TO teacher;
@@ -8059,8 +8075,6 @@ REVOKE ALL ON FUNCTION internal.tg_users__log_role_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) TO teacher;
 GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) TO admin;
-
-REVOKE ALL ON FUNCTION internal.write_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb) FROM PUBLIC;
 
 GRANT SELECT ON TABLE app.analytics_refreshes TO teacher;
 GRANT SELECT ON TABLE app.analytics_refreshes TO admin;

@@ -6,7 +6,7 @@
 -- security events, and the hash chain as the sealer leaves it.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(55);
+SELECT plan(57);
 
 -- The database may hold history already (the HTTP tests share it): the
 -- checks below look at what this file adds, after this mark.
@@ -133,6 +133,31 @@ SELECT ok(
                   (SELECT q.id FROM app.questions AS q, made AS m WHERE q.exam_id = m.exam_id))
               AND l.new_values ->> 'points_awarded' = '2'),
     'the points awarded to each answer are recorded, keyed by the composite primary key'
+);
+
+-- A submit that carries its final answers stores each one graded: one
+-- INSERT entry per answer, with its points, and no second write of it.
+SELECT pg_temp.request('bob', 'POST', '/student/exams/x/start');
+CREATE TEMPORARY TABLE bobs_attempt AS
+SELECT (api.create_exam_attempt((SELECT exam_id FROM made)) ->> 'attempt_id')::uuid AS id;
+GRANT SELECT ON bobs_attempt TO PUBLIC;
+SELECT pg_temp.request('bob', 'POST', '/student/exams/x/submit');
+SELECT api.complete_exam_attempt(
+    (SELECT id FROM bobs_attempt),
+    (SELECT jsonb_build_object(q.id, TRUE) FROM app.questions AS q, made AS m WHERE q.exam_id = m.exam_id)
+);
+SELECT pg_temp.direct();
+CREATE TEMPORARY VIEW bobs_answer_entries AS
+SELECT l.* FROM audit.log AS l, bobs_attempt AS a
+WHERE l.table_name = 'attempt_answers' AND l.row_pk ->> 'attempt_id' = a.id::text;
+SELECT is(
+    (SELECT array_agg(operation || ':' || (new_values ->> 'points_awarded')) FROM bobs_answer_entries),
+    ARRAY['INSERT:2'],
+    'final answers in the submit are stored graded: one INSERT entry with the points, no UPDATE'
+);
+SELECT is(
+    (SELECT score FROM app.exam_attempts WHERE id = (SELECT id FROM bobs_attempt)), 2::numeric,
+    'and the attempt is scored on them'
 );
 
 -- ===========================================================================
