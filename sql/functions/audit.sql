@@ -172,9 +172,9 @@ REVOKE ALL ON FUNCTION internal.audit_pk(jsonb, text[]) FROM PUBLIC;
 -- tables) and TRUNCATE on every business table (the DO block below): one
 -- audit.log entry per row changed, written by one INSERT ... SELECT per
 -- statement. Statement level, not row level, for the hot path: a submit
--- writes some twenty rows in five statements, and one set-based insert per
--- statement costs a fraction of twenty trigger calls each running its own
--- INSERT (docs/audit.md, bench/audit_overhead.py). The entries are the same.
+-- writes a dozen audited rows in three statements, and one set-based insert
+-- per statement costs a fraction of a dozen trigger calls each running its
+-- own INSERT (docs/audit.md, bench/audit_overhead.py). The entries are the same.
 -- Arguments, fixed at deploy from the catalog: the primary key columns and
 -- the secret columns (names like *hash*, *password*, *secret*), as array
 -- literals. A secret's value is never copied; its change still shows in
