@@ -6,7 +6,7 @@
 -- security events, and the hash chain as the sealer leaves it.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(57);
+SELECT plan(58);
 
 -- The database may hold history already (the HTTP tests share it): the
 -- checks below look at what this file adds, after this mark.
@@ -99,6 +99,13 @@ GRANT SELECT ON attempt TO PUBLIC;
 SELECT api.save_answer(
     (SELECT id FROM attempt),
     (SELECT q.id FROM app.questions AS q, made AS m WHERE q.exam_id = m.exam_id), 'true'
+);
+SELECT pg_temp.direct();
+SELECT is(
+    (SELECT array_agg(points_awarded) FROM app.attempt_answers
+     WHERE attempt_id = (SELECT id FROM attempt)),
+    ARRAY[NULL::numeric],
+    'an autosaved answer carries no points while the attempt is in progress'
 );
 SELECT pg_temp.request('alice', 'POST', '/student/exams/x/submit');
 SELECT api.complete_exam_attempt((SELECT id FROM attempt));
