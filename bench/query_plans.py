@@ -37,7 +37,13 @@ INSERT INTO auth.users (id, email, password_hash, full_name, role)
 SELECT ('00000000-0000-4000-9000-' || lpad(to_hex(n), 12, '0'))::uuid,
        'plans-s' || n || '@bench.test', 'x', 'Student ' || n, 'student'
 FROM generate_series(1, %(attempts)s) AS n;
+INSERT INTO auth.users (id, email, password_hash, full_name, role)
+SELECT ('00000000-0000-4000-b000-' || lpad(to_hex(n), 12, '0'))::uuid,
+       'plans-other' || n || '@bench.test', 'x', 'Other student ' || n, 'student'
+FROM generate_series(1, %(others)s) AS n;
 INSERT INTO app.student_profiles (user_id)
+SELECT id FROM auth.users WHERE role = 'student';
+INSERT INTO app.performance_metrics (student_id)
 SELECT id FROM auth.users WHERE role = 'student';
 INSERT INTO app.exam_attempts (id, exam_id, student_id, attempt_number, status, started_at,
     deadline, finished_at, score, max_score, question_order, scored_against)
@@ -89,6 +95,8 @@ def explain(conn: psycopg.Connection, statement: str, params: list[object]) -> s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--other-students", type=int, default=50_000,
+                        help="students with no attempt on the teacher's exams")
     parser.add_argument("--out", type=Path, default=Path("docs/query-plans.md"))
     args = parser.parse_args()
     per_attempt = 500
@@ -96,7 +104,8 @@ def main() -> None:
     teacher = str(uuid.uuid4())
     with stack() as s, psycopg.connect(s.admin_url) as conn:
         started = time.monotonic()
-        values = {"teacher": teacher, "attempts": attempts, "per_attempt": per_attempt}
+        values = {"teacher": teacher, "attempts": attempts, "per_attempt": per_attempt,
+                  "others": args.other_students}
         for part in FILL.split(";\n"):
             if part.strip():
                 conn.execute(part, values)
@@ -129,11 +138,19 @@ def main() -> None:
              "SELECT api.get_flagged_students_for_exam(%s)", [attempt[2]]),
             ("teacher", teacher, "exam analytics (api.get_teacher_exam_analytics)",
              "SELECT api.get_teacher_exam_analytics(%s)", [attempt[2]]),
+            # The teacher policies of auth.users, student_profiles and
+            # performance_metrics: the teacher's exams once per statement, an
+            # index probe of exam_attempts per row.
+            ("teacher", teacher, "users a teacher may see (teachers_read_their_students)",
+             "SELECT count(*) FROM auth.users", []),
+            ("teacher", teacher, "student detail (api.get_student_detail_for_teacher)",
+             "SELECT api.get_student_detail_for_teacher(%s)", [attempt[1]]),
         ]
         sections = [f"# Query plans on {total:,} monitoring events\n",
                     f"Made by `python bench/query_plans.py --events {args.events}` "
                     f"(fill took {fill_seconds:.0f} s): {attempts:,} attempts of "
-                    f"{per_attempt} events over 20 exams, as the role and claims the API "
+                    f"{per_attempt} events over 20 exams, {args.other_students:,} more "
+                    "students who never sat them, as the role and claims the API "
                     "uses. PostgreSQL "
                     f"{conn.execute('SHOW server_version').fetchone()[0]}.\n"]
         failures = []

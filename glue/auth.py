@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -68,10 +67,6 @@ async def _sql(
     return rows[0][0] if rows else None
 
 
-def _refresh_expiry() -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=tokens.REFRESH_TTL_SECONDS)
-
-
 def _tokens_body(request: Request, user: dict[str, Any], refresh_token: str) -> dict[str, Any]:
     access, _ = tokens.issue_access_token(
         request.app.state.settings.jwt_secret, str(user["id"]), str(user["role"])
@@ -99,8 +94,8 @@ async def register(request: Request) -> Response:
     ))
     refresh, refresh_hash = tokens.new_refresh_token()
     await _sql(
-        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, true, %s, %s)",
-        [email, _client_addr(request), user["id"], refresh_hash, _refresh_expiry()],
+        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, true, %s)",
+        [email, _client_addr(request), user["id"], refresh_hash],
     )
     return JSONResponse(_tokens_body(request, user, refresh), status_code=201)
 
@@ -117,7 +112,7 @@ async def login(request: Request) -> Response:
     ))
     if found["retry_after"]:
         await _sql(
-            request, None, "SELECT internal.login_record(%s, %s::inet, NULL, false, NULL, NULL)",
+            request, None, "SELECT internal.login_record(%s, %s::inet, NULL, false, NULL)",
             [email, addr],
         )
         retry = str(int(found["retry_after"]))
@@ -131,9 +126,8 @@ async def login(request: Request) -> Response:
     ok = ok and len(password) <= passwords.MAX_LENGTH
     refresh, refresh_hash = tokens.new_refresh_token()
     await _sql(
-        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, %s, %s, %s)",
-        [email, addr, user["id"] if user else None, ok,
-         refresh_hash if ok else None, _refresh_expiry() if ok else None],
+        request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, %s, %s)",
+        [email, addr, user["id"] if user else None, ok, refresh_hash if ok else None],
     )
     if not ok:
         raise unauthenticated(BAD_LOGIN)
@@ -145,8 +139,8 @@ async def refresh(request: Request) -> Response:
     presented = _text(body, "refresh_token")
     new_token, new_hash = tokens.new_refresh_token()
     outcome = _as_dict(await _sql(
-        request, None, "SELECT internal.refresh_rotate(%s, %s, %s)",
-        [tokens.refresh_token_hash(presented), new_hash, _refresh_expiry()],
+        request, None, "SELECT internal.refresh_rotate(%s, %s)",
+        [tokens.refresh_token_hash(presented), new_hash],
     ))
     if outcome.get("status") != "ok":
         raise unauthenticated("the refresh token is not valid")

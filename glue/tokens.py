@@ -15,7 +15,6 @@ ISSUER = "veritas"
 AUDIENCE = "veritas-api"
 ALGORITHM = "HS256"
 ACCESS_TTL_SECONDS = 24 * 3600
-REFRESH_TTL_SECONDS = 7 * 24 * 3600
 LEEWAY_SECONDS = 30
 ROLES = frozenset({"student", "teacher", "admin", "integration"})
 REQUIRED_CLAIMS = ["sub", "role", "jti", "iat", "exp", "iss", "aud", "typ"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -258,6 +259,62 @@ def test_accommodation_mid_attempt_extends_the_deadline(http, teacher):
     resumed = http.post(f"/student/exams/{exam['id']}/start", headers=bearer(student)).json()
     after = datetime.fromisoformat(resumed["deadline"])
     assert after - before == timedelta(minutes=15)
+
+
+def test_an_accommodation_is_no_licence_to_read_a_student(http, teacher, migrated_db):
+    """A teacher sees a student through an attempt on an exam it may access;
+    extra time set in advance, on any id, opens nothing."""
+    sat = create_exam(http, teacher)
+    student = register(http)
+    student_id = student["user"]["id"]
+    started = http.post(f"/student/exams/{sat['id']}/start", headers=bearer(student))
+    assert started.status_code == 201, started.text
+
+    other = login(http, create_user(migrated_db, "teacher")["email"])
+    own = create_exam(http, other, duration_minutes=30)
+    assert http.get(f"/teacher/students/{student_id}", headers=bearer(other)).status_code == 404
+    answer = http.post(f"/teacher/exams/{own['id']}/accommodations", headers=bearer(other),
+                       json={"student_id": student_id, "extra_minutes": 30})
+    assert answer.status_code == 201, answer.text
+    after = http.get(f"/teacher/students/{student_id}", headers=bearer(other))
+    assert after.status_code == 404, after.text
+    assert set(after.json()) == ERROR_KEYS
+    # the exam's own teacher still sees the student it has an attempt from
+    assert http.get(f"/teacher/students/{student_id}", headers=bearer(teacher)).status_code == 200
+
+    # The extra time set in advance applies; once the student sits the exam,
+    # its teacher sees them.
+    attempt = http.post(f"/student/exams/{own['id']}/start", headers=bearer(student)).json()
+    length = datetime.fromisoformat(attempt["deadline"]) - datetime.fromisoformat(
+        attempt["started_at"])
+    assert length == timedelta(minutes=60)
+    assert http.get(f"/teacher/students/{student_id}", headers=bearer(other)).status_code == 200
+
+
+def test_an_accommodation_does_not_tell_a_teacher_who_is_a_student(http, teacher, migrated_db):
+    exam = create_exam(http, teacher)
+    student = register(http)["user"]["id"]
+    not_a_student = create_user(migrated_db, "teacher")["id"]
+    nobody = str(uuid.uuid4())
+    shapes = {}
+    for label, target in [("student", student), ("teacher", not_a_student), ("nobody", nobody)]:
+        answer = http.post(f"/teacher/exams/{exam['id']}/accommodations", headers=bearer(teacher),
+                           json={"student_id": target, "extra_minutes": 20})
+        body = answer.json()
+        shapes[label] = (answer.status_code, sorted(body), body["student_id"] == target,
+                         body["extra_minutes"], body["attempt_deadline"])
+    assert shapes["student"] == shapes["teacher"] == shapes["nobody"], shapes
+    assert shapes["student"][0] == 201
+    with psycopg.connect(migrated_db) as conn:
+        stored = conn.execute(
+            "SELECT student_id::text FROM app.accommodations WHERE exam_id = %s",
+            [exam["id"]]).fetchall()
+    assert stored == [(student,)], "only the real student's extra time is stored"
+    # An admin, who sees every user, is told plainly.
+    admin = login(http, create_user(migrated_db, "admin")["email"])
+    answer = http.post(f"/teacher/exams/{exam['id']}/accommodations", headers=bearer(admin),
+                       json={"student_id": nobody, "extra_minutes": 20})
+    assert answer.status_code == 404, answer.text
 
 
 def test_an_abandoned_attempt_stays_abandoned(http, teacher):

@@ -292,8 +292,12 @@ $$;
 COMMENT ON FUNCTION internal.teacher_can_access_exam(uuid) IS
 'True when the calling teacher created the exam or was granted it.';
 
--- A student the calling teacher may see: one with an attempt on, or an
--- accommodation in, an exam the teacher may access.
+-- A student the calling teacher may see: one with an attempt on an exam the
+-- teacher may access. An accommodation is not enough: it may be set in
+-- advance for any student id, and must not be a licence to read a student.
+-- The policies of auth.users, student_profiles and performance_metrics
+-- write the same test inline (an index probe per row, the teacher's exams
+-- computed once per statement); this is the one-row form.
 CREATE OR REPLACE FUNCTION internal.teacher_can_see_student(p_student_id uuid)
 RETURNS boolean
 LANGUAGE sql
@@ -301,42 +305,16 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH me AS (SELECT internal.current_user_id() AS id)
-    SELECT
-        EXISTS (
-            SELECT FROM app.exam_attempts AS a, me
-            WHERE
-                a.student_id = p_student_id
-                AND (
-                    EXISTS (
-                        SELECT FROM app.teacher_exam_permissions AS p
-                        WHERE p.exam_id = a.exam_id AND p.teacher_id = me.id
-                    )
-                    OR EXISTS (
-                        SELECT FROM app.exams AS e
-                        WHERE e.id = a.exam_id AND e.created_by = me.id
-                    )
-                )
-        )
-        OR EXISTS (
-            SELECT FROM app.accommodations AS ac, me
-            WHERE
-                ac.student_id = p_student_id
-                AND (
-                    EXISTS (
-                        SELECT FROM app.teacher_exam_permissions AS p
-                        WHERE p.exam_id = ac.exam_id AND p.teacher_id = me.id
-                    )
-                    OR EXISTS (
-                        SELECT FROM app.exams AS e
-                        WHERE e.id = ac.exam_id AND e.created_by = me.id
-                    )
-                )
-        );
+    SELECT EXISTS (
+        SELECT FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = p_student_id
+            AND a.exam_id = any((SELECT internal.teacher_exam_ids())::uuid[])
+    );
 $$;
 
 COMMENT ON FUNCTION internal.teacher_can_see_student(uuid) IS
-'True when the student has an attempt on, or an accommodation in, an exam the calling teacher may access.';
+'True when the student has an attempt on an exam the calling teacher may access (an accommodation alone is not enough).';
 
 -- Whether a user exists, is active and has the given role (a grant of exam
 -- permission must name a teacher, an accommodation a student).

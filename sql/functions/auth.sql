@@ -208,6 +208,24 @@ COMMENT ON FUNCTION internal.create_user(text, text, text, auth.user_role, text)
 REVOKE ALL ON FUNCTION internal.create_user(text, text, text, auth.user_role, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.create_user(text, text, text, auth.user_role, text) TO admin;
 
+-- Refresh tokens ------------------------------------------------------------------
+
+-- When a refresh token issued now expires: 7 days. Fixed here, not by the
+-- caller, so that whoever holds the authenticator's password still cannot
+-- mint a refresh token that outlives the rule.
+CREATE OR REPLACE FUNCTION internal.refresh_token_expiry()
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT now() + interval '7 days';
+$$;
+
+COMMENT ON FUNCTION internal.refresh_token_expiry() IS
+'The expiry of a refresh token issued now (7 days).';
+REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
+
 -- Login --------------------------------------------------------------------------
 
 -- Step 1 of a login: is the email or the address locked, and if not, the
@@ -258,8 +276,7 @@ CREATE OR REPLACE FUNCTION internal.login_record(
     p_client_addr inet,
     p_user_id uuid,
     p_succeeded boolean,
-    p_refresh_hash bytea,
-    p_refresh_expires_at timestamptz
+    p_refresh_hash bytea
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -281,8 +298,8 @@ BEGIN
     VALUES (v_email, p_client_addr, p_succeeded);
 
     IF p_succeeded THEN
-        IF p_user_id IS NULL OR p_refresh_hash IS NULL OR p_refresh_expires_at IS NULL THEN
-            RAISE EXCEPTION 'a successful login needs the user, a refresh token hash and its expiry'
+        IF p_user_id IS NULL OR p_refresh_hash IS NULL THEN
+            RAISE EXCEPTION 'a successful login needs the user and a refresh token hash'
                 USING ERRCODE = 'null_value_not_allowed';
         END IF;
         PERFORM FROM auth.users AS u
@@ -295,7 +312,7 @@ BEGIN
         VALUES (p_user_id)
         RETURNING id INTO v_family_id;
         INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
-        VALUES (v_family_id, p_user_id, p_refresh_hash, p_refresh_expires_at);
+        VALUES (v_family_id, p_user_id, p_refresh_hash, internal.refresh_token_expiry());
         PERFORM internal.log_security_event(
             'login_success', p_user_id, v_email, p_client_addr,
             jsonb_build_object('family_id', v_family_id)
@@ -325,15 +342,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION internal.login_record(text, inet, uuid, boolean, bytea, timestamptz) IS
-'Login step 2 (anon): records the attempt and its security event; on success opens a refresh-token family with its first token (hash and expiry from the glue).';
+COMMENT ON FUNCTION internal.login_record(text, inet, uuid, boolean, bytea) IS
+'Login step 2 (anon): records the attempt and its security event; on success opens a refresh-token family with its first token (its hash from the glue, its expiry fixed here: internal.refresh_token_expiry()).';
 
-REVOKE ALL ON FUNCTION internal.login_record(
-    text, inet, uuid, boolean, bytea, timestamptz
-) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.login_record(
-    text, inet, uuid, boolean, bytea, timestamptz
-) TO anon;
+REVOKE ALL ON FUNCTION internal.login_record(text, inet, uuid, boolean, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.login_record(text, inet, uuid, boolean, bytea) TO anon;
 
 -- Refresh ----------------------------------------------------------------------
 
@@ -343,9 +356,7 @@ GRANT EXECUTE ON FUNCTION internal.login_record(
 -- revocation must commit): the glue answers 401 for any status but ok. The
 -- token row is locked, so two concurrent uses cannot both succeed (the
 -- second sees used_at and revokes the family).
-CREATE OR REPLACE FUNCTION internal.refresh_rotate(
-    p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamptz
-)
+CREATE OR REPLACE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -394,7 +405,7 @@ BEGIN
     END IF;
 
     INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
-    VALUES (v_token.family_id, v_token.user_id, p_new_hash, p_new_expires_at)
+    VALUES (v_token.family_id, v_token.user_id, p_new_hash, internal.refresh_token_expiry())
     RETURNING id INTO v_new_id;
     UPDATE auth.refresh_tokens AS t
     SET used_at = now(), replaced_by = v_new_id
@@ -407,11 +418,11 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION internal.refresh_rotate(bytea, bytea, timestamptz) IS
+COMMENT ON FUNCTION internal.refresh_rotate(bytea, bytea) IS
 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(bytea, bytea, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.refresh_rotate(bytea, bytea, timestamptz) TO anon;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(bytea, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.refresh_rotate(bytea, bytea) TO anon;
 
 -- Logout -------------------------------------------------------------------------
 
@@ -651,7 +662,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION api.can_access_student_data(uuid) IS
-'True when the caller may see the student''s data: an admin any student, a teacher the students with an attempt on or an accommodation in their exams, a student themself.';
+'True when the caller may see the student''s data: an admin any student, a teacher the students with an attempt on their exams, a student themself.';
 
 REVOKE ALL ON FUNCTION api.has_permission(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.can_access_exam(uuid) FROM PUBLIC;

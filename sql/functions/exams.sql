@@ -24,7 +24,7 @@ CREATE OR REPLACE FUNCTION internal.question_problem(p_question jsonb)
 RETURNS text
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_kind text;
@@ -180,7 +180,7 @@ CREATE OR REPLACE FUNCTION internal.assert_exam_settings(
 RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_problem text;
@@ -220,7 +220,7 @@ CREATE OR REPLACE FUNCTION internal.grading_method_of(p_name text)
 RETURNS app.grading_method
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_name IS NULL OR p_name <> ALL (enum_range(NULL::app.grading_method)::text[]) THEN
@@ -246,7 +246,7 @@ CREATE OR REPLACE FUNCTION internal.assert_author()
 RETURNS uuid
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_user_id uuid := internal.current_user_id();
@@ -270,7 +270,7 @@ CREATE OR REPLACE FUNCTION internal.exam_document(p_exam_id uuid)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_object(
         'id', e.id,
@@ -324,7 +324,7 @@ CREATE OR REPLACE FUNCTION internal.question_document(p_question_id uuid)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_object(
         'id', q.id,
@@ -366,7 +366,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_user_id uuid := internal.assert_author();
@@ -442,7 +442,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_document jsonb;
@@ -479,7 +479,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_exam app.exams;
@@ -555,7 +555,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN api.update_exam(exam_id => publish_exam.exam_id, published => TRUE);
@@ -580,7 +580,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_question jsonb := jsonb_strip_nulls(jsonb_build_object(
@@ -637,7 +637,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_old app.questions;
@@ -698,7 +698,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_old app.questions;
@@ -736,7 +736,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_user_id uuid := internal.assert_author();
@@ -788,7 +788,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_result jsonb;
@@ -804,7 +804,20 @@ BEGIN
             ERRCODE = '22023', MESSAGE = 'extra_minutes must be between 0 and 1440';
     END IF;
     IF NOT internal.user_has_role(set_accommodation.student_id, 'student') THEN
-        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+        -- An admin sees every user: a typo gets a clear 404. A teacher must
+        -- not learn whether an id is an active student it cannot see, so it
+        -- gets the answer a new accommodation gets, and nothing is stored.
+        IF internal.current_app_role() = 'admin' THEN
+            RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+        END IF;
+        RETURN jsonb_build_object(
+            'exam_id', set_accommodation.exam_id,
+            'student_id', set_accommodation.student_id,
+            'extra_minutes', set_accommodation.extra_minutes,
+            'created_at', now(),
+            'updated_at', now(),
+            'attempt_deadline', NULL
+        );
     END IF;
 
     INSERT INTO app.accommodations AS a (exam_id, student_id, extra_minutes)
@@ -834,5 +847,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.set_accommodation(uuid, uuid, integer) IS
-'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible or student_id is not an active student; 400 (22023) unless 0 <= extra_minutes <= 1440.';
+'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible, or (admins only) if student_id is not an active student: a teacher gets the same answer for any id, stored only for an active student, so that it learns nothing of students it cannot see; 400 (22023) unless 0 <= extra_minutes <= 1440.';
 GRANT EXECUTE ON FUNCTION api.set_accommodation(uuid, uuid, integer) TO teacher, admin;

@@ -17,7 +17,9 @@
 -- or the setting veritas.events_per_attempt_minute). A
 -- flooding client gets 429 (SQLSTATE VT429) with the seconds to wait in
 -- the error's detail. Written only by this SECURITY DEFINER helper, called
--- after the caller's own policies have shown it the attempt.
+-- after the caller's own policies have shown it the attempt; it checks the
+-- attempt again itself (a student's own, any for integration), so that a
+-- direct call cannot spend another student's budget (VT404).
 CREATE OR REPLACE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer)
 RETURNS void
 LANGUAGE plpgsql
@@ -31,10 +33,20 @@ DECLARE
         nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
     );
     v_window timestamptz := date_trunc('minute', now());
+    v_role constant text := internal.current_app_role();
     v_used integer;
 BEGIN
+    -- Only the budget of an attempt the caller may record for: a student's
+    -- own, or any for integration (as the insert policy of the events says).
     INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-    VALUES (p_attempt_id, v_window, p_events)
+    SELECT a.id, v_window, p_events
+    FROM app.exam_attempts AS a
+    WHERE
+        a.id = p_attempt_id
+        AND (
+            v_role = 'integration'
+            OR (v_role = 'student' AND a.student_id = internal.current_user_id())
+        )
     ON CONFLICT (attempt_id) DO UPDATE
         SET
             window_start = excluded.window_start,
@@ -43,6 +55,9 @@ BEGIN
                 ELSE excluded.events
             END
     RETURNING w.events INTO v_used;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+    END IF;
     IF v_used > v_limit THEN
         RAISE EXCEPTION USING
             ERRCODE = 'VT429',

@@ -89,7 +89,7 @@ CREATE OR REPLACE FUNCTION internal.answer_problem(p_question jsonb, p_answer js
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_options jsonb := coalesce(p_question -> 'options', '[]'::jsonb);
@@ -152,7 +152,7 @@ CREATE OR REPLACE FUNCTION internal.grade_answer(p_question jsonb, p_answer json
 RETURNS numeric
 LANGUAGE plpgsql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_points numeric := coalesce((p_question ->> 'points')::numeric, 0);

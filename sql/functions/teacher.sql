@@ -29,7 +29,7 @@ CREATE OR REPLACE FUNCTION internal.assert_staff_caller()
 RETURNS uuid
 LANGUAGE plpgsql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_user_id constant uuid := internal.current_user_id();
@@ -119,7 +119,7 @@ CREATE OR REPLACE FUNCTION internal.analytics_refreshed_at(p_views text[])
 RETURNS timestamptz
 LANGUAGE sql
 STABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN count(*) = cardinality(p_views) THEN min(r.up_to_date_at) END
     FROM app.analytics_refreshes AS r
@@ -168,7 +168,7 @@ RETURNS timestamptz
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_views constant text[] := ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'];
@@ -255,7 +255,7 @@ CREATE OR REPLACE FUNCTION internal.score_histogram(p_counts integer[])
 RETURNS jsonb
 LANGUAGE sql
 IMMUTABLE
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_agg(
         jsonb_build_object(
@@ -283,7 +283,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c_alerts constant integer := 20;
@@ -408,7 +408,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_result jsonb;
@@ -468,7 +468,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_result jsonb;
@@ -556,7 +556,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_student jsonb;
@@ -684,7 +684,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
-SET search_path = ''
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_me constant uuid := internal.assert_staff_caller();

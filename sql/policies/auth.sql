@@ -22,7 +22,16 @@ USING (id = (SELECT internal.current_user_id()));
 DROP POLICY IF EXISTS teachers_read_their_students ON auth.users;
 CREATE POLICY teachers_read_their_students ON auth.users
 AS PERMISSIVE FOR SELECT TO teacher
-USING (internal.teacher_can_see_student(id));
+USING (
+    -- inline, not internal.teacher_can_see_student(id): one index probe a row,
+    -- the teacher's exams computed once per statement
+    EXISTS (
+        SELECT FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = users.id
+            AND a.exam_id = any((SELECT internal.teacher_exam_ids())::uuid[])
+    )
+);
 
 DROP POLICY IF EXISTS admins_read_users ON auth.users;
 CREATE POLICY admins_read_users ON auth.users
@@ -224,19 +233,23 @@ USING (user_id = (SELECT internal.current_user_id()));
 DROP POLICY IF EXISTS teachers_read_their_students_profiles ON app.student_profiles;
 CREATE POLICY teachers_read_their_students_profiles ON app.student_profiles
 AS PERMISSIVE FOR SELECT TO teacher
-USING (internal.teacher_can_see_student(user_id));
+USING (
+    -- inline, not internal.teacher_can_see_student(user_id): one index probe a row,
+    -- the teacher's exams computed once per statement
+    EXISTS (
+        SELECT FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = student_profiles.user_id
+            AND a.exam_id = any((SELECT internal.teacher_exam_ids())::uuid[])
+    )
+);
 
--- update_student_profile_stats: the statistics columns only (grants below).
+-- update_student_profile_stats reads the statistics columns (grants below);
+-- they are derived, written only by the SECURITY DEFINER statistics helpers.
 DROP POLICY IF EXISTS integration_reads_profile_statistics ON app.student_profiles;
 CREATE POLICY integration_reads_profile_statistics ON app.student_profiles
 AS PERMISSIVE FOR SELECT TO integration
 USING (TRUE);
-
-DROP POLICY IF EXISTS integration_updates_profile_statistics ON app.student_profiles;
-CREATE POLICY integration_updates_profile_statistics ON app.student_profiles
-AS PERMISSIVE FOR UPDATE TO integration
-USING (TRUE)
-WITH CHECK (TRUE);
 
 DROP POLICY IF EXISTS admins_read_student_profiles ON app.student_profiles;
 CREATE POLICY admins_read_student_profiles ON app.student_profiles
@@ -276,14 +289,8 @@ GRANT SELECT (
     user_id, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count,
     updated_at
 ) ON app.student_profiles TO integration;
-GRANT UPDATE (
-    integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count
-) ON app.student_profiles TO integration;
 GRANT INSERT (user_id, student_number) ON app.student_profiles TO admin;
-GRANT UPDATE (
-    student_number, integrity_score, lmi_score, exams_taken, average_score, best_score,
-    flags_count
-) ON app.student_profiles TO admin;
+GRANT UPDATE (student_number) ON app.student_profiles TO admin;
 
 -- teacher_profiles -------------------------------------------------------------
 

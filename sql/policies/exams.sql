@@ -238,8 +238,9 @@ CREATE POLICY teachers_read_accommodations_of_their_exams ON app.accommodations
 AS PERMISSIVE FOR SELECT TO teacher
 USING (exam_id = any((SELECT internal.teacher_exam_ids())::uuid[]));
 
--- Extra time for an active student on an exam the teacher may access. (This
--- makes the student visible to the teacher: see teacher_can_see_student.)
+-- Extra time for an active student on an exam the teacher may access. (It
+-- does not make the student visible to the teacher: an attempt does, see
+-- internal.teacher_can_see_student.)
 DROP POLICY IF EXISTS teachers_grant_extra_time_on_their_exams ON app.accommodations;
 CREATE POLICY teachers_grant_extra_time_on_their_exams ON app.accommodations
 AS PERMISSIVE FOR INSERT TO teacher

@@ -8,8 +8,5 @@ AS PERMISSIVE FOR ALL TO veritas_owner
 USING (TRUE) WITH CHECK (TRUE);
 
 -- Attaching a partition validates its events' foreign key to their attempts
--- under the owner's (forced) row-level security: the owner must see them.
-DROP POLICY IF EXISTS definer_helpers_validate_event_attempts ON app.exam_attempts;
-CREATE POLICY definer_helpers_validate_event_attempts ON app.exam_attempts
-AS PERMISSIVE FOR SELECT TO veritas_owner
-USING (TRUE);
+-- under the owner's (forced) row-level security: the owner must see them,
+-- which definer_helpers_read_attempts (sql/policies/attempts.sql) allows.

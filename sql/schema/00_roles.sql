@@ -92,6 +92,30 @@ BEGIN
 END
 $$;
 
+-- No runtime role may create temporary objects: with TEMPORARY, a login
+-- could create a pg_temp.uuid domain (or a table) that shadows a name in
+-- any function whose search_path does not put pg_temp last. PUBLIC loses
+-- the privilege PostgreSQL gives it by default; veritas_owner keeps it
+-- (REFRESH MATERIALIZED VIEW CONCURRENTLY diffs through a temporary
+-- table). Revoking from PUBLIC needs the database's owner (or a
+-- superuser): a DBA login without it gets a warning naming the statement.
+DO $$
+DECLARE
+    v_role text;
+BEGIN
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO veritas_owner', current_database());
+    FOREACH v_role IN ARRAY ARRAY[
+        'authenticator', 'anon', 'student', 'teacher', 'admin', 'integration', 'worker', 'analyst'
+    ] LOOP
+        EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), v_role);
+    END LOOP;
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'PUBLIC keeps TEMPORARY on database %: only its owner can revoke it', current_database()
+        USING HINT = format('as the owner: REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+END
+$$;
+
 -- yoyo-migrations' bookkeeping tables live here, owned by veritas_owner.
 CREATE SCHEMA IF NOT EXISTS veritas_meta AUTHORIZATION veritas_owner;
 REVOKE ALL ON SCHEMA veritas_meta FROM PUBLIC;

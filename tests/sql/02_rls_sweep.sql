@@ -14,7 +14,7 @@ SET LOCAL search_path = public, pg_catalog;
 -- rather than hang behind a long transaction of a live server.
 SET LOCAL lock_timeout = '10s';
 
-SELECT plan(20);
+SELECT plan(23);
 
 -- Every table of the given schemas, partitions included (relkind r and p;
 -- a partition is relkind r or p with relispartition), with its two flags.
@@ -209,6 +209,43 @@ DROP TABLE app.zz_monitoring_events_probe;
 
 SELECT hasnt_table('app', 'zz_rls_probe', 'the probe table is gone');
 SELECT hasnt_table('app', 'zz_monitoring_events_probe', 'the probe partition is gone');
+
+-- ---------------------------------------------------------------------------
+-- Policies call our helpers once per statement, not once per row
+-- ---------------------------------------------------------------------------
+
+-- A helper call in a USING clause is wrapped in a sub-select, "(SELECT
+-- internal.f())", so that PostgreSQL evaluates it once (an InitPlan), not
+-- for every row the statement reads. A helper that needs the row's values
+-- is written inline as an EXISTS over indexed columns instead.
+CREATE TEMPORARY VIEW per_row_policy_calls AS
+SELECT format('%s.%s %s', p.schemaname, p.tablename, p.policyname) AS policy
+FROM pg_catalog.pg_policies AS p
+WHERE
+    p.schemaname IN ('app', 'auth', 'audit')
+    AND regexp_count(p.qual, 'internal\.\w+\(')
+    > regexp_count(p.qual, '\(\s*SELECT\s+internal\.\w+\(');
+
+SELECT cmp_ok(
+    (SELECT count(*)::int FROM pg_catalog.pg_policies AS p WHERE p.qual ~ '\(\s*SELECT\s+internal\.'),
+    '>', 20,
+    'policies call helpers inside sub-selects (the sweep below is not vacuous)'
+);
+SELECT is_empty(
+    'SELECT policy FROM per_row_policy_calls ORDER BY 1',
+    'no policy''s USING clause calls a helper once per row'
+);
+
+-- The sweep catches one that does.
+CREATE POLICY zz_per_row_probe ON app.student_profiles
+AS PERMISSIVE FOR SELECT TO teacher
+USING (internal.teacher_can_see_student(user_id));
+SELECT set_eq(
+    'SELECT policy FROM per_row_policy_calls',
+    $$ VALUES ('app.student_profiles zz_per_row_probe') $$,
+    'the sweep names a policy that calls a helper for every row'
+);
+DROP POLICY zz_per_row_probe ON app.student_profiles;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -7,7 +7,7 @@
 -- past" are inserted as the superuser with explicit times.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(103);
+SELECT plan(106);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -57,11 +57,11 @@ SELECT function_privs_are(
     'not even an admin may read password hashes through login_lookup'
 );
 SELECT function_privs_are(
-    'internal', 'login_record', ARRAY['text', 'inet', 'uuid', 'boolean', 'bytea', 'timestamp with time zone'],
+    'internal', 'login_record', ARRAY['text', 'inet', 'uuid', 'boolean', 'bytea'],
     'anon', ARRAY['EXECUTE'], 'anon may record a login'
 );
 SELECT function_privs_are(
-    'internal', 'refresh_rotate', ARRAY['bytea', 'bytea', 'timestamp with time zone'],
+    'internal', 'refresh_rotate', ARRAY['bytea', 'bytea'],
     'anon', ARRAY['EXECUTE'], 'anon may rotate a refresh token'
 );
 SELECT function_privs_are(
@@ -114,22 +114,8 @@ SELECT is_definer('internal', 'login_lookup', ARRAY['text', 'inet'], 'login_look
 SELECT isnt_definer('internal', 'create_user', ARRAY['text', 'text', 'text', 'auth.user_role', 'text'], 'create_user runs with the caller''s rights (RLS applies)');
 SELECT isnt_definer('api', 'me', ARRAY[]::text[], 'api.me runs with the caller''s rights');
 
--- Every SECURITY DEFINER function of ours pins its search_path.
-SELECT is_empty(
-    $$
-    SELECT p.oid::regprocedure::text
-    FROM pg_catalog.pg_proc AS p
-    JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
-    WHERE
-        n.nspname IN ('api', 'app', 'auth', 'audit', 'internal', 'analytics')
-        AND p.prosecdef
-        AND NOT EXISTS (
-            SELECT FROM unnest(p.proconfig) AS c (setting) WHERE c.setting LIKE 'search\_path=%'
-        )
-    $$,
-    'every SECURITY DEFINER function pins its search_path'
-);
--- ... and none is in the api schema (API functions run with the caller's rights).
+-- (Every SECURITY DEFINER function pins its search_path: 04_definer_hardening.sql.)
+-- None is in the api schema (API functions run with the caller's rights).
 SELECT is_empty(
     $$
     SELECT p.oid::regprocedure::text
@@ -239,13 +225,13 @@ SELECT throws_ok(
 -- Lockout: 5 failures of one email in 15 minutes
 -- ---------------------------------------------------------------------------
 
-SELECT internal.login_record('auth-lou@example.org', '192.0.2.1', '00000000-0000-4000-8000-000000001005', FALSE, NULL, NULL)
+SELECT internal.login_record('auth-lou@example.org', '192.0.2.1', '00000000-0000-4000-8000-000000001005', FALSE, NULL)
 FROM generate_series(1, 4);
 SELECT is(
     (internal.login_lookup('auth-lou@example.org', '192.0.2.9') ->> 'retry_after')::integer, 0,
     'four failures: not locked yet'
 );
-SELECT internal.login_record('Auth-Lou@example.org', '192.0.2.2', '00000000-0000-4000-8000-000000001005', FALSE, NULL, NULL);
+SELECT internal.login_record('Auth-Lou@example.org', '192.0.2.2', '00000000-0000-4000-8000-000000001005', FALSE, NULL);
 SELECT pg_temp.keep('locked', internal.login_lookup('auth-lou@example.org', '192.0.2.9'));
 SELECT is(
     (pg_temp.val('locked') ->> 'retry_after')::integer, 900,
@@ -308,13 +294,13 @@ SELECT is(
 );
 
 -- 50 failures from one address, whatever the emails.
-SELECT internal.login_record(format('auth-spray-%s@example.org', n), '203.0.113.7', NULL, FALSE, NULL, NULL)
+SELECT internal.login_record(format('auth-spray-%s@example.org', n), '203.0.113.7', NULL, FALSE, NULL)
 FROM generate_series(1, 49) AS n;
 SELECT is(
     (internal.login_lookup('auth-sam@example.org', '203.0.113.7') ->> 'retry_after')::integer, 0,
     '49 failures from one address: not locked'
 );
-SELECT internal.login_record('auth-spray-50@example.org', '203.0.113.7', NULL, FALSE, NULL, NULL);
+SELECT internal.login_record('auth-spray-50@example.org', '203.0.113.7', NULL, FALSE, NULL);
 SELECT is(
     (internal.login_lookup('auth-sam@example.org', '203.0.113.7') ->> 'retry_after')::integer, 900,
     'the 50th failure from one address locks that address, for any email'
@@ -337,18 +323,18 @@ SELECT is(
 SELECT tests.become_anon();
 SELECT lives_ok(
     $$ SELECT internal.login_record('AUTH-RITA@example.org', '192.0.2.50', '00000000-0000-4000-8000-000000001003',
-        TRUE, pg_temp.h('rita-1'), now() + interval '7 days') $$,
+        TRUE, pg_temp.h('rita-1')) $$,
     'a successful login is recorded'
 );
 SELECT throws_ok(
     $$ SELECT internal.login_record('auth-sam@example.org', '192.0.2.50', '00000000-0000-4000-8000-000000001003',
-        TRUE, pg_temp.h('rita-x'), now() + interval '7 days') $$,
+        TRUE, pg_temp.h('rita-x')) $$,
     'VT401', 'no active user has this id and email',
     'a success for a user id that does not match the email is refused'
 );
 SELECT throws_ok(
     $$ SELECT internal.login_record('auth-rita@example.org', '192.0.2.50', '00000000-0000-4000-8000-000000001003',
-        TRUE, NULL, NULL) $$,
+        TRUE, NULL) $$,
     '22004', NULL, 'a success without a refresh token is refused'
 );
 SELECT tests.unbecome();
@@ -359,6 +345,21 @@ SELECT is(
      WHERE t.token_hash = pg_temp.h('rita-1') AND f.user_id = '00000000-0000-4000-8000-000000001003'
         AND f.revoked_at IS NULL AND t.used_at IS NULL),
     1, 'the login opened a family with its first, unused token'
+);
+-- The database fixes a refresh token's lifetime: no caller (not even one
+-- holding the authenticator's password) chooses it.
+SELECT is(
+    (SELECT t.expires_at FROM auth.refresh_tokens AS t WHERE t.token_hash = pg_temp.h('rita-1')),
+    now() + interval '7 days',
+    'the first refresh token expires 7 days after the login, as the database decides'
+);
+SELECT hasnt_function(
+    'internal', 'login_record', ARRAY['text', 'inet', 'uuid', 'boolean', 'bytea', 'timestamp with time zone'],
+    'login_record takes no expiry from its caller'
+);
+SELECT hasnt_function(
+    'internal', 'refresh_rotate', ARRAY['bytea', 'bytea', 'timestamp with time zone'],
+    'refresh_rotate takes no expiry from its caller'
 );
 SELECT is(
     (SELECT count(*)::integer FROM audit.security_events
@@ -371,7 +372,7 @@ SELECT is(
 -- ---------------------------------------------------------------------------
 
 SELECT tests.become_anon();
-SELECT pg_temp.keep('r2', internal.refresh_rotate(pg_temp.h('rita-1'), pg_temp.h('rita-2'), now() + interval '7 days'));
+SELECT pg_temp.keep('r2', internal.refresh_rotate(pg_temp.h('rita-1'), pg_temp.h('rita-2')));
 SELECT is(
     pg_temp.val('r2'),
     '{"status": "ok", "user": {"id": "00000000-0000-4000-8000-000000001003", "email": "auth-rita@example.org", "full_name": "Rita", "role": "student"}}'::jsonb,
@@ -385,20 +386,25 @@ SELECT ok(
      WHERE t1.token_hash = pg_temp.h('rita-1') AND t2.token_hash = pg_temp.h('rita-2')),
     'the old token is marked used and replaced by the new one, in the same family'
 );
+SELECT is(
+    (SELECT t.expires_at FROM auth.refresh_tokens AS t WHERE t.token_hash = pg_temp.h('rita-2')),
+    now() + interval '7 days',
+    'the rotated token expires 7 days after the rotation, as the database decides'
+);
 
 SELECT tests.become_anon();
 SELECT is(
-    internal.refresh_rotate(pg_temp.h('rita-1'), pg_temp.h('rita-3'), now() + interval '7 days'),
+    internal.refresh_rotate(pg_temp.h('rita-1'), pg_temp.h('rita-3')),
     '{"status": "reuse"}'::jsonb,
     'presenting the used token again is a reuse'
 );
 SELECT is(
-    internal.refresh_rotate(pg_temp.h('rita-2'), pg_temp.h('rita-4'), now() + interval '7 days'),
+    internal.refresh_rotate(pg_temp.h('rita-2'), pg_temp.h('rita-4')),
     '{"status": "invalid"}'::jsonb,
     'after a reuse, the legitimate latest token of the family is dead too'
 );
 SELECT is(
-    internal.refresh_rotate(pg_temp.h('never-issued'), pg_temp.h('rita-5'), now() + interval '7 days'),
+    internal.refresh_rotate(pg_temp.h('never-issued'), pg_temp.h('rita-5')),
     '{"status": "invalid"}'::jsonb,
     'an unknown token is invalid'
 );
@@ -434,11 +440,11 @@ UPDATE auth.users SET is_active = FALSE WHERE id = '00000000-0000-4000-8000-0000
 
 SELECT tests.become_anon();
 SELECT is(
-    internal.refresh_rotate(pg_temp.h('sam-old'), pg_temp.h('sam-new'), now() + interval '7 days') ->> 'status',
+    internal.refresh_rotate(pg_temp.h('sam-old'), pg_temp.h('sam-new')) ->> 'status',
     'invalid', 'an expired token is invalid'
 );
 SELECT is(
-    internal.refresh_rotate(pg_temp.h('ivo-1'), pg_temp.h('ivo-2'), now() + interval '7 days') ->> 'status',
+    internal.refresh_rotate(pg_temp.h('ivo-1'), pg_temp.h('ivo-2')) ->> 'status',
     'invalid', 'a disabled user''s token is invalid'
 );
 SELECT tests.unbecome();
@@ -501,7 +507,7 @@ SELECT tests.unbecome();
 
 SELECT tests.become_anon();
 SELECT internal.login_record('auth-sam@example.org', NULL, '00000000-0000-4000-8000-000000001004',
-    TRUE, pg_temp.h('sam-1'), now() + interval '7 days');
+    TRUE, pg_temp.h('sam-1'));
 SELECT tests.become('00000000-0000-4000-8000-000000001004');
 SELECT pg_temp.keep('sam_claims', current_setting('request.jwt.claims')::jsonb);
 SELECT lives_ok(
@@ -549,7 +555,7 @@ SELECT is(
 
 SELECT tests.become_anon();
 SELECT internal.login_record('auth-ivo@example.org', NULL, '00000000-0000-4000-8000-000000001006',
-    TRUE, pg_temp.h('ivo-2'), now() + interval '7 days');
+    TRUE, pg_temp.h('ivo-2'));
 SELECT tests.become('00000000-0000-4000-8000-000000001006');
 -- Issued well before the disabling (now() is the transaction's start).
 SELECT pg_temp.keep(

@@ -2,7 +2,7 @@
 -- UPDATE and DELETE succeed, and on which rows.
 --
 -- The cast: students alice (an attempt on E1), bob (an attempt on E2), carl
--- (extra time on E1, no attempt) and dave (nothing); teachers tina (created
+-- (extra time on E1, no attempt: invisible to E1's teachers) and dave (nothing); teachers tina (created
 -- E1, the draft E3 and E4, which opens tomorrow), tom (created E2) and gina
 -- (granted E1 by tina); the admin ada; the integration account ivy. Each
 -- assertion acts as one of them (tests.become) and names the fixture rows
@@ -11,7 +11,7 @@
 -- the state is checked afterwards, as the superuser.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(200);
+SELECT plan(203);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -440,7 +440,6 @@ SELECT policies_are(
         'definer_helpers_read_attempts',
         'definer_helpers_start_attempts',
         'definer_helpers_update_attempts',
-        'definer_helpers_validate_event_attempts',
         'integration_reads_attempts',
         'students_read_own_attempts',
         'teachers_read_attempts_on_their_exams'
@@ -450,15 +449,11 @@ SELECT policies_are(
 SELECT policies_are(
     'app', 'exam_metrics',
     ARRAY[
-        'admins_create_exam_metrics',
         'admins_read_exam_metrics',
-        'admins_update_exam_metrics',
         'definer_helpers_create_exam_metrics',
         'definer_helpers_read_exam_metrics',
         'definer_helpers_update_exam_metrics',
-        'integration_creates_exam_metrics',
         'integration_reads_exam_metrics',
-        'integration_updates_exam_metrics',
         'teachers_read_metrics_of_their_exams'
     ],
     'exactly the expected policies on app.exam_metrics'
@@ -515,13 +510,10 @@ SELECT policies_are(
     ARRAY[
         'admins_create_metrics',
         'admins_read_metrics',
-        'admins_update_metrics',
         'definer_helpers_create_metrics',
         'definer_helpers_read_metrics',
         'definer_helpers_update_metrics',
-        'integration_creates_metrics',
         'integration_reads_metrics',
-        'integration_updates_metrics',
         'students_read_own_metrics',
         'teachers_read_their_students_metrics'
     ],
@@ -553,7 +545,6 @@ SELECT policies_are(
         'definer_helpers_read_student_profiles',
         'definer_helpers_update_student_profiles',
         'integration_reads_profile_statistics',
-        'integration_updates_profile_statistics',
         'students_read_own_profile',
         'teachers_read_their_students_profiles'
     ],
@@ -781,11 +772,11 @@ SELECT is(
 
 SELECT tests.become(pg_temp.id('tina'));
 SELECT is(
-    pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'carl', 'tina'],
-    'tina reads herself, the student who attempted E1 and the one with extra time on it'
+    pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'tina'],
+    'tina reads herself and the student who attempted E1, not carl who only has extra time on it'
 );
-SELECT is(pg_temp.names('SELECT user_id FROM app.student_profiles'), ARRAY['alice', 'carl'], 'tina reads her students'' profiles');
-SELECT is(pg_temp.names('SELECT student_id FROM app.performance_metrics'), ARRAY['alice', 'carl'], 'tina reads her students'' metrics');
+SELECT is(pg_temp.names('SELECT user_id FROM app.student_profiles'), ARRAY['alice'], 'tina reads her students'' profiles (attempts, not extra time)');
+SELECT is(pg_temp.names('SELECT student_id FROM app.performance_metrics'), ARRAY['alice'], 'tina reads her students'' metrics (attempts, not extra time)');
 SELECT is(pg_temp.names('SELECT id FROM app.exams'), ARRAY['e1', 'e3', 'e4'], 'tina reads her exams, the draft included');
 SELECT is(pg_temp.names('SELECT id FROM app.questions'), ARRAY['q1', 'q3', 'q4'], 'tina reads her exams'' questions');
 SELECT is(
@@ -816,7 +807,7 @@ SELECT throws_ok(
 
 SELECT tests.become(pg_temp.id('gina'));
 SELECT is(pg_temp.names('SELECT id FROM app.exams'), ARRAY['e1'], 'gina reads the exam she was granted');
-SELECT is(pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'carl', 'gina'], 'gina reads the granted exam''s students');
+SELECT is(pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'gina'], 'gina reads the granted exam''s students');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts'), ARRAY['att_alice'], 'gina reads the granted exam''s attempts');
 SELECT lives_ok(
     $$ UPDATE app.exams SET description = 'Edited by gina' WHERE id = pg_temp.id('e1') $$,
@@ -841,8 +832,8 @@ SELECT throws_ok(
     '42501', NULL, 'extra time is for students only'
 );
 SELECT is(
-    pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'carl', 'dave', 'tina'],
-    'dave, now accommodated on E1, becomes visible to tina'
+    pg_temp.names('SELECT id FROM auth.users'), ARRAY['alice', 'tina'],
+    'dave, now accommodated on E1, stays invisible to tina: extra time is no licence to read a student'
 );
 SELECT throws_ok(
     $$ INSERT INTO app.teacher_exam_permissions (exam_id, teacher_id, granted_by) VALUES (pg_temp.id('e1'), pg_temp.id('alice'), pg_temp.id('tina')) $$,
@@ -933,6 +924,13 @@ SELECT ok(
 -- Integration: ivy
 -- ---------------------------------------------------------------------------
 
+-- alice's figures before ivy tries to write them.
+SELECT tests.unbecome();
+CREATE TEMPORARY TABLE alice_figures AS
+SELECT m.flags_count::text || '/' || coalesce(p.integrity_score::text, '-') AS figures
+FROM app.performance_metrics AS m
+JOIN app.student_profiles AS p ON p.user_id = m.student_id
+WHERE m.student_id = pg_temp.id('alice');
 SELECT tests.become(pg_temp.id('ivy'));
 SELECT is(pg_temp.names('SELECT id FROM auth.users'), ARRAY['ivy'], 'ivy reads only her own user row');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts'), ARRAY['att_alice', 'att_bob'], 'ivy reads every attempt...');
@@ -968,13 +966,23 @@ SELECT throws_ok(
        VALUES (pg_temp.id('att_alice'), 'builtin', 'builtin-v1', 100, 0, NULL) $$,
     '42501', NULL, 'ivy cannot pose as the built-in analyser'
 );
-SELECT lives_ok(
+-- Metrics and profile statistics are derived: only the definer statistics
+-- helpers write them (api.update_performance_metrics recomputes them).
+SELECT throws_ok(
     $$ UPDATE app.performance_metrics SET flags_count = 3 WHERE student_id = pg_temp.id('alice') $$,
-    'ivy updates a student''s metrics'
+    '42501', NULL, 'ivy cannot write a student''s metrics'
 );
-SELECT lives_ok(
+SELECT throws_ok(
+    $$ INSERT INTO app.performance_metrics (student_id, flags_count) VALUES (pg_temp.id('dave'), 9) $$,
+    '42501', NULL, 'ivy cannot create a metrics row'
+);
+SELECT throws_ok(
+    $$ UPDATE app.exam_metrics SET flagged = 9 WHERE exam_id = pg_temp.id('e1') $$,
+    '42501', NULL, 'ivy cannot write an exam''s metrics'
+);
+SELECT throws_ok(
     $$ UPDATE app.student_profiles SET integrity_score = 40, lmi_score = 0.7 WHERE user_id = pg_temp.id('alice') $$,
-    'ivy updates a student''s profile statistics'
+    '42501', NULL, 'ivy cannot write a student''s profile statistics'
 );
 SELECT throws_ok(
     $$ UPDATE app.student_profiles SET student_number = 'X1' WHERE user_id = pg_temp.id('alice') $$,
@@ -982,9 +990,10 @@ SELECT throws_ok(
 );
 SELECT tests.unbecome();
 SELECT is(
-    (SELECT m.flags_count::text || '/' || p.integrity_score::text FROM app.performance_metrics AS m
+    (SELECT m.flags_count::text || '/' || coalesce(p.integrity_score::text, '-') FROM app.performance_metrics AS m
      JOIN app.student_profiles AS p ON p.user_id = m.student_id WHERE m.student_id = pg_temp.id('alice')),
-    '3/40', 'ivy''s metric updates were written'
+    (SELECT figures FROM pg_temp.alice_figures),
+    'ivy''s refused writes changed nothing'
 );
 
 -- ---------------------------------------------------------------------------
@@ -1011,7 +1020,8 @@ SELECT ok(NOT api.can_access_student_data(pg_temp.id('bob')), 'alice may not acc
 SELECT tests.become(pg_temp.id('gina'));
 SELECT ok(api.can_access_exam(pg_temp.id('e1')), 'gina may access the exam she was granted');
 SELECT ok(NOT api.can_access_exam(pg_temp.id('e3')), 'gina may not access tina''s draft');
-SELECT ok(api.can_access_student_data(pg_temp.id('carl')), 'gina may access a student accommodated on her exam');
+SELECT ok(api.can_access_student_data(pg_temp.id('alice')), 'gina may access a student who attempted her exam');
+SELECT ok(NOT api.can_access_student_data(pg_temp.id('carl')), 'gina may not access a student who only has extra time on her exam');
 SELECT ok(NOT api.can_access_student_data(pg_temp.id('bob')), 'gina may not access a student of another exam');
 SELECT tests.become(pg_temp.id('ada'));
 SELECT ok(api.can_access_exam(pg_temp.id('e3')), 'ada may access any exam');

@@ -3,7 +3,7 @@
 -- against, and accommodations (extra time), also for an attempt running.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(68);
+SELECT plan(71);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -493,11 +493,41 @@ SELECT throws_ok(
     '22023', 'extra_minutes must be between 0 and 1440',
     'accommodation: negative extra time is 400'
 );
+-- A teacher learns nothing of ids it cannot see: someone who is not a
+-- student, or no one at all, gets the answer of a new accommodation, and
+-- nothing is stored. (An admin, who sees every user, gets 404: below.)
+SELECT is(
+    api.set_accommodation(pg_temp.id('exam'), '00000000-0000-4000-8000-000000030a02', 10)
+    - 'created_at' - 'updated_at',
+    jsonb_build_object(
+        'exam_id', pg_temp.id('exam'), 'student_id', '00000000-0000-4000-8000-000000030a02',
+        'extra_minutes', 10, 'attempt_deadline', NULL
+    ),
+    'accommodation by a teacher for someone who is not a student: the answer of a new one'
+);
+SELECT is(
+    api.set_accommodation(pg_temp.id('exam'), '00000000-0000-4000-8000-0000000309ff', 10)
+    - 'created_at' - 'updated_at',
+    jsonb_build_object(
+        'exam_id', pg_temp.id('exam'), 'student_id', '00000000-0000-4000-8000-0000000309ff',
+        'extra_minutes', 10, 'attempt_deadline', NULL
+    ),
+    '...and for an id that is no one'
+);
+SELECT tests.unbecome();
+SELECT is(
+    (SELECT count(*)::int FROM app.accommodations
+     WHERE student_id IN ('00000000-0000-4000-8000-000000030a02', '00000000-0000-4000-8000-0000000309ff')),
+    0,
+    '...and neither was stored'
+);
+SELECT tests.become('00000000-0000-4000-8000-000000030a09');
 SELECT throws_ok(
     $$SELECT api.set_accommodation(pg_temp.id('exam'), '00000000-0000-4000-8000-000000030a02', 10)$$,
     'VT404', 'student not found',
-    'accommodation: for someone who is not a student, 404'
+    'accommodation by an admin for someone who is not a student: 404'
 );
+SELECT tests.become('00000000-0000-4000-8000-000000030a01');
 SELECT is(
     (api.set_accommodation(
         pg_temp.id('exam'), '00000000-0000-4000-8000-000000030b02', 15

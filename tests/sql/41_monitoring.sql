@@ -2,7 +2,7 @@
 -- windows, ownership, derived severity, the flood bound) and who reads them.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(16);
+SELECT plan(19);
 
 INSERT INTO auth.users (id, email, password_hash, full_name, role) VALUES
 ('00000000-0000-4000-8000-000000041a01', 'mon-tina@example.org', 'x', 'Tina', 'teacher'),
@@ -108,7 +108,23 @@ SELECT throws_ok(
     'past the per-attempt bound for this minute, a batch is refused (429)'
 );
 SELECT set_config('veritas.events_per_attempt_minute', '', TRUE);
+
+-- The budget helper checks the attempt itself: called directly, alice
+-- cannot spend bob's events for this minute.
+SELECT throws_ok(
+    $$SELECT internal.take_event_budget('00000000-0000-4000-8000-000000041f02', 10000)$$,
+    'VT404', NULL,
+    'alice cannot use up bob''s event budget by calling the helper directly'
+);
+SELECT lives_ok(
+    $$SELECT internal.take_event_budget('00000000-0000-4000-8000-000000041f01', 1)$$,
+    'she may spend her own'
+);
 SELECT tests.unbecome();
+SELECT is_empty(
+    $$SELECT 1 FROM app.event_rate_windows WHERE attempt_id = '00000000-0000-4000-8000-000000041f02'$$,
+    'bob''s budget is untouched'
+);
 
 SELECT is(pg_temp.stored('f01'), 3::bigint, 'alice''s attempt holds exactly three events');
 SELECT is(pg_temp.stored('f02') + pg_temp.stored('f03'), 0::bigint, 'the refused events stored nothing');

@@ -300,6 +300,7 @@ DROP MATERIALIZED VIEW app.zz_probe;
 -- Analysts: pseudonyms, aggregates, no base table
 -- ---------------------------------------------------------------------------
 
+SELECT tests.allow_temporary_tables('analyst');
 SET LOCAL ROLE analyst;
 SELECT is(
     (SELECT format('%s %s %s %s', attempts, median_score, score_histogram, flagged)

@@ -293,10 +293,10 @@ SELECT is_empty(
 -- A login's refresh token, and its rotation.
 SELECT internal.login_record(
     (SELECT email FROM auth.users WHERE id = pg_temp.id('bob')), '203.0.113.9', pg_temp.id('bob'), TRUE,
-    sha256('bob-refresh-token-1'), now() + interval '7 days'
+    sha256('bob-refresh-token-1')
 );
 SELECT internal.refresh_rotate(
-    sha256('bob-refresh-token-1'), sha256('bob-refresh-token-2'), now() + interval '7 days'
+    sha256('bob-refresh-token-1'), sha256('bob-refresh-token-2')
 );
 SELECT cmp_ok(
     (SELECT count(*)::int FROM audit.log WHERE table_name = 'refresh_tokens'), '>=', 3,

@@ -4,7 +4,7 @@
 -- refused to everyone else.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(32);
+SELECT plan(36);
 
 CREATE TEMPORARY TABLE ids (name text PRIMARY KEY, id uuid);
 GRANT SELECT ON ids TO PUBLIC;
@@ -41,16 +41,61 @@ SELECT function_privs_are(
     'a teacher may record disclosures of a list'
 );
 
+-- The records read: tina's exam, attempts by alice and bob, an analysis of
+-- each; carl never attempted it.
+INSERT INTO ids (name, id) VALUES ('carl', tests.create_user('student'));
+GRANT INSERT ON ids TO PUBLIC;
 SELECT tests.become(pg_temp.id('tina'));
-SELECT internal.log_disclosure(pg_temp.id('alice'), 'profile', NULL);
-SELECT internal.log_disclosure(pg_temp.id('alice'), 'attempt', '00000000-0000-4000-8000-00000000d001');
+INSERT INTO ids (name, id)
+SELECT 'exam', (api.create_exam(
+    title => 'Disclosed', description => '', duration_minutes => 30,
+    opens_at => now() - interval '1 hour', closes_at => now() + interval '1 day', max_attempts => 1,
+    questions => '[{"kind": "true_false", "prompt": "Recorded?", "correct": true}]'
+) ->> 'id')::uuid;
+SELECT tests.become(pg_temp.id('alice'));
+INSERT INTO ids (name, id) SELECT 'att_alice', (api.create_exam_attempt(pg_temp.id('exam')) ->> 'attempt_id')::uuid;
+SELECT tests.become(pg_temp.id('bob'));
+INSERT INTO ids (name, id) SELECT 'att_bob', (api.create_exam_attempt(pg_temp.id('exam')) ->> 'attempt_id')::uuid;
+SELECT tests.unbecome();
+INSERT INTO app.behavior_analyses (id, attempt_id, source, model, integrity_score, lmi_score) VALUES
+('00000000-0000-4000-8000-00000000d002', pg_temp.id('att_alice'), 'builtin', 'builtin-v1', 90, 0.1),
+('00000000-0000-4000-8000-00000000d003', pg_temp.id('att_bob'), 'builtin', 'builtin-v1', 40, 0.6);
+
+SELECT tests.become(pg_temp.id('tina'));
+SELECT internal.log_disclosure(pg_temp.id('alice'), 'profile', pg_temp.id('alice'));
+SELECT internal.log_disclosure(pg_temp.id('alice'), 'monitoring_events', pg_temp.id('att_alice'));
 SELECT internal.log_disclosures(
     ARRAY[pg_temp.id('alice'), pg_temp.id('bob'), pg_temp.id('bob')], 'analysis',
     ARRAY['00000000-0000-4000-8000-00000000d002', '00000000-0000-4000-8000-00000000d003',
           '00000000-0000-4000-8000-00000000d003']::uuid[]
 );
+
+-- A disclosure is written only by the read it records: a row must name a
+-- record of the student that the caller may read.
+SELECT throws_ok(
+    $$ SELECT internal.log_disclosure(pg_temp.id('carl'), 'profile', pg_temp.id('carl')) $$,
+    '42501', 'a disclosure is recorded only by the read it records',
+    'tina cannot log a disclosure about a student she cannot see'
+);
+SELECT throws_ok(
+    $$ SELECT internal.log_disclosure(pg_temp.id('alice'), 'monitoring_events', pg_temp.id('att_bob')) $$,
+    '42501', 'a disclosure is recorded only by the read it records',
+    'nor one that pins bob''s attempt on alice'
+);
+SELECT throws_ok(
+    $$ SELECT internal.log_disclosures(
+        ARRAY[pg_temp.id('alice'), pg_temp.id('carl')], 'profile',
+        ARRAY[pg_temp.id('alice'), pg_temp.id('carl')]) $$,
+    '42501', 'a disclosure is recorded only by the read it records',
+    'nor a list with one student she cannot see'
+);
+SELECT throws_ok(
+    $$ SELECT internal.log_disclosure(pg_temp.id('alice'), 'gossip', pg_temp.id('alice')) $$,
+    '22023', NULL,
+    'nor one of a kind no read records'
+);
 SELECT tests.become(pg_temp.id('ada'));
-SELECT internal.log_disclosure(pg_temp.id('bob'), 'events', '00000000-0000-4000-8000-00000000d004');
+SELECT internal.log_disclosure(pg_temp.id('bob'), 'monitoring_events', pg_temp.id('att_bob'));
 SELECT tests.become(pg_temp.id('alice'));
 SELECT internal.log_disclosure(pg_temp.id('alice'), 'analysis', NULL);
 SELECT tests.unbecome();
@@ -61,12 +106,12 @@ SELECT set_eq(
     $$ SELECT viewer_id, viewer_role, student_id, record_kind, record_id FROM audit.disclosures
        WHERE viewer_id IN (pg_temp.id('tina'), pg_temp.id('ada')) $$,
     $$ VALUES
-        (pg_temp.id('tina'), 'teacher', pg_temp.id('alice'), 'profile', NULL::uuid),
-        (pg_temp.id('tina'), 'teacher', pg_temp.id('alice'), 'attempt', '00000000-0000-4000-8000-00000000d001'::uuid),
+        (pg_temp.id('tina'), 'teacher', pg_temp.id('alice'), 'profile', pg_temp.id('alice')),
+        (pg_temp.id('tina'), 'teacher', pg_temp.id('alice'), 'monitoring_events', pg_temp.id('att_alice')),
         (pg_temp.id('tina'), 'teacher', pg_temp.id('alice'), 'analysis', '00000000-0000-4000-8000-00000000d002'::uuid),
         (pg_temp.id('tina'), 'teacher', pg_temp.id('bob'), 'analysis', '00000000-0000-4000-8000-00000000d003'::uuid),
-        (pg_temp.id('ada'), 'admin', pg_temp.id('bob'), 'events', '00000000-0000-4000-8000-00000000d004'::uuid) $$,
-    'teachers and admins reading student records are recorded: who, whose, which (a list once per record)'
+        (pg_temp.id('ada'), 'admin', pg_temp.id('bob'), 'monitoring_events', pg_temp.id('att_bob')) $$,
+    'teachers and admins reading student records are recorded: who, whose, which (a list once per record); refused calls wrote nothing'
 );
 
 -- A student reads their own disclosure history, and nobody else's.
@@ -77,7 +122,7 @@ SELECT is(
 );
 SELECT is(
     (SELECT array_agg(e ->> 'record_kind') FROM jsonb_array_elements(api.get_my_disclosures()) AS e),
-    ARRAY['analysis', 'attempt', 'profile'],
+    ARRAY['analysis', 'monitoring_events', 'profile'],
     'newest first'
 );
 SELECT is(
@@ -93,7 +138,7 @@ SELECT is(
     (SELECT array_agg(e ->> 'record_kind')
      FROM jsonb_array_elements(api.get_my_disclosures("limit" => 1,
          before => (api.get_my_disclosures("limit" => 1) -> 0 ->> 'id')::bigint)) AS e),
-    ARRAY['attempt'],
+    ARRAY['monitoring_events'],
     'in keyset pages'
 );
 SELECT is(

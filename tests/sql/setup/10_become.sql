@@ -10,6 +10,8 @@
 --                                      exp, ...), both transaction-local
 --   tests.become_anon()                act as a request without a token
 --   tests.unbecome()                   back to the superuser, no claims
+--   tests.allow_temporary_tables(role) TEMPORARY for pgTAP's own tables,
+--                                      until the ROLLBACK (become does it)
 --
 -- become() may be called while acting as someone else: it first returns to
 -- the session user. pgTAP lives in the public schema and stays usable.
@@ -72,6 +74,26 @@ BEGIN
 END;
 $$;
 
+-- pgTAP's set_eq, results_eq and friends build temporary tables as the
+-- current role, and a deploy grants no runtime role TEMPORARY (see
+-- 04_definer_hardening.sql). So a test grants it to the role it acts as,
+-- inside its own transaction: the ROLLBACK at the end of the file takes it
+-- back. Never part of a deploy.
+CREATE OR REPLACE FUNCTION tests.allow_temporary_tables(p_role text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (Not in a read-only transaction: pgTAP then needs no table of its own.)
+    IF current_setting('transaction_read_only') = 'off'
+        AND NOT has_database_privilege(p_role, current_database(), 'TEMPORARY')
+    THEN
+        EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), p_role);
+    END IF;
+END;
+$$;
+
 -- Act as the user: their role, their claims, until the end of the
 -- transaction or the next become / unbecome.
 CREATE OR REPLACE FUNCTION tests.become(p_user_id uuid)
@@ -87,6 +109,7 @@ BEGIN
     IF v_role IS NULL THEN
         RAISE EXCEPTION 'tests.become: no user %', p_user_id;
     END IF;
+    PERFORM tests.allow_temporary_tables(v_role);
     PERFORM set_config('request.jwt.claims', tests.claims_for(p_user_id, v_role)::text, true);
     PERFORM set_config('role', v_role, true);
 END;
@@ -100,6 +123,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM tests.unbecome();
+    PERFORM tests.allow_temporary_tables('anon');
     PERFORM set_config('request.jwt.claims', '{}', true);
     PERFORM set_config('role', 'anon', true);
 END;
@@ -110,3 +134,4 @@ GRANT EXECUTE ON FUNCTION tests.claims_for(uuid, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.unbecome() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.become(uuid) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.become_anon() TO PUBLIC;
+REVOKE ALL ON FUNCTION tests.allow_temporary_tables(text) FROM PUBLIC;
