@@ -140,7 +140,7 @@ COMMENT ON TYPE auth.user_role IS 'Application role of a user; each value is als
 
 CREATE FUNCTION api.abandon_exam_attempt(attempt_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_result jsonb;
@@ -161,7 +161,7 @@ COMMENT ON FUNCTION api.abandon_exam_attempt(attempt_id uuid) IS 'Abandon the ca
 
 CREATE FUNCTION api.add_question(exam_id uuid, kind text, prompt text, correct jsonb, options jsonb DEFAULT NULL::jsonb, tolerance numeric DEFAULT NULL::numeric, points numeric DEFAULT 1) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_question jsonb := jsonb_strip_nulls(jsonb_build_object(
@@ -223,11 +223,11 @@ $$;
 
 ALTER FUNCTION api.can_access_student_data(student_id uuid) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.can_access_student_data(student_id uuid) IS 'True when the caller may see the student''s data: an admin any student, a teacher the students with an attempt on or an accommodation in their exams, a student themself.';
+COMMENT ON FUNCTION api.can_access_student_data(student_id uuid) IS 'True when the caller may see the student''s data: an admin any student, a teacher the students with an attempt on their exams, a student themself.';
 
 CREATE FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb DEFAULT NULL::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_result jsonb;
@@ -255,7 +255,7 @@ COMMENT ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) IS
 
 CREATE FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user_id uuid := internal.assert_author();
@@ -321,7 +321,7 @@ COMMENT ON FUNCTION api.create_exam(title text, description text, duration_minut
 
 CREATE FUNCTION api.create_exam_attempt(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_start record;
@@ -436,7 +436,7 @@ COMMENT ON FUNCTION api.get_audit_log("table" text, actor uuid, since timestamp 
 
 CREATE FUNCTION api.get_available_exams_for_student() RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT internal.available_exams(internal.assert_student_caller());
 $$;
@@ -505,7 +505,7 @@ COMMENT ON FUNCTION api.get_disclosure_log(student_id uuid, viewer uuid, since t
 
 CREATE FUNCTION api.get_exam(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_document jsonb;
@@ -525,7 +525,7 @@ COMMENT ON FUNCTION api.get_exam(exam_id uuid) IS 'An exam with its questions an
 
 CREATE FUNCTION api.get_flagged_students_for_exam(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_result jsonb;
@@ -685,7 +685,7 @@ COMMENT ON FUNCTION api.get_security_events(kind text, user_id uuid, since times
 
 CREATE FUNCTION api.get_student_dashboard_data() RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_student_id uuid := internal.assert_student_caller();
@@ -752,7 +752,7 @@ COMMENT ON FUNCTION api.get_student_dashboard_data() IS 'The student dashboard: 
 
 CREATE FUNCTION api.get_student_detail_for_teacher(student_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_student jsonb;
@@ -870,7 +870,7 @@ COMMENT ON FUNCTION api.get_student_detail_for_teacher(student_id uuid) IS 'A st
 
 CREATE FUNCTION api.get_student_exam_detail(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_student_id uuid := internal.assert_student_caller();
@@ -944,7 +944,7 @@ COMMENT ON FUNCTION api.get_student_exam_detail(exam_id uuid) IS 'An exam as its
 
 CREATE FUNCTION api.get_teacher_dashboard_data() RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     c_alerts constant integer := 20;
@@ -1064,7 +1064,7 @@ COMMENT ON FUNCTION api.get_teacher_dashboard_data() IS 'The teacher dashboard, 
 
 CREATE FUNCTION api.get_teacher_exam_analytics(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_result jsonb;
@@ -1115,7 +1115,7 @@ COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam an
 
 CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user_id uuid := internal.assert_author();
@@ -1200,7 +1200,7 @@ COMMENT ON FUNCTION api.me() IS 'The calling user: {id, email, full_name, role} 
 
 CREATE FUNCTION api.publish_exam(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     RETURN api.update_exam(exam_id => publish_exam.exam_id, published => TRUE);
@@ -1261,7 +1261,7 @@ COMMENT ON FUNCTION api.record_monitoring_events(body jsonb) IS 'Record monitori
 
 CREATE FUNCTION api.remove_question(question_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_old app.questions;
@@ -1295,7 +1295,7 @@ COMMENT ON FUNCTION api.remove_question(question_id uuid) IS 'Remove a question 
 
 CREATE FUNCTION api.review_attempt(attempt_id uuid, decision text, note text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_me constant uuid := internal.assert_staff_caller();
@@ -1363,7 +1363,7 @@ COMMENT ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text
 
 CREATE FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_saved_at timestamptz;
@@ -1475,7 +1475,7 @@ COMMENT ON FUNCTION api.save_behavior_analysis(attempt_id uuid, integrity_score 
 
 CREATE FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_result jsonb;
@@ -1491,7 +1491,20 @@ BEGIN
             ERRCODE = '22023', MESSAGE = 'extra_minutes must be between 0 and 1440';
     END IF;
     IF NOT internal.user_has_role(set_accommodation.student_id, 'student') THEN
-        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+        -- An admin sees every user: a typo gets a clear 404. A teacher must
+        -- not learn whether an id is an active student it cannot see, so it
+        -- gets the answer a new accommodation gets, and nothing is stored.
+        IF internal.current_app_role() = 'admin' THEN
+            RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'student not found';
+        END IF;
+        RETURN jsonb_build_object(
+            'exam_id', set_accommodation.exam_id,
+            'student_id', set_accommodation.student_id,
+            'extra_minutes', set_accommodation.extra_minutes,
+            'created_at', now(),
+            'updated_at', now(),
+            'attempt_deadline', NULL
+        );
     END IF;
 
     INSERT INTO app.accommodations AS a (exam_id, student_id, extra_minutes)
@@ -1523,7 +1536,7 @@ $$;
 
 ALTER FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) IS 'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible or student_id is not an active student; 400 (22023) unless 0 <= extra_minutes <= 1440.';
+COMMENT ON FUNCTION api.set_accommodation(exam_id uuid, student_id uuid, extra_minutes integer) IS 'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible, or (admins only) if student_id is not an active student: a teacher gets the same answer for any id, stored only for an active student, so that it learns nothing of students it cannot see; 400 (22023) unless 0 <= extra_minutes <= 1440.';
 
 CREATE FUNCTION api.set_user_active(user_id uuid, active boolean) RETURNS jsonb
     LANGUAGE sql
@@ -1538,7 +1551,7 @@ COMMENT ON FUNCTION api.set_user_active(user_id uuid, active boolean) IS 'Admin:
 
 CREATE FUNCTION api.update_exam(exam_id uuid, title text DEFAULT NULL::text, description text DEFAULT NULL::text, duration_minutes integer DEFAULT NULL::integer, opens_at timestamp with time zone DEFAULT NULL::timestamp with time zone, closes_at timestamp with time zone DEFAULT NULL::timestamp with time zone, max_attempts integer DEFAULT NULL::integer, grading_method text DEFAULT NULL::text, grace_seconds integer DEFAULT NULL::integer, shuffle_questions boolean DEFAULT NULL::boolean, shuffle_options boolean DEFAULT NULL::boolean, published boolean DEFAULT NULL::boolean) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_exam app.exams;
@@ -1635,7 +1648,7 @@ COMMENT ON FUNCTION api.update_performance_metrics(student_id uuid) IS 'Recomput
 
 CREATE FUNCTION api.update_question(question_id uuid, kind text DEFAULT NULL::text, prompt text DEFAULT NULL::text, options jsonb DEFAULT NULL::jsonb, correct jsonb DEFAULT NULL::jsonb, tolerance numeric DEFAULT NULL::numeric, points numeric DEFAULT NULL::numeric) RETURNS jsonb
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_old app.questions;
@@ -1721,7 +1734,7 @@ COMMENT ON FUNCTION api.update_student_profile_stats(student_id uuid) IS 'Recomp
 
 CREATE FUNCTION internal.abandon_attempt(p_attempt_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_attempt record;
@@ -1947,7 +1960,7 @@ COMMENT ON FUNCTION internal.analysis_document(p_analysis app.behavior_analyses)
 
 CREATE FUNCTION internal.analytics_refreshed_at(p_views text[]) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT CASE WHEN count(*) = cardinality(p_views) THEN min(r.up_to_date_at) END
     FROM app.analytics_refreshes AS r
@@ -1960,7 +1973,7 @@ COMMENT ON FUNCTION internal.analytics_refreshed_at(p_views text[]) IS 'The olde
 
 CREATE FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_options jsonb := coalesce(p_question -> 'options', '[]'::jsonb);
@@ -2073,7 +2086,7 @@ COMMENT ON FUNCTION internal.archive_event_partitions(p_older_than interval) IS 
 
 CREATE FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_deadline timestamp with time zone, p_grace_seconds integer) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_status <> 'in_progress' THEN
@@ -2097,7 +2110,7 @@ COMMENT ON FUNCTION internal.assert_attempt_open(p_status app.attempt_status, p_
 
 CREATE FUNCTION internal.assert_author() RETURNS uuid
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user_id uuid := internal.current_user_id();
@@ -2114,9 +2127,56 @@ ALTER FUNCTION internal.assert_author() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.assert_author() IS 'The calling teacher''s or admin''s user id; 42501 for anyone else.';
 
+CREATE FUNCTION internal.assert_disclosed_records(p_role text, p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_exam_ids constant uuid[] := CASE
+        WHEN p_role = 'teacher' THEN internal.teacher_exam_ids()
+    END;
+    v_bad record;
+BEGIN
+    IF p_record_kind IS NULL OR p_record_kind NOT IN ('profile', 'monitoring_events', 'analysis') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('no disclosure kind %L (profile, monitoring_events, analysis)', p_record_kind);
+    END IF;
+    SELECT s.student_id, s.record_id INTO v_bad
+    FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
+    LEFT JOIN app.behavior_analyses AS b
+        ON p_record_kind = 'analysis' AND s.record_id = b.id
+    LEFT JOIN app.exam_attempts AS a
+        ON a.id = CASE p_record_kind
+            WHEN 'monitoring_events' THEN s.record_id
+            WHEN 'analysis' THEN b.attempt_id
+        END
+    WHERE
+        s.student_id IS NOT NULL
+        AND NOT CASE p_record_kind
+            WHEN 'profile' THEN
+                s.record_id = s.student_id
+                AND (p_role = 'admin' OR internal.teacher_can_see_student(s.student_id))
+            ELSE
+                a.student_id = s.student_id
+                AND (p_role = 'admin' OR a.exam_id = any(v_exam_ids))
+        END IS TRUE
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '42501',
+            MESSAGE = 'a disclosure is recorded only by the read it records';
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.assert_disclosed_records(p_role text, p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.assert_disclosed_records(p_role text, p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) IS 'Raises 42501 unless every (student, record) names a record of that kind that belongs to the student and that the calling teacher or admin may read.';
+
 CREATE FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_problem text;
@@ -2148,7 +2208,7 @@ COMMENT ON FUNCTION internal.assert_exam_settings(p_title text, p_description te
 
 CREATE FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) RETURNS void
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     PERFORM FROM app.exam_attempts AS a
@@ -2209,7 +2269,7 @@ COMMENT ON FUNCTION internal.assert_session_active() IS 'Raises VT401 unless the
 
 CREATE FUNCTION internal.assert_staff_caller() RETURNS uuid
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user_id constant uuid := internal.current_user_id();
@@ -2228,7 +2288,7 @@ COMMENT ON FUNCTION internal.assert_staff_caller() IS 'The calling teacher''s or
 
 CREATE FUNCTION internal.assert_student_caller() RETURNS uuid
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_user_id uuid := internal.current_user_id();
@@ -2484,7 +2544,7 @@ COMMENT ON FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_sta
 
 CREATE FUNCTION internal.attempt_paper(p_attempt_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT coalesce(
         jsonb_agg(
@@ -3048,7 +3108,7 @@ COMMENT ON FUNCTION internal.can_access_student_data(p_student_id uuid) IS 'True
 
 CREATE FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_closed uuid[];
@@ -3305,7 +3365,7 @@ COMMENT ON FUNCTION internal.event_partition_name(p_month date) IS 'Name of the 
 
 CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_build_object(
         'id', e.id,
@@ -3356,7 +3416,7 @@ COMMENT ON FUNCTION internal.exam_document(p_exam_id uuid) IS 'A teacher''s view
 
 CREATE FUNCTION internal.expire_overdue_attempts(p_limit integer DEFAULT 1000, p_student_id uuid DEFAULT NULL::uuid, p_exam_id uuid DEFAULT NULL::uuid, p_attempt_id uuid DEFAULT NULL::uuid) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_ids uuid[];
@@ -3391,7 +3451,7 @@ COMMENT ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_
 
 CREATE FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_points numeric := coalesce((p_question ->> 'points')::numeric, 0);
@@ -3460,7 +3520,7 @@ COMMENT ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) IS '
 
 CREATE FUNCTION internal.grading_method_of(p_name text) RETURNS app.grading_method
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF p_name IS NULL OR p_name <> ALL (enum_range(NULL::app.grading_method)::text[]) THEN
@@ -3535,7 +3595,7 @@ COMMENT ON FUNCTION internal.jwt_claims() IS 'The request''s JWT claims (request
 
 CREATE FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid DEFAULT NULL::uuid, p_attempt_id uuid DEFAULT NULL::uuid) RETURNS integer
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF current_setting('transaction_read_only') = 'on' THEN
@@ -3559,6 +3619,9 @@ DECLARE
     v_role constant text := internal.current_app_role();
 BEGIN
     IF v_role IN ('teacher', 'admin') AND p_student_id IS NOT NULL THEN
+        PERFORM internal.assert_disclosed_records(
+            v_role, ARRAY[p_student_id], p_record_kind, ARRAY[p_record_id]
+        );
         INSERT INTO audit.disclosures (viewer_id, viewer_role, student_id, record_kind, record_id)
         VALUES (internal.current_user_id(), v_role, p_student_id, p_record_kind, p_record_id);
     END IF;
@@ -3567,7 +3630,7 @@ $$;
 
 ALTER FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) IS 'Records that the calling teacher or admin was shown a record of a student (record_kind: profile, attempt, answers, events, analysis ...; record_id: the attempt, analysis ... when there is one). Nothing for other callers. Call it from VOLATILE functions only.';
+COMMENT ON FUNCTION internal.log_disclosure(p_student_id uuid, p_record_kind text, p_record_id uuid) IS 'Records that the calling teacher or admin was shown a record of a student (record_kind: profile, monitoring_events or analysis; record_id: the student, the attempt or the analysis); 42501 for a record that is not the student''s or that the caller may not read. Nothing for other callers. Call it from VOLATILE functions only.';
 
 CREATE FUNCTION internal.log_disclosures(p_student_ids uuid[], p_record_kind text, p_record_ids uuid[] DEFAULT NULL::uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3577,6 +3640,7 @@ DECLARE
     v_role constant text := internal.current_app_role();
 BEGIN
     IF v_role IN ('teacher', 'admin') AND cardinality(p_student_ids) > 0 THEN
+        PERFORM internal.assert_disclosed_records(v_role, p_student_ids, p_record_kind, p_record_ids);
         INSERT INTO audit.disclosures (viewer_id, viewer_role, student_id, record_kind, record_id)
         SELECT DISTINCT internal.current_user_id(), v_role, s.student_id, p_record_kind, s.record_id
         FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
@@ -3632,7 +3696,7 @@ ALTER FUNCTION internal.login_lookup(p_email text, p_client_addr inet) OWNER TO 
 
 COMMENT ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) IS 'Login step 1 (anon): {retry_after (seconds, 0 when not locked), user: null | {id, email, full_name, role, password_hash, is_active}}; no user while locked.';
 
-CREATE FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) RETURNS void
+CREATE FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3650,8 +3714,8 @@ BEGIN
     VALUES (v_email, p_client_addr, p_succeeded);
 
     IF p_succeeded THEN
-        IF p_user_id IS NULL OR p_refresh_hash IS NULL OR p_refresh_expires_at IS NULL THEN
-            RAISE EXCEPTION 'a successful login needs the user, a refresh token hash and its expiry'
+        IF p_user_id IS NULL OR p_refresh_hash IS NULL THEN
+            RAISE EXCEPTION 'a successful login needs the user and a refresh token hash'
                 USING ERRCODE = 'null_value_not_allowed';
         END IF;
         PERFORM FROM auth.users AS u
@@ -3664,7 +3728,7 @@ BEGIN
         VALUES (p_user_id)
         RETURNING id INTO v_family_id;
         INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
-        VALUES (v_family_id, p_user_id, p_refresh_hash, p_refresh_expires_at);
+        VALUES (v_family_id, p_user_id, p_refresh_hash, internal.refresh_token_expiry());
         PERFORM internal.log_security_event(
             'login_success', p_user_id, v_email, p_client_addr,
             jsonb_build_object('family_id', v_family_id)
@@ -3694,9 +3758,9 @@ BEGIN
 END;
 $$;
 
-ALTER FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) OWNER TO veritas_owner;
+ALTER FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) IS 'Login step 2 (anon): records the attempt and its security event; on success opens a refresh-token family with its first token (hash and expiry from the glue).';
+COMMENT ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea) IS 'Login step 2 (anon): records the attempt and its security event; on success opens a refresh-token family with its first token (its hash from the glue, its expiry fixed here: internal.refresh_token_expiry()).';
 
 CREATE FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) RETURNS record
     LANGUAGE plpgsql STABLE
@@ -3976,7 +4040,7 @@ COMMENT ON FUNCTION internal.purge_auth_records() IS 'Worker: deletes expired re
 
 CREATE FUNCTION internal.question_document(p_question_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_build_object(
         'id', q.id,
@@ -4001,7 +4065,7 @@ COMMENT ON FUNCTION internal.question_document(p_question_id uuid) IS 'A teacher
 
 CREATE FUNCTION internal.question_problem(p_question jsonb) RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_kind text;
@@ -4145,7 +4209,7 @@ COMMENT ON FUNCTION internal.question_problem(p_question jsonb) IS 'What is wron
 
 CREATE FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_deadline timestamptz;
@@ -4321,7 +4385,7 @@ COMMENT ON FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) IS 'Rec
 
 CREATE FUNCTION internal.refresh_analytics(p_force boolean DEFAULT false) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     c_views constant text[] := ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'];
@@ -4438,7 +4502,7 @@ ALTER FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) OWNER TO veritas
 
 COMMENT ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) IS 'Recompute exam_metrics of the given exams from their attempts: attempts (all), submitted (submitted or expired), average_score (graded attempts, points), flagged (latest analysis flagged). Idempotent.';
 
-CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4484,7 +4548,7 @@ BEGIN
     END IF;
 
     INSERT INTO auth.refresh_tokens (family_id, user_id, token_hash, expires_at)
-    VALUES (v_token.family_id, v_token.user_id, p_new_hash, p_new_expires_at)
+    VALUES (v_token.family_id, v_token.user_id, p_new_hash, internal.refresh_token_expiry())
     RETURNING id INTO v_new_id;
     UPDATE auth.refresh_tokens AS t
     SET used_at = now(), replaced_by = v_new_id
@@ -4497,13 +4561,13 @@ BEGIN
 END;
 $$;
 
-ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
+COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
 
 CREATE FUNCTION internal.refresh_student_stats(p_student_id uuid) RETURNS void
     LANGUAGE sql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT internal.refresh_students_stats(ARRAY[p_student_id]);
 $$;
@@ -4514,7 +4578,7 @@ COMMENT ON FUNCTION internal.refresh_student_stats(p_student_id uuid) IS 'Recomp
 
 CREATE FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     INSERT INTO app.performance_metrics AS m (
@@ -4638,6 +4702,17 @@ ALTER FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) OWNER TO ve
 
 COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
 
+CREATE FUNCTION internal.refresh_token_expiry() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT now() + interval '7 days';
+$$;
+
+ALTER FUNCTION internal.refresh_token_expiry() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_token_expiry() IS 'The expiry of a refresh token issued now (7 days).';
+
 CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4667,7 +4742,7 @@ COMMENT ON FUNCTION internal.register_student(p_email text, p_password_hash text
 
 CREATE FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_attempt record;
@@ -4696,7 +4771,7 @@ COMMENT ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers j
 
 CREATE FUNCTION internal.score_histogram(p_counts integer[]) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT jsonb_agg(
         jsonb_build_object(
@@ -4926,7 +5001,7 @@ COMMENT ON FUNCTION internal.staff_exam_ids() IS 'Ids of the exams the calling t
 
 CREATE FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid, OUT o_resumed boolean) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_student_id uuid := internal.current_user_id();
@@ -5063,7 +5138,7 @@ COMMENT ON FUNCTION internal.start_attempt(p_exam_id uuid, OUT o_attempt_id uuid
 
 CREATE FUNCTION internal.store_answers(p_attempt_id uuid, p_scored_against jsonb, p_answers jsonb, p_graded boolean) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
     v_bad record;
@@ -5215,7 +5290,7 @@ COMMENT ON FUNCTION internal.student_exam_grades(p_student_id uuid) IS 'A studen
 
 CREATE FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb DEFAULT NULL::jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_attempt record;
@@ -5262,10 +5337,20 @@ DECLARE
         nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
     );
     v_window timestamptz := date_trunc('minute', now());
+    v_role constant text := internal.current_app_role();
     v_used integer;
 BEGIN
+    -- Only the budget of an attempt the caller may record for: a student's
+    -- own, or any for integration (as the insert policy of the events says).
     INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-    VALUES (p_attempt_id, v_window, p_events)
+    SELECT a.id, v_window, p_events
+    FROM app.exam_attempts AS a
+    WHERE
+        a.id = p_attempt_id
+        AND (
+            v_role = 'integration'
+            OR (v_role = 'student' AND a.student_id = internal.current_user_id())
+        )
     ON CONFLICT (attempt_id) DO UPDATE
         SET
             window_start = excluded.window_start,
@@ -5274,6 +5359,9 @@ BEGIN
                 ELSE excluded.events
             END
     RETURNING w.events INTO v_used;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+    END IF;
     IF v_used > v_limit THEN
         RAISE EXCEPTION USING
             ERRCODE = 'VT429',
@@ -5313,43 +5401,17 @@ CREATE FUNCTION internal.teacher_can_see_student(p_student_id uuid) RETURNS bool
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    WITH me AS (SELECT internal.current_user_id() AS id)
-    SELECT
-        EXISTS (
-            SELECT FROM app.exam_attempts AS a, me
-            WHERE
-                a.student_id = p_student_id
-                AND (
-                    EXISTS (
-                        SELECT FROM app.teacher_exam_permissions AS p
-                        WHERE p.exam_id = a.exam_id AND p.teacher_id = me.id
-                    )
-                    OR EXISTS (
-                        SELECT FROM app.exams AS e
-                        WHERE e.id = a.exam_id AND e.created_by = me.id
-                    )
-                )
-        )
-        OR EXISTS (
-            SELECT FROM app.accommodations AS ac, me
-            WHERE
-                ac.student_id = p_student_id
-                AND (
-                    EXISTS (
-                        SELECT FROM app.teacher_exam_permissions AS p
-                        WHERE p.exam_id = ac.exam_id AND p.teacher_id = me.id
-                    )
-                    OR EXISTS (
-                        SELECT FROM app.exams AS e
-                        WHERE e.id = ac.exam_id AND e.created_by = me.id
-                    )
-                )
-        );
+    SELECT EXISTS (
+        SELECT FROM app.exam_attempts AS a
+        WHERE
+            a.student_id = p_student_id
+            AND a.exam_id = any((SELECT internal.teacher_exam_ids())::uuid[])
+    );
 $$;
 
 ALTER FUNCTION internal.teacher_can_see_student(p_student_id uuid) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) IS 'True when the student has an attempt on, or an accommodation in, an exam the calling teacher may access.';
+COMMENT ON FUNCTION internal.teacher_can_see_student(p_student_id uuid) IS 'True when the student has an attempt on an exam the calling teacher may access (an accommodation alone is not enough).';
 
 CREATE FUNCTION internal.teacher_exam_ids() RETURNS uuid[]
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -5511,7 +5573,7 @@ COMMENT ON FUNCTION internal.tg__timestamps() IS 'BEFORE INSERT OR UPDATE trigge
 
 CREATE FUNCTION internal.tg_exam_attempts__guard_status() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
     IF NEW.exam_id <> OLD.exam_id
@@ -7102,8 +7164,6 @@ CREATE POLICY admins_add_questions ON app.questions FOR INSERT TO admin WITH CHE
 
 CREATE POLICY admins_change_extra_time ON app.accommodations FOR UPDATE TO admin USING (true) WITH CHECK (true);
 
-CREATE POLICY admins_create_exam_metrics ON app.exam_metrics FOR INSERT TO admin WITH CHECK (true);
-
 CREATE POLICY admins_create_metrics ON app.performance_metrics FOR INSERT TO admin WITH CHECK (true);
 
 CREATE POLICY admins_create_own_exams ON app.exams FOR INSERT TO admin WITH CHECK ((created_by = ( SELECT internal.current_user_id() AS current_user_id)));
@@ -7164,11 +7224,7 @@ CREATE POLICY admins_revoke_permissions ON app.teacher_exam_permissions FOR DELE
 
 CREATE POLICY admins_tune_event_types ON app.event_types FOR UPDATE TO admin USING (true) WITH CHECK (true);
 
-CREATE POLICY admins_update_exam_metrics ON app.exam_metrics FOR UPDATE TO admin USING (true) WITH CHECK (true);
-
 CREATE POLICY admins_update_exams ON app.exams FOR UPDATE TO admin USING (true) WITH CHECK (true);
-
-CREATE POLICY admins_update_metrics ON app.performance_metrics FOR UPDATE TO admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admins_update_student_profiles ON app.student_profiles FOR UPDATE TO admin USING (true) WITH CHECK (true);
 
@@ -7252,8 +7308,6 @@ CREATE POLICY definer_helpers_update_refresh_times ON app.analytics_refreshes FO
 
 CREATE POLICY definer_helpers_update_student_profiles ON app.student_profiles FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
-CREATE POLICY definer_helpers_validate_event_attempts ON app.exam_attempts FOR SELECT TO veritas_owner USING (true);
-
 CREATE POLICY definer_helpers_write_builtin_analyses ON app.behavior_analyses FOR INSERT TO veritas_owner WITH CHECK (((source = 'builtin'::app.analysis_source) AND (created_by IS NULL)));
 
 ALTER TABLE app.event_rate_windows ENABLE ROW LEVEL SECURITY;
@@ -7274,10 +7328,6 @@ ALTER TABLE app.exams ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.flag_reviews ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY integration_creates_exam_metrics ON app.exam_metrics FOR INSERT TO integration WITH CHECK (true);
-
-CREATE POLICY integration_creates_metrics ON app.performance_metrics FOR INSERT TO integration WITH CHECK (true);
-
 CREATE POLICY integration_reads_analyses ON app.behavior_analyses FOR SELECT TO integration USING (true);
 
 CREATE POLICY integration_reads_attempts ON app.exam_attempts FOR SELECT TO integration USING (true);
@@ -7297,12 +7347,6 @@ CREATE POLICY integration_records_events_of_open_attempts ON app.monitoring_even
   WHERE ((a.id = monitoring_events.attempt_id) AND (a.student_id = monitoring_events.student_id) AND (a.exam_id = monitoring_events.exam_id) AND (a.started_at = monitoring_events.attempt_started_at) AND (a.status = 'in_progress'::app.attempt_status)))) AND (EXISTS ( SELECT
    FROM app.event_types t
   WHERE ((t.event_type = monitoring_events.event_type) AND (t.severity = monitoring_events.severity) AND (t.is_anomaly = monitoring_events.is_anomaly))))));
-
-CREATE POLICY integration_updates_exam_metrics ON app.exam_metrics FOR UPDATE TO integration USING (true) WITH CHECK (true);
-
-CREATE POLICY integration_updates_metrics ON app.performance_metrics FOR UPDATE TO integration USING (true) WITH CHECK (true);
-
-CREATE POLICY integration_updates_profile_statistics ON app.student_profiles FOR UPDATE TO integration USING (true) WITH CHECK (true);
 
 CREATE POLICY integration_writes_external_analyses ON app.behavior_analyses FOR INSERT TO integration WITH CHECK (((source = 'external'::app.analysis_source) AND (created_by = ( SELECT internal.current_user_id() AS current_user_id))));
 
@@ -7393,9 +7437,13 @@ CREATE POLICY teachers_read_reviews_on_their_exams ON app.flag_reviews FOR SELEC
 
 CREATE POLICY teachers_read_their_exams ON app.exams FOR SELECT TO teacher USING (((created_by = ( SELECT internal.current_user_id() AS current_user_id)) OR (id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))));
 
-CREATE POLICY teachers_read_their_students_metrics ON app.performance_metrics FOR SELECT TO teacher USING (internal.teacher_can_see_student(student_id));
+CREATE POLICY teachers_read_their_students_metrics ON app.performance_metrics FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.student_id = performance_metrics.student_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
 
-CREATE POLICY teachers_read_their_students_profiles ON app.student_profiles FOR SELECT TO teacher USING (internal.teacher_can_see_student(user_id));
+CREATE POLICY teachers_read_their_students_profiles ON app.student_profiles FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.student_id = student_profiles.user_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
 
 CREATE POLICY teachers_review_flags_on_their_exams ON app.flag_reviews FOR INSERT TO teacher WITH CHECK (((reviewer_id = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
    FROM app.exam_attempts a
@@ -7505,7 +7553,9 @@ ALTER TABLE auth.role_permissions ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY roles_read_own_permissions ON auth.role_permissions FOR SELECT TO integration, student, teacher USING (((role)::text = CURRENT_USER));
 
-CREATE POLICY teachers_read_their_students ON auth.users FOR SELECT TO teacher USING (internal.teacher_can_see_student(id));
+CREATE POLICY teachers_read_their_students ON auth.users FOR SELECT TO teacher USING ((EXISTS ( SELECT
+   FROM app.exam_attempts a
+  WHERE ((a.student_id = users.id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
 
 ALTER TABLE auth.users ENABLE ROW LEVEL SECURITY;
 
@@ -7756,6 +7806,8 @@ REVOKE ALL ON FUNCTION internal.assert_author() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.assert_author() TO teacher;
 GRANT ALL ON FUNCTION internal.assert_author() TO admin;
 
+REVOKE ALL ON FUNCTION internal.assert_disclosed_records(p_role text, p_student_ids uuid[], p_record_kind text, p_record_ids uuid[]) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) TO teacher;
 GRANT ALL ON FUNCTION internal.assert_exam_settings(p_title text, p_description text, p_duration_minutes integer, p_opens_at timestamp with time zone, p_closes_at timestamp with time zone, p_max_attempts integer, p_grace_seconds integer) TO admin;
@@ -7935,8 +7987,8 @@ REVOKE ALL ON FUNCTION internal.log_security_event(p_kind text, p_user_id uuid, 
 REVOKE ALL ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.login_lookup(p_email text, p_client_addr inet) TO anon;
 
-REVOKE ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea, p_refresh_expires_at timestamp with time zone) TO anon;
+REVOKE ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.login_record(p_email text, p_client_addr inet, p_user_id uuid, p_succeeded boolean, p_refresh_hash bytea) TO anon;
 
 REVOKE ALL ON FUNCTION internal.login_throttle(p_email text, p_client_addr inet, OUT email_failures integer, OUT addr_failures integer, OUT locked_until timestamp with time zone) FROM PUBLIC;
 
@@ -7987,8 +8039,8 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO worker
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO integration;
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_new_expires_at timestamp with time zone) TO anon;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
 
 REVOKE ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO worker;
@@ -7999,6 +8051,8 @@ REVOKE ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) FRO
 GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO worker;
 GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO integration;
 GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO admin;
+
+REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;
@@ -8247,23 +8301,17 @@ GRANT INSERT(user_id) ON TABLE app.student_profiles TO admin;
 
 GRANT INSERT(student_number),UPDATE(student_number) ON TABLE app.student_profiles TO admin;
 
-GRANT SELECT(integrity_score),UPDATE(integrity_score) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(integrity_score) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(integrity_score) ON TABLE app.student_profiles TO integration;
 
-GRANT SELECT(lmi_score),UPDATE(lmi_score) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(lmi_score) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(lmi_score) ON TABLE app.student_profiles TO integration;
 
-GRANT SELECT(exams_taken),UPDATE(exams_taken) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(exams_taken) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(exams_taken) ON TABLE app.student_profiles TO integration;
 
-GRANT SELECT(average_score),UPDATE(average_score) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(average_score) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(average_score) ON TABLE app.student_profiles TO integration;
 
-GRANT SELECT(best_score),UPDATE(best_score) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(best_score) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(best_score) ON TABLE app.student_profiles TO integration;
 
-GRANT SELECT(flags_count),UPDATE(flags_count) ON TABLE app.student_profiles TO integration;
-GRANT UPDATE(flags_count) ON TABLE app.student_profiles TO admin;
+GRANT SELECT(flags_count) ON TABLE app.student_profiles TO integration;
 
 GRANT SELECT(updated_at) ON TABLE app.student_profiles TO integration;
 
@@ -8275,29 +8323,7 @@ GRANT SELECT ON TABLE app.performance_metrics TO teacher;
 GRANT SELECT ON TABLE app.performance_metrics TO admin;
 GRANT SELECT ON TABLE app.performance_metrics TO integration;
 
-GRANT INSERT(student_id) ON TABLE app.performance_metrics TO integration;
 GRANT INSERT(student_id) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(exams_taken),UPDATE(exams_taken) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(attempts_count),UPDATE(attempts_count) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(best_score),UPDATE(best_score) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(average_integrity),UPDATE(average_integrity) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(flags_count),UPDATE(flags_count) ON TABLE app.performance_metrics TO admin;
-
-GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO integration;
-GRANT INSERT(trend),UPDATE(trend) ON TABLE app.performance_metrics TO admin;
 
 GRANT SELECT ON TABLE analytics.student_overview TO analyst;
 GRANT SELECT ON TABLE analytics.student_overview TO admin;
@@ -8346,21 +8372,6 @@ GRANT SELECT(saved_at) ON TABLE app.attempt_answers TO student;
 GRANT SELECT ON TABLE app.exam_metrics TO teacher;
 GRANT SELECT ON TABLE app.exam_metrics TO admin;
 GRANT SELECT ON TABLE app.exam_metrics TO integration;
-
-GRANT INSERT(exam_id) ON TABLE app.exam_metrics TO integration;
-GRANT INSERT(exam_id) ON TABLE app.exam_metrics TO admin;
-
-GRANT INSERT(attempts),UPDATE(attempts) ON TABLE app.exam_metrics TO integration;
-GRANT INSERT(attempts),UPDATE(attempts) ON TABLE app.exam_metrics TO admin;
-
-GRANT INSERT(submitted),UPDATE(submitted) ON TABLE app.exam_metrics TO integration;
-GRANT INSERT(submitted),UPDATE(submitted) ON TABLE app.exam_metrics TO admin;
-
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.exam_metrics TO integration;
-GRANT INSERT(average_score),UPDATE(average_score) ON TABLE app.exam_metrics TO admin;
-
-GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO integration;
-GRANT INSERT(flagged),UPDATE(flagged) ON TABLE app.exam_metrics TO admin;
 
 GRANT SELECT,DELETE ON TABLE app.questions TO teacher;
 GRANT SELECT,DELETE ON TABLE app.questions TO admin;
