@@ -400,7 +400,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION api.get_attempt_monitoring_events(uuid, timestamptz, uuid, integer) IS
-'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure). 404 when not visible.';
+'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure); a page that is not the last links the next by GET /rpc (Link, rel="next"). 404 when not visible.';
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(
     uuid, timestamptz, uuid, integer
 ) FROM PUBLIC;
