@@ -125,9 +125,12 @@ async def document(request: Request) -> dict[str, Any]:
         _answers(op["responses"][str(e.status)], e)
         paths.setdefault(e.path, {})[e.method.lower()] = op
     for name, function in sorted(functions.items()):
-        entry = {"post": _operation(function, function.comment.split("\n")[0], 200, [], "post")}
+        summary = function.comment.split("\n")[0]
+        entry = {"post": _operation(function, summary, 200, [], "post")}
         if function.read_only:
-            entry["get"] = _operation(function, function.comment.split("\n")[0], 200, [], "get")
+            entry["get"] = _operation(function, summary, 200, [], "get")
+        for method, op in entry.items():  # unique: the REST route has the function's name
+            op["operationId"] = f"rpc_{method}_{name}"
         paths[f"/rpc/{name}"] = entry
     return {
         "openapi": "3.0.3",

@@ -44,3 +44,10 @@ def test_the_timeline_documents_its_link_header_and_csv(http):
     assert {"limit", "after_occurred_at", "after_id"} <= {
         p["name"] for p in document["paths"]["/teacher/attempts/{attempt_id}/events"]["get"][
             "parameters"]}
+
+
+def test_operation_ids_are_unique(http):
+    """OpenAPI requires it (code generators name their methods after them)."""
+    ids = [op["operationId"] for ops in _document(http)["paths"].values()
+           for op in ops.values() if "operationId" in op]
+    assert len(ids) == len(set(ids))
