@@ -45,7 +45,7 @@ class Page:
 
 def link(path: str, query: dict[str, Any], changes: dict[str, Any]) -> str | None:
     """``<path?query>; rel="next"``, the query with the next page's changes;
-    None when a value cannot be written in a query (a JSON object or list)."""
+    None when a value cannot be written in a query (null, a JSON object or list)."""
     merged = {**query, **changes}
     if not all(isinstance(v, str | int | float) for v in merged.values()):
         return None
