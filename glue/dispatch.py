@@ -5,15 +5,13 @@ Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from glue import request_path
+from glue import pages, request_path
 from glue.authn import bearer_claims
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from glue.routes import Endpoint
@@ -57,21 +55,6 @@ async def _lookup(request: Request, name: str) -> Function:
     return function
 
 
-def as_csv(text: str, columns: tuple[str, ...]) -> Response:
-    """A JSON list of objects as CSV; nested values as JSON text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in json.loads(text):
-        writer.writerow([
-            json.dumps(row.get(c)) if isinstance(row.get(c), dict | list)
-            else str(row.get(c)).lower() if isinstance(row.get(c), bool)
-            else row.get(c)
-            for c in columns
-        ])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-
-
 def wants_csv(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "text/csv" in accept and "application/json" not in accept
@@ -80,38 +63,56 @@ def wants_csv(request: Request) -> bool:
 async def invoke(
     request: Request, function: Function, args: dict[str, Any], status: int,
     status_if: tuple[str, int] | None = None, csv_columns: tuple[str, ...] = (),
+    link_query: dict[str, Any] | None = None,
 ) -> Response:
+    """Call ``function`` with ``args`` as the caller; its answer.
+
+    ``link_query``: the query of a GET of this URL that gives the same page
+    (the caller's arguments that are not in the path); None where the URL has
+    no GET form, so a next page cannot be linked.
+    """
     claims = bearer_claims(request, required=False)
-    try:
-        statement, params = call_statement(function, args)
-    except ArgumentError as exc:
-        raise ApiError(400, BAD_REQUEST, str(exc)) from None
     caller = request_path.Caller(claims, request.method, request.url.path)
-    # A function's volatility decides: STABLE and IMMUTABLE ones run in a
-    # read-only transaction; a VOLATILE one read by a REST GET (a read that
-    # records a disclosure, or closes an overdue attempt) may write.
     state = request.app.state
-    rows = await request_path.call(
-        state.pool, caller, statement, params, read_only=function.read_only,
-        acquire_timeout=request_path.acquire_timeout(state),
-    )
-    state.database_down = False
-    text = rows[0][0] if rows and rows[0][0] is not None else "null"
+
+    async def fetch(call_args: dict[str, Any]) -> pages.Page:
+        try:
+            statement, params = call_statement(function, call_args)
+        except ArgumentError as exc:
+            raise ApiError(400, BAD_REQUEST, str(exc)) from None
+        # A function's volatility decides: STABLE and IMMUTABLE ones run in a
+        # read-only transaction; a VOLATILE one read by a REST GET (a read that
+        # records a disclosure, or closes an overdue attempt) may write.
+        rows = await request_path.call(
+            state.pool, caller, statement, params, read_only=function.read_only,
+            acquire_timeout=request_path.acquire_timeout(state),
+        )
+        state.database_down = False
+        return pages.Page.of(*rows[0]) if rows else pages.Page.of(None, None)
+
+    page = await fetch(args)
     if csv_columns and wants_csv(request):
-        return as_csv(text, csv_columns)
+        return pages.csv_response(page, args, fetch, csv_columns)
     if status_if is not None:
         field, other = status_if
-        if json.loads(text).get(field) is True:
+        if json.loads(page.text).get(field) is True:
             status = other
-    return JsonResponseText(text, status_code=status)
+    headers: dict[str, str] = {}
+    if page.next is not None and link_query is not None:
+        next_link = pages.link(request.url.path, link_query, page.next)
+        if next_link is not None:
+            headers["Link"] = next_link
+    return JsonResponseText(page.text, status_code=status, headers=headers)
 
 
 def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
     async def handle(request: Request) -> Response:
         function = await _lookup(request, endpoint.function)
         args: dict[str, Any] = dict(request.path_params)
+        link_query: dict[str, Any] | None = None
         if request.method == "GET":
-            args.update(request.query_params)
+            link_query = dict(request.query_params)
+            args.update(link_query)
         else:
             body = await json_body(request)
             if endpoint.body_arg:
@@ -123,7 +124,7 @@ def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
                     raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
                 args.update(body)
         return await invoke(request, function, args, endpoint.status, endpoint.status_if,
-                            endpoint.csv_columns)
+                            endpoint.csv_columns, link_query)
 
     handle.__name__ = endpoint.function
     return handle
@@ -139,4 +140,7 @@ async def rpc(request: Request) -> Response:
         args: dict[str, Any] = dict(request.query_params)
     else:
         args = await json_body(request)
-    return await invoke(request, function, args, 200)
+    # A next page is linked as GET /rpc/{name}?<arguments>: only a function
+    # that may be called by GET (STABLE) has one.
+    return await invoke(request, function, args, 200,
+                        link_query=args if function.read_only else None)

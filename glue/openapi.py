@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from glue.dispatch import catalog
-from glue.routes import ENDPOINTS
+from glue.routes import ENDPOINTS, Endpoint
 from glue.rpc import Function
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -30,7 +30,8 @@ _TYPES = {
     "json": {},
 }
 
-AUTH_PATHS: dict[str, dict[str, Any]] = {
+# The routes served by Python, not by the routes table (glue/app.py).
+GLUE_PATHS: dict[str, dict[str, Any]] = {
     "/auth/register": {"post": {"summary": "create a student account; 201 tokens",
                                 "security": [], "responses": {"201": {"description": "tokens"}}}},
     "/auth/login": {"post": {"summary": "200 tokens; 401 bad credentials; 429 locked out",
@@ -44,6 +45,19 @@ AUTH_PATHS: dict[str, dict[str, Any]] = {
                               "responses": {"201": {"description": "user"}}}},
     "/health": {"get": {"summary": "200 when the database answers, else 503", "security": [],
                         "responses": {"200": {"description": "ok"}}}},
+    "/metrics": {"get": {"summary": "request counts, latencies and pool figures", "security": [],
+                         "responses": {"200": {"description": "Prometheus text format",
+                                               "content": {"text/plain": {"schema": {
+                                                   "type": "string"}}}}}}},
+    "/openapi.json": {"get": {"summary": "this document", "security": [],
+                              "responses": {"200": {"description": "OpenAPI 3"}}}},
+}
+
+LINK = {
+    "description": 'On a page that is not the last: <url>; rel="next" (RFC 8288), the same '
+                   "path with the next page's query (the caller's limit kept). The last page "
+                   "has none.",
+    "schema": {"type": "string"},
 }
 
 
@@ -87,18 +101,36 @@ def _operation(function: Function | None, summary: str, status: int,
     return op
 
 
+def _answers(response: dict[str, Any], endpoint: Endpoint) -> None:
+    """The success answer's pages (Link) and CSV form, where the route has them."""
+    if endpoint.pages:
+        response["headers"] = {"Link": {"$ref": "#/components/headers/Link"}}
+    if endpoint.csv_columns:
+        response["content"] = {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "text/csv": {"schema": {"type": "string", "description": (
+                "with Accept: text/csv, the whole list (every page, streamed); columns "
+                + ", ".join(endpoint.csv_columns))}},
+        }
+
+
 async def document(request: Request) -> dict[str, Any]:
     functions = (await catalog(request)).functions
-    paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in AUTH_PATHS.items()}
+    paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in GLUE_PATHS.items()}
     for e in ENDPOINTS:
         path_params = re.findall(r"{(\w+)}", e.path)
-        paths.setdefault(e.path, {})[e.method.lower()] = _operation(
+        op = _operation(
             functions.get(e.function), e.summary, e.status, path_params, e.method.lower()
         )
+        _answers(op["responses"][str(e.status)], e)
+        paths.setdefault(e.path, {})[e.method.lower()] = op
     for name, function in sorted(functions.items()):
-        entry = {"post": _operation(function, function.comment.split("\n")[0], 200, [], "post")}
+        summary = function.comment.split("\n")[0]
+        entry = {"post": _operation(function, summary, 200, [], "post")}
         if function.read_only:
-            entry["get"] = _operation(function, function.comment.split("\n")[0], 200, [], "get")
+            entry["get"] = _operation(function, summary, 200, [], "get")
+        for method, op in entry.items():  # unique: the REST route has the function's name
+            op["operationId"] = f"rpc_{method}_{name}"
         paths[f"/rpc/{name}"] = entry
     return {
         "openapi": "3.0.3",
@@ -108,6 +140,7 @@ async def document(request: Request) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "bearerFormat": "JWT"}},
+            "headers": {"Link": LINK},
             "schemas": {"Error": {"type": "object", "required": ["code", "message"],
                                   "properties": {"code": {"type": "string"},
                                                  "message": {"type": "string"},

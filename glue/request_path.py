@@ -9,7 +9,8 @@ quotes every value as a literal):
    transaction-local, and ``transaction_read_only`` for STABLE functions;
 2. for a token, ``internal.assert_session_active()``: the token's ``jti`` is
    not revoked and its user is still active (raises SQLSTATE VT401);
-3. the API function, with named arguments.
+3. the API function, with named arguments, and in the same statement the
+   next page's arguments it may have set (glue/pages.py).
 
 PostgreSQL runs the statements of one query string as one implicit
 transaction: it commits after the last one, or rolls back entirely on the
@@ -29,6 +30,7 @@ import psycopg
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
+from glue.authn import CHALLENGE
 from glue.errors import ApiError, status_for_sqlstate
 from glue.tokens import AccessClaims
 
@@ -126,4 +128,15 @@ async def call(
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as exc:
-            raise database_error(exc) from None
+            raise refusal_for(caller, database_error(exc)) from None
+
+
+def refusal_for(caller: Caller, error: ApiError) -> ApiError:
+    """PostgREST's rule: a refusal (403) of a caller who sent no token is 401,
+    with the Bearer challenge: a token may well be allowed. A caller with a
+    token keeps the 403. The code stays the database's (42501)."""
+    if caller.claims is not None or error.status != 403:
+        return error
+    return ApiError(401, error.code, "a Bearer token is required", error.message,
+                    "log in (POST /auth/login) and send Authorization: Bearer <access_token>",
+                    {**error.headers, **CHALLENGE})

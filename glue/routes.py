@@ -21,8 +21,12 @@ class Endpoint:
     body_arg: str | None = None
     status_if: tuple[str, int] | None = None
     summary: str = ""
-    # Columns of the CSV answer (``Accept: text/csv``) of a route returning a list.
+    # Columns of the CSV answer (``Accept: text/csv``) of a route returning a
+    # list: the whole list, every page of it (glue/pages.py).
     csv_columns: tuple[str, ...] = ()
+    # The function answers in pages, a page not the last with a Link to the
+    # next (glue/pages.py). The function decides; this tells the OpenAPI document.
+    pages: bool = False
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -64,9 +68,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/teacher/students/{student_id}", "get_student_detail_for_teacher",
              summary="a student, on the exams this teacher may access"),
     Endpoint("GET", "/teacher/attempts/{attempt_id}/events", "get_monitoring_events_for_attempt",
-             summary="the attempt's monitoring timeline, oldest first (JSON, or CSV)",
+             summary="the attempt's monitoring timeline, oldest first: JSON pages, or all as CSV",
              csv_columns=("id", "event_type", "occurred_at", "received_at", "payload",
-                          "is_anomaly")),
+                          "is_anomaly"), pages=True),
     Endpoint("POST", "/teacher/attempts/{attempt_id}/review", "review_attempt",
              summary="clear or confirm an attempt's flags"),
     # behaviour analysis

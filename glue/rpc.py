@@ -17,6 +17,9 @@ from psycopg.types.json import Jsonb
 
 API_SCHEMA = "api"
 RELOAD_CHANNEL = "veritas_reload"
+# Set (transaction-local) by a function that answered one page of several:
+# the JSON object of the arguments that change for the next page.
+NEXT_PAGE_SETTING = "response.next_page"
 
 CATALOG_SQL = """
 SELECT p.proname,
@@ -109,17 +112,22 @@ def _statement_text(function: Function, names: tuple[str, ...]) -> str:
         sql.Identifier(API_SCHEMA), sql.Identifier(function.name), sql.SQL(", ").join(parts)
     )
     # The database renders the JSON text: the glue passes it through untouched.
+    # The second column is read after the call (the target list is evaluated
+    # in order, an aggregate's after its scan): the next page's arguments, if
+    # the function answered one page of several (glue/pages.py).
+    next_page = sql.SQL("current_setting({}, true)").format(sql.Literal(NEXT_PAGE_SETTING))
     if function.returns_set:
-        statement = sql.SQL("SELECT coalesce(json_agg(r), '[]'::json)::text FROM {} AS r").format(
-            target
-        )
+        statement = sql.SQL(
+            "SELECT coalesce(json_agg(r), '[]'::json)::text, {} FROM {} AS r"
+        ).format(next_page, target)
     else:
-        statement = sql.SQL("SELECT to_json({})::text").format(target)
+        statement = sql.SQL("SELECT to_json({})::text, {}").format(target, next_page)
     return statement.as_string(None)
 
 
 def call_statement(function: Function, args: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``SELECT to_json(api.f(a => %s::type, ...))::text`` for the given named arguments."""
+    """``SELECT to_json(api.f(a => %s::type, ...))::text, <next page>`` for the given
+    named arguments."""
     unknown = sorted(set(args) - {a.name for a in function.arguments})
     if unknown:
         raise ArgumentError(f"{function.name} has no argument named {', '.join(unknown)}")

@@ -159,6 +159,42 @@ def test_no_token_is_401(http):
     _assert_error(http.get("/auth/me"), 401)
 
 
+ATTEMPT = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/student/dashboard"),
+    ("POST", "/monitor/events"),
+    ("GET", "/teacher/dashboard"),
+    ("GET", f"/teacher/attempts/{ATTEMPT}/events"),
+    ("GET", "/admin/audit"),
+    ("POST", "/rpc/get_student_dashboard_data"),
+    ("GET", f"/rpc/get_attempt_monitoring_events?attempt_id={ATTEMPT}"),
+])
+def test_a_function_anon_may_not_call_is_401_without_a_token(http, method, path):
+    """PostgREST's rule: the database refuses the anonymous role (42501); no
+    token was sent, so the answer is 401 with the Bearer challenge."""
+    body = {"attempt_id": ATTEMPT, "event_type": "heartbeat",
+            "occurred_at": "2026-11-24T10:00:00Z"} if path == "/monitor/events" else None
+    if method == "POST" and body is None:
+        body = {}
+    answer = http.request(method, path, json=body)
+    error = _assert_error(answer, 401)
+    assert error["code"] == "42501"
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/teacher/dashboard"), ("GET", "/admin/audit"),
+    ("POST", "/rpc/get_teacher_dashboard_data")])
+def test_a_caller_with_a_token_who_is_not_allowed_keeps_403(http, student, method, path):
+    answer = http.request(method, path, headers=bearer(student),
+                          json={} if method == "POST" else None)
+    error = _assert_error(answer, 403)
+    assert error["code"] == "42501"
+    assert "www-authenticate" not in answer.headers
+
+
 def test_logout_ends_the_access_token_and_the_refresh_family(http, student):
     answer = http.post("/auth/logout", headers=bearer(student),
                        json={"refresh_token": student["refresh_token"]})

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import psycopg
 import pytest
 
@@ -197,3 +199,124 @@ def test_timeline_json_and_csv_agree_and_only_permitted_teachers_read_it(
     other = register(http)
     assert http.post("/rpc/get_attempt_monitoring_events", headers=bearer(other),
                      json={"attempt_id": attempt}).status_code == 404
+
+
+# -- the timeline's pages ---------------------------------------------------------------
+
+def _follow(http, url: str, headers: dict, params: dict | None = None) -> list[list[dict]]:
+    """Every page from ``url``, following the Link headers to the last."""
+    pages: list[list[dict]] = []
+    answer = http.get(url, headers=headers, params=params)
+    while True:
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        following = answer.links.get("next")
+        if following is None:
+            return pages
+        assert len(pages) < 100, "the Link headers do not end"
+        answer = http.get(following["url"], headers=headers)
+
+
+@pytest.fixture
+def six_events(http, running):
+    """Six events of the running attempt, three of them at the same instant
+    (the keyset breaks the tie by id), posted as one batch."""
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    tie = _now()
+    batch = [event(attempt, "heartbeat", f"p-{n}", occurred_at=tie if n in (1, 2, 3) else _now())
+             for n in range(6)]
+    assert http.post("/monitor/events", headers=me, json={"events": batch}).status_code == 202
+    return running
+
+
+@pytest.mark.parametrize(("limit", "sizes"), [
+    (1, [1] * 6), (2, [2, 2, 2]), (4, [4, 2]), (6, [6]), (7, [6])])
+def test_timeline_pages_link_to_the_next_until_the_last(http, six_events, teacher, limit, sizes):
+    path = f"/teacher/attempts/{six_events['attempt_id']}/events"
+    pages = _follow(http, path, bearer(teacher), {"limit": limit})
+    assert [len(p) for p in pages] == sizes  # exact: no empty last page, no missing Link
+    whole = http.get(path, headers=bearer(teacher)).json()
+    assert "link" not in http.get(path, headers=bearer(teacher)).headers
+    assert [r["id"] for p in pages for r in p] == [r["id"] for r in whole]
+    assert len({r["id"] for r in whole}) == 6
+
+
+def test_a_link_keeps_the_callers_limit_and_path(http, six_events, teacher):
+    path = f"/teacher/attempts/{six_events['attempt_id']}/events"
+    answer = http.get(path, headers=bearer(teacher), params={"limit": 4})
+    assert answer.headers["link"].endswith('>; rel="next"')
+    url = httpx.URL(answer.links["next"]["url"])
+    assert url.path == path
+    last = answer.json()[-1]
+    assert dict(url.params) == {"limit": "4", "after_occurred_at": last["occurred_at"],
+                                "after_id": last["id"]}
+
+
+def test_the_student_pages_their_own_timeline_through_rpc(http, six_events):
+    me, attempt = bearer(six_events["student"]), six_events["attempt_id"]
+    pages = _follow(http, "/rpc/get_attempt_monitoring_events", me,
+                    {"attempt_id": attempt, "limit": 4})
+    assert [len(p) for p in pages] == [4, 2]
+    # by POST, the next page is linked by GET (the function is STABLE)
+    posted = http.post("/rpc/get_attempt_monitoring_events", headers=me,
+                       json={"attempt_id": attempt, "limit": 4})
+    following = httpx.URL(posted.links["next"]["url"])
+    assert following.path == "/rpc/get_attempt_monitoring_events"
+    assert following.params["attempt_id"] == attempt
+    assert http.get(following, headers=me).json() == pages[1]
+
+
+@pytest.mark.parametrize("params", [
+    {"limit": 0}, {"limit": 5001}, {"limit": "many"},
+    {"after_id": str(uuid.uuid4())}, {"after_occurred_at": "2026-01-01T00:00:00Z"},
+    {"after_occurred_at": "not a time", "after_id": str(uuid.uuid4())}])
+@pytest.mark.parametrize("accept", ["application/json", "text/csv"])
+def test_bad_page_arguments_are_400(http, running, teacher, params, accept):
+    answer = http.get(f"/teacher/attempts/{running['attempt_id']}/events", params=params,
+                      headers={**bearer(teacher), "Accept": accept})
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == ERROR_KEYS
+
+
+BIG = 2345
+
+
+@pytest.fixture
+def big_timeline(running, migrated_db):
+    """BIG events written straight into the table (the HTTP budget is 600 a
+    minute), in threes at the same instant."""
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute("""
+            INSERT INTO app.monitoring_events (
+                attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+                severity, is_anomaly, payload, client_event_id)
+            SELECT a.id, a.started_at, a.exam_id, a.student_id, 'heartbeat',
+                   a.started_at + (n / 3) * interval '1 millisecond', 0, false,
+                   jsonb_build_object('n', n), 'big-' || n
+            FROM app.exam_attempts AS a, generate_series(1, %s) AS n
+            WHERE a.id = %s""", [BIG, running["attempt_id"]])
+    return running
+
+
+@pytest.mark.parametrize("limit", [None, 700])
+def test_csv_is_the_whole_timeline_streamed(http, big_timeline, teacher, limit):
+    path = f"/teacher/attempts/{big_timeline['attempt_id']}/events"
+    params = {} if limit is None else {"limit": limit}
+    headers = {**bearer(teacher), "Accept": "text/csv"}
+    with http.stream("GET", path, headers=headers, params=params) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/csv")
+        assert "content-length" not in answer.headers  # streamed, not built whole
+        text = "".join(answer.iter_text())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == BIG
+    assert len({r["id"] for r in rows}) == BIG
+    assert sorted(int(json.loads(r["payload"])["n"]) for r in rows) == list(range(1, BIG + 1))
+    assert rows == sorted(rows, key=lambda r: (datetime.fromisoformat(r["occurred_at"]), r["id"]))
+
+
+def test_json_pages_of_a_large_timeline(http, big_timeline, teacher):
+    path = f"/teacher/attempts/{big_timeline['attempt_id']}/events"
+    pages = _follow(http, path, bearer(teacher))
+    assert [len(p) for p in pages] == [1000, 1000, BIG - 2000]
+    assert len({r["id"] for p in pages for r in p}) == BIG

@@ -294,6 +294,13 @@ GRANT EXECUTE ON FUNCTION api.record_monitoring_event(
 -- An attempt's events, oldest first, under the caller's row-level security,
 -- paginated by keyset: pass the last row's occurred_at and id to get the next
 -- page. VT404 when the caller may not see the attempt.
+--
+-- It reads one row past the page: when that row exists, the page is not the
+-- last, and the transaction-local setting response.next_page names the next
+-- page's arguments ({after_occurred_at, after_id}, the page's last row). The
+-- glue reads it back in the same statement and answers with a Link header
+-- (rel="next"), keeping the caller's other arguments (docs/monitoring.md). The
+-- last page sets nothing, so no Link.
 CREATE OR REPLACE FUNCTION internal.attempt_timeline(
     p_attempt_id uuid, p_after_occurred_at timestamptz, p_after_id uuid, p_limit integer
 )
@@ -337,14 +344,21 @@ BEGIN
                 OR (m.occurred_at, m.id) > (p_after_occurred_at, p_after_id)
             )
         ORDER BY m.occurred_at, m.id
-        LIMIT p_limit
+        LIMIT p_limit + 1
     ) AS e;
+    IF jsonb_array_length(v_events) > p_limit THEN
+        v_events := v_events - p_limit;  -- the look-ahead row is the next page's first
+        PERFORM set_config('response.next_page', jsonb_build_object(
+            'after_occurred_at', v_events -> -1 -> 'occurred_at',
+            'after_id', v_events -> -1 -> 'id'
+        )::text, TRUE);
+    END IF;
     RETURN v_events;
 END;
 $$;
 
 COMMENT ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) IS
-'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security.';
+'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security; sets response.next_page unless it is the last page.';
 REVOKE ALL ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.attempt_timeline(
     uuid, timestamptz, uuid, integer
@@ -376,7 +390,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION api.get_monitoring_events_for_attempt(uuid, timestamptz, uuid, integer) IS
-'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). 404 when the attempt is not visible.';
+'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). A page that is not the last carries a Link header to the next (rel="next"); the last page carries none. 404 when the attempt is not visible.';
 REVOKE ALL ON FUNCTION api.get_monitoring_events_for_attempt(
     uuid, timestamptz, uuid, integer
 ) FROM PUBLIC;
@@ -401,7 +415,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION api.get_attempt_monitoring_events(uuid, timestamptz, uuid, integer) IS
-'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure). 404 when not visible.';
+'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure); a page that is not the last links the next by GET /rpc (Link, rel="next"). 404 when not visible.';
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(
     uuid, timestamptz, uuid, integer
 ) FROM PUBLIC;

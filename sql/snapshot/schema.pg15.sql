@@ -359,7 +359,7 @@ $$;
 
 ALTER FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure). 404 when not visible.';
+COMMENT ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'An attempt''s own monitoring timeline, oldest first, for its student (also integration); same pages as get_monitoring_events_for_attempt, which teachers and admins use (it logs the disclosure); a page that is not the last links the next by GET /rpc (Link, rel="next"). 404 when not visible.';
 
 CREATE FUNCTION api.get_audit_log("table" text DEFAULT NULL::text, actor uuid DEFAULT NULL::uuid, since timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -623,7 +623,7 @@ $$;
 
 ALTER FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). 404 when the attempt is not visible.';
+COMMENT ON FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) IS 'The attempt''s monitoring timeline, oldest first: [{id, event_type, occurred_at, received_at, payload, is_anomaly}], for a teacher of the exam or an admin (recorded in the disclosure log). Keyset pages: pass the last row''s occurred_at and id as after_occurred_at and after_id; limit 1 to 5000 (default 1000). A page that is not the last carries a Link header to the next (rel="next"); the last page carries none. 404 when the attempt is not visible.';
 
 CREATE FUNCTION api.get_my_disclosures("limit" integer DEFAULT 100, before bigint DEFAULT NULL::bigint) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -2613,15 +2613,22 @@ BEGIN
                 OR (m.occurred_at, m.id) > (p_after_occurred_at, p_after_id)
             )
         ORDER BY m.occurred_at, m.id
-        LIMIT p_limit
+        LIMIT p_limit + 1
     ) AS e;
+    IF jsonb_array_length(v_events) > p_limit THEN
+        v_events := v_events - p_limit;  -- the look-ahead row is the next page's first
+        PERFORM set_config('response.next_page', jsonb_build_object(
+            'after_occurred_at', v_events -> -1 -> 'occurred_at',
+            'after_id', v_events -> -1 -> 'id'
+        )::text, TRUE);
+    END IF;
     RETURN v_events;
 END;
 $$;
 
 ALTER FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) IS 'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security.';
+COMMENT ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) IS 'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security; sets response.next_page unless it is the last page.';
 
 CREATE FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) RETURNS record
     LANGUAGE plpgsql
