@@ -83,7 +83,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.catalog = None
         app.state.database_down = False
         app.state.verified_tokens = VerifiedTokens()
-        reloader = CatalogReloader(app.state, settings.app_database_url)
+        reloader = CatalogReloader(
+            app.state, settings.app_database_url, settings.reload_min_interval
+        )
         reloader.start()
         try:
             yield

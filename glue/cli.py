@@ -76,6 +76,8 @@ def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
     report = migrate.migrate(target.admin_url, target.passwords)
     applied = ", ".join(report.applied) if report.applied else "none new"
     print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
+    for warning in report.warnings:
+        print(f"veritas: warning: {warning}", file=sys.stderr)
     return report
 
 

@@ -40,6 +40,9 @@ class MigrationError(Exception):
 class MigrateReport:
     applied: list[str] = field(default_factory=list)
     repeatable_files: int = 0
+    # WARNINGs raised while creating the roles (for example a bound on the
+    # analyst login that this DBA login may not set), each with its hint.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _describe(exc: psycopg.Error) -> str:
@@ -59,10 +62,21 @@ def _connect(admin_url: str, autocommit: bool = False) -> Iterator[psycopg.Conne
         yield conn
 
 
-def bootstrap_roles(admin_url: str, passwords: dict[str, str] | None = None) -> None:
-    """Create the roles idempotently and set the login roles' passwords if given."""
+def bootstrap_roles(admin_url: str, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create the roles idempotently and set the login roles' passwords if given.
+
+    Returns the WARNINGs the roles file raised, each with its hint.
+    """
     text = (resources.sql_dir() / "schema" / "00_roles.sql").read_text()
+    warnings: list[str] = []
+
+    def collect(diag: psycopg.errors.Diagnostic) -> None:
+        if diag.severity_nonlocalized == "WARNING":
+            hint = f" {diag.message_hint}" if diag.message_hint else ""
+            warnings.append(f"{diag.message_primary}.{hint}")
+
     with _connect(admin_url, autocommit=True) as conn:
+        conn.add_notice_handler(collect)
         try:
             conn.execute(text)  # type: ignore[arg-type]
             for role, password in (passwords or {}).items():
@@ -73,6 +87,7 @@ def bootstrap_roles(admin_url: str, passwords: dict[str, str] | None = None) -> 
                 )
         except psycopg.Error as exc:
             raise MigrationError(f"Creating the roles failed: {_describe(exc)}") from None
+    return warnings
 
 
 def yoyo_url(admin_url: str) -> str:
@@ -146,8 +161,8 @@ def apply_repeatable(admin_url: str) -> int:
 
 def migrate(admin_url: str, passwords: dict[str, str] | None = None) -> MigrateReport:
     """Bring a database to current: roles, new migrations, all repeatable SQL."""
-    bootstrap_roles(admin_url, passwords)
-    report = MigrateReport(applied=apply_migrations(admin_url))
+    warnings = bootstrap_roles(admin_url, passwords)
+    report = MigrateReport(applied=apply_migrations(admin_url), warnings=warnings)
     report.repeatable_files = apply_repeatable(admin_url)
     return report
 

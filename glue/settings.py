@@ -68,6 +68,9 @@ class Settings:
     pool_max_idle: float = 900.0
     pool_max_lifetime: float = 3600.0
     retry_after_seconds: int = 2
+    # At most one API catalog reload per this many seconds (glue/reload.py):
+    # any database login can send NOTIFY veritas_reload.
+    reload_min_interval: float = 5.0
     # Accepted for verification only, during a secret rotation (see docs/security.md).
     jwt_previous_secret: bytes | None = None
 
@@ -92,4 +95,5 @@ class Settings:
             pool_timeout=float(_int("VERITAS_POOL_TIMEOUT", 10)),
             pool_max_idle=float(_int("VERITAS_POOL_MAX_IDLE", 900)),
             pool_max_lifetime=float(_int("VERITAS_POOL_MAX_LIFETIME", 3600)),
+            reload_min_interval=float(_int("VERITAS_RELOAD_MIN_INTERVAL", 5)),
         )

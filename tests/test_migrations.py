@@ -4,11 +4,14 @@ the committed schema snapshot is current."""
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import urlsplit
+
 import psycopg
 import pytest
 
 from glue import migrate, resources
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, with_db
 
 
 def _tables(url: str) -> set[str]:
@@ -85,3 +88,37 @@ def test_schema_snapshot_is_current(migrated_db, cluster):
     assert current == path.read_text(), (
         f"{path.name} is stale: run `veritas db snapshot` and commit the result"
     )
+
+
+def test_roles_by_a_dba_that_may_not_set_temp_file_limit_warn(cluster):
+    """A CREATEROLE DBA that is no superuser (Neon's, a managed cluster's) may
+    not set the analyst's temp_file_limit: the roles are still made, and the
+    migrate says what a superuser must run."""
+    dba = f"dba_{uuid.uuid4().hex[:8]}"
+    url = cluster.create_database("dba")
+    name = urlsplit(url).path.lstrip("/")
+    roles = (
+        "veritas_owner, authenticator, anon, student, teacher, admin, integration, worker, analyst"
+    )
+    migrate.bootstrap_roles(url, PASSWORDS)  # the roles exist, as a superuser made them
+    with psycopg.connect(with_db(url, "postgres"), autocommit=True) as su:
+        su.execute(f"CREATE ROLE {dba} LOGIN CREATEROLE PASSWORD 'dba-test-password'")
+        su.execute(f'ALTER DATABASE "{name}" OWNER TO {dba}')
+        # on 16+ a CREATEROLE login alters only the roles it administers
+        su.execute(f"GRANT {roles} TO {dba} WITH ADMIN OPTION")
+        su.execute("ALTER ROLE analyst RESET temp_file_limit")
+        try:
+            warnings = migrate.bootstrap_roles(with_db(url, name, dba, "dba-test-password"))
+            limit = su.execute(
+                "SELECT c FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c "
+                "WHERE s.setdatabase = 0 AND s.setrole = 'analyst'::regrole "
+                "AND c LIKE 'temp_file_limit=%'"
+            ).fetchone()
+        finally:
+            su.execute("ALTER ROLE analyst SET temp_file_limit = '1GB'")
+            cluster.drop_database(url)
+            su.execute(f"REVOKE {roles} FROM {dba}")
+            su.execute(f"DROP ROLE {dba}")
+    assert limit is None
+    assert len(warnings) == 1, warnings
+    assert "temp_file_limit" in warnings[0] and "As a superuser" in warnings[0], warnings[0]

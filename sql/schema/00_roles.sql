@@ -61,6 +61,53 @@ BEGIN
 END
 $$;
 
+-- The analyst login's bounds (docs/security.md): at most 5 sessions at once;
+-- by default a statement runs at most 2 minutes and a transaction idles at
+-- most 10 (an open one holds back vacuum, and blocks the deploy that
+-- re-creates the analytics views); a session writes at most 1 GB of
+-- temporary files. Each is set only while the role has none, so that a
+-- DBA's own ALTER ROLE analyst ... stays. The analyst may lift its two
+-- timeouts (they are user settings), never the session count nor
+-- temp_file_limit. temp_file_limit needs a superuser, or on PostgreSQL 15+
+-- GRANT SET ON PARAMETER temp_file_limit TO <the DBA login>: without it this
+-- warns, and the other bounds still apply.
+DO $$
+DECLARE
+    v_config text[] := coalesce(
+        (
+            SELECT s.setconfig FROM pg_catalog.pg_db_role_setting AS s
+            WHERE s.setdatabase = 0 AND s.setrole = 'analyst'::regrole
+        ),
+        '{}'
+    );
+    v_bound record;
+BEGIN
+    IF (SELECT r.rolconnlimit FROM pg_catalog.pg_roles AS r WHERE r.rolname = 'analyst') = -1 THEN
+        ALTER ROLE analyst CONNECTION LIMIT 5;
+    END IF;
+    FOR v_bound IN
+        SELECT b.name, b.value
+        FROM (
+            VALUES
+            ('statement_timeout', '2min'),
+            ('idle_in_transaction_session_timeout', '10min'),
+            ('temp_file_limit', '1GB')
+        ) AS b (name, value)
+        WHERE NOT EXISTS (SELECT FROM unnest(v_config) AS c (item) WHERE c.item LIKE b.name || '=%')
+    LOOP
+        BEGIN
+            EXECUTE format('ALTER ROLE analyst SET %I = %L', v_bound.name, v_bound.value);
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE WARNING 'the analyst login has no %: % may not set it', v_bound.name, current_user
+                USING HINT = format(
+                    'As a superuser: ALTER ROLE analyst SET %I = %L (or GRANT SET ON PARAMETER %I TO %I, then migrate again).',
+                    v_bound.name, v_bound.value, v_bound.name, current_user
+                );
+        END;
+    END LOOP;
+END
+$$;
+
 -- authenticator may become each request role, and nothing else; the DBA
 -- login may SET ROLE veritas_owner (on 16+ a CREATEROLE creator only gets
 -- ADMIN OPTION on the roles it creates, not the right to SET ROLE to them).

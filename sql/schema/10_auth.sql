@@ -203,7 +203,7 @@ COMMENT ON TABLE app.student_profiles IS
 COMMENT ON COLUMN app.student_profiles.student_number IS
 'Optional external id (the institution''s student number).';
 COMMENT ON COLUMN app.student_profiles.pseudonym IS
-'Stable pseudonymous id shown to analysts instead of user_id.';
+'Stable pseudonymous id shown to analysts instead of user_id (analytics.student_overview); the analysts'' per-exam rows carry a keyed hash of it instead.';
 COMMENT ON COLUMN app.student_profiles.integrity_score IS
 'Latest integrity score, 0 (certain malpractice) to 100 (clean); NULL before any analysis.';
 COMMENT ON COLUMN app.student_profiles.lmi_score IS

@@ -202,6 +202,26 @@ COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS
 COMMENT ON COLUMN app.analytics_refreshes.duration IS
 'How long the last REFRESH took; the next one waits at least four times as long (at most a fifth of one backend).';
 
+-- analyst_settings --------------------------------------------------------------
+
+-- One row: how the analysts' views (sql/views/) protect students. The DBA
+-- changes it with an UPDATE (docs/security.md); no runtime role may read it,
+-- the views read it with their owner's rights.
+CREATE TABLE app.analyst_settings (
+    singleton boolean PRIMARY KEY DEFAULT TRUE,
+    min_group integer NOT NULL DEFAULT 5,
+    pseudonym_secret uuid NOT NULL DEFAULT gen_random_uuid(),
+    CONSTRAINT analyst_settings_singleton_check CHECK (singleton),
+    CONSTRAINT analyst_settings_min_group_check CHECK (min_group >= 1)
+);
+INSERT INTO app.analyst_settings (singleton) VALUES (TRUE);
+COMMENT ON TABLE app.analyst_settings IS
+'One row: the analysts'' privacy settings. Without it the analytics views show no student figure at all.';
+COMMENT ON COLUMN app.analyst_settings.min_group IS
+'k: an exam with fewer distinct students than this shows no per-student row and no figure in the analytics views (1: no suppression).';
+COMMENT ON COLUMN app.analyst_settings.pseudonym_secret IS
+'Key of the per-exam pseudonyms of analytics.student_exam_results (keyed SHA-256 of it, the student''s pseudonym and the exam). Replacing it re-pseudonymises every exam row.';
+
 -- Row-level security: deny by default.
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.behavior_analyses FORCE ROW LEVEL SECURITY;
@@ -215,3 +235,5 @@ ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analysis_jobs FORCE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_refreshes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_refreshes FORCE ROW LEVEL SECURITY;
+ALTER TABLE app.analyst_settings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.analyst_settings FORCE ROW LEVEL SECURITY;

@@ -5731,6 +5731,24 @@ ALTER FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) OWN
 
 COMMENT ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_role) IS 'True when the user exists, is active and has the role (checks in teacher and admin policies).';
 
+CREATE TABLE app.analyst_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    min_group integer DEFAULT 5 NOT NULL,
+    pseudonym_secret uuid DEFAULT gen_random_uuid() NOT NULL,
+    CONSTRAINT analyst_settings_min_group_check CHECK ((min_group >= 1)),
+    CONSTRAINT analyst_settings_singleton_check CHECK (singleton)
+);
+
+ALTER TABLE ONLY app.analyst_settings FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.analyst_settings OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.analyst_settings IS 'One row: the analysts'' privacy settings. Without it the analytics views show no student figure at all.';
+
+COMMENT ON COLUMN app.analyst_settings.min_group IS 'k: an exam with fewer distinct students than this shows no per-student row and no figure in the analytics views (1: no suppression).';
+
+COMMENT ON COLUMN app.analyst_settings.pseudonym_secret IS 'Key of the per-exam pseudonyms of analytics.student_exam_results (keyed SHA-256 of it, the student''s pseudonym and the exam). Replacing it re-pseudonymises every exam row.';
+
 CREATE TABLE app.analytics_refreshes (
     view_name text NOT NULL,
     refreshed_at timestamp with time zone NOT NULL,
@@ -5910,11 +5928,13 @@ CREATE VIEW analytics.exam_analytics WITH (security_barrier='true') AS
     r.up_to_date_at AS refreshed_at
    FROM ((app.exam_stats_mv s
      JOIN app.exams e ON ((s.exam_id = e.id)))
-     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_stats_mv'::text)));
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_stats_mv'::text)))
+  WHERE (s.students >= ( SELECT k.min_group
+           FROM app.analyst_settings k));
 
 ALTER TABLE analytics.exam_analytics OWNER TO veritas_owner;
 
-COMMENT ON VIEW analytics.exam_analytics IS 'Per exam with attempts, as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+COMMENT ON VIEW analytics.exam_analytics IS 'Per exam with k distinct students or more (app.analyst_settings.min_group), as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 CREATE TABLE app.event_types (
     event_type app.event_type NOT NULL,
@@ -5986,35 +6006,54 @@ CREATE VIEW analytics.exam_events_by_type WITH (security_barrier='true') AS
     t.is_anomaly,
     c.events,
     r.up_to_date_at AS refreshed_at
-   FROM ((app.exam_event_counts_mv c
+   FROM (((app.exam_event_counts_mv c
      JOIN app.event_types t ON ((c.event_type = t.event_type)))
-     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_event_counts_mv'::text)));
+     JOIN app.exam_stats_mv s ON ((c.exam_id = s.exam_id)))
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_event_counts_mv'::text)))
+  WHERE (s.students >= ( SELECT k.min_group
+           FROM app.analyst_settings k));
 
 ALTER TABLE analytics.exam_events_by_type OWNER TO veritas_owner;
 
-COMMENT ON VIEW analytics.exam_events_by_type IS 'Monitoring events per exam and event type, with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+COMMENT ON VIEW analytics.exam_events_by_type IS 'Monitoring events per exam and event type, for the exams with k distinct students or more (app.analyst_settings.min_group, as counted by exam_stats_mv), with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
-CREATE VIEW analytics.exam_overview AS
-SELECT
-    NULL::uuid AS exam_id,
-    NULL::text AS title,
-    NULL::boolean AS published,
-    NULL::timestamp with time zone AS opens_at,
-    NULL::timestamp with time zone AS closes_at,
-    NULL::integer AS duration_minutes,
-    NULL::integer AS max_attempts,
-    NULL::bigint AS attempts,
-    NULL::bigint AS students,
-    NULL::bigint AS submitted,
-    NULL::bigint AS expired,
-    NULL::bigint AS abandoned,
-    NULL::bigint AS in_progress,
-    NULL::numeric AS average_score,
-    NULL::numeric AS average_percentage;
+CREATE VIEW analytics.exam_overview WITH (security_barrier='true') AS
+ WITH groups AS (
+         SELECT a.exam_id,
+            count(*) AS attempts,
+            count(DISTINCT a.student_id) AS students,
+            count(*) FILTER (WHERE (a.status = 'submitted'::app.attempt_status)) AS submitted,
+            count(*) FILTER (WHERE (a.status = 'expired'::app.attempt_status)) AS expired,
+            count(*) FILTER (WHERE (a.status = 'abandoned'::app.attempt_status)) AS abandoned,
+            count(*) FILTER (WHERE (a.status = 'in_progress'::app.attempt_status)) AS in_progress,
+            round(avg(a.score) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_score,
+            round(avg(((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric)) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_percentage
+           FROM app.exam_attempts a
+          GROUP BY a.exam_id
+         HAVING (count(DISTINCT a.student_id) >= ( SELECT s.min_group
+                   FROM app.analyst_settings s))
+        )
+ SELECT e.id AS exam_id,
+    e.title,
+    e.published,
+    e.opens_at,
+    e.closes_at,
+    e.duration_minutes,
+    e.max_attempts,
+    g.attempts,
+    g.students,
+    g.submitted,
+    g.expired,
+    g.abandoned,
+    g.in_progress,
+    g.average_score,
+    g.average_percentage
+   FROM (app.exams e
+     LEFT JOIN groups g ON ((e.id = g.exam_id)));
 
 ALTER TABLE analytics.exam_overview OWNER TO veritas_owner;
 
-COMMENT ON VIEW analytics.exam_overview IS 'Per exam: attempts, distinct students, submitted, expired, abandoned, in progress, average score (points) and percentage of graded attempts. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+COMMENT ON VIEW analytics.exam_overview IS 'Per exam: attempts, distinct students, submitted, expired, abandoned, in progress, average score (points) and percentage of graded attempts; all NULL for an exam with fewer than k distinct students (app.analyst_settings.min_group). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 CREATE TABLE app.flag_reviews (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -6063,7 +6102,7 @@ COMMENT ON TABLE app.student_profiles IS 'One row per student: identity extras a
 
 COMMENT ON COLUMN app.student_profiles.student_number IS 'Optional external id (the institution''s student number).';
 
-COMMENT ON COLUMN app.student_profiles.pseudonym IS 'Stable pseudonymous id shown to analysts instead of user_id.';
+COMMENT ON COLUMN app.student_profiles.pseudonym IS 'Stable pseudonymous id shown to analysts instead of user_id (analytics.student_overview); the analysts'' per-exam rows carry a keyed hash of it instead.';
 
 COMMENT ON COLUMN app.student_profiles.integrity_score IS 'Latest integrity score, 0 (certain malpractice) to 100 (clean); NULL before any analysis.';
 
@@ -6082,10 +6121,10 @@ CREATE VIEW analytics.student_exam_results WITH (security_barrier='true') AS
            FROM app.behavior_analyses b
           ORDER BY b.attempt_id, b.created_at DESC, b.id DESC
         ), latest_reviews AS (
-         SELECT DISTINCT ON (r.attempt_id) r.attempt_id,
-            r.decision
-           FROM app.flag_reviews r
-          ORDER BY r.attempt_id, r.created_at DESC, r.id DESC
+         SELECT DISTINCT ON (r_1.attempt_id) r_1.attempt_id,
+            r_1.decision
+           FROM app.flag_reviews r_1
+          ORDER BY r_1.attempt_id, r_1.created_at DESC, r_1.id DESC
         ), attempts AS (
          SELECT a.student_id,
             a.exam_id,
@@ -6100,27 +6139,50 @@ CREATE VIEW analytics.student_exam_results WITH (security_barrier='true') AS
            FROM ((app.exam_attempts a
              LEFT JOIN latest_analyses l ON ((a.id = l.attempt_id)))
              LEFT JOIN latest_reviews rv ON ((a.id = rv.attempt_id)))
+        ), groups AS (
+         SELECT t.exam_id
+           FROM attempts t
+          GROUP BY t.exam_id
+         HAVING (count(DISTINCT t.student_id) >= ( SELECT s_1.min_group
+                   FROM app.analyst_settings s_1))
+        ), results AS (
+         SELECT p.pseudonym,
+            t.exam_id,
+            count(*) AS attempts,
+            count(*) FILTER (WHERE t.is_graded) AS graded_attempts,
+            max(t.percentage) FILTER (WHERE t.is_graded) AS best_percentage,
+            round(avg(t.percentage) FILTER (WHERE t.is_graded), 2) AS average_percentage,
+            max(t.finished_at) AS last_finished_at,
+            round(avg(t.integrity_score), 2) AS average_integrity,
+            min(t.integrity_score) AS lowest_integrity,
+            round(max(t.lmi_score), 4) AS highest_lmi,
+            count(*) FILTER (WHERE t.is_flagged) AS flagged_attempts,
+            count(*) FILTER (WHERE (t.decision = 'confirmed'::app.review_status)) AS confirmed_attempts,
+            count(*) FILTER (WHERE (t.decision = 'cleared'::app.review_status)) AS cleared_attempts
+           FROM ((attempts t
+             JOIN groups g ON ((t.exam_id = g.exam_id)))
+             JOIN app.student_profiles p ON ((t.student_id = p.user_id)))
+          GROUP BY p.pseudonym, t.exam_id
         )
- SELECT p.pseudonym,
-    t.exam_id,
-    count(*) AS attempts,
-    count(*) FILTER (WHERE t.is_graded) AS graded_attempts,
-    max(t.percentage) FILTER (WHERE t.is_graded) AS best_percentage,
-    round(avg(t.percentage) FILTER (WHERE t.is_graded), 2) AS average_percentage,
-    max(t.finished_at) AS last_finished_at,
-    round(avg(t.integrity_score), 2) AS average_integrity,
-    min(t.integrity_score) AS lowest_integrity,
-    round(max(t.lmi_score), 4) AS highest_lmi,
-    count(*) FILTER (WHERE t.is_flagged) AS flagged_attempts,
-    count(*) FILTER (WHERE (t.decision = 'confirmed'::app.review_status)) AS confirmed_attempts,
-    count(*) FILTER (WHERE (t.decision = 'cleared'::app.review_status)) AS cleared_attempts
-   FROM (attempts t
-     JOIN app.student_profiles p ON ((t.student_id = p.user_id)))
-  GROUP BY p.pseudonym, t.exam_id;
+ SELECT ("left"(encode(sha256(convert_to(concat_ws('/'::text, s.pseudonym_secret, r.pseudonym, r.exam_id), 'UTF8'::name)), 'hex'::text), 32))::uuid AS pseudonym,
+    r.exam_id,
+    r.attempts,
+    r.graded_attempts,
+    r.best_percentage,
+    r.average_percentage,
+    ((r.last_finished_at AT TIME ZONE 'UTC'::text))::date AS last_finished_on,
+    r.average_integrity,
+    r.lowest_integrity,
+    r.highest_lmi,
+    r.flagged_attempts,
+    r.confirmed_attempts,
+    r.cleared_attempts
+   FROM (results r
+     CROSS JOIN app.analyst_settings s);
 
 ALTER TABLE analytics.student_exam_results OWNER TO veritas_owner;
 
-COMMENT ON VIEW analytics.student_exam_results IS 'Per student (by pseudonym: never user id, email or name) and exam, live: attempts, graded attempts, best and average percentage of max_score, last finished, average and lowest integrity, highest lmi, attempts whose latest analysis is flagged, attempts whose latest review confirmed or cleared the flags. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
+COMMENT ON VIEW analytics.student_exam_results IS 'Per student and exam, live, for the exams with k distinct students or more (app.analyst_settings.min_group): attempts, graded attempts, best and average percentage of max_score, the day (UTC) of the last finish, average and lowest integrity, highest lmi, attempts whose latest analysis is flagged, attempts whose latest review confirmed or cleared the flags. The pseudonym is of this exam only (keyed hash): it links to no other exam''s row nor to student_overview; never user id, email or name. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
 
 CREATE TABLE app.performance_metrics (
     student_id uuid NOT NULL,
@@ -6163,13 +6225,16 @@ CREATE VIEW analytics.student_overview WITH (security_barrier='true') AS
     p.lmi_score,
     m.average_integrity,
     p.flags_count,
-    m.updated_at AS metrics_updated_at
+    ((m.updated_at AT TIME ZONE 'UTC'::text))::date AS metrics_updated_on
    FROM (app.student_profiles p
-     LEFT JOIN app.performance_metrics m ON ((p.user_id = m.student_id)));
+     LEFT JOIN app.performance_metrics m ON ((p.user_id = m.student_id)))
+  WHERE (( SELECT count(*) AS count
+           FROM app.student_profiles) >= ( SELECT s.min_group
+           FROM app.analyst_settings s));
 
 ALTER TABLE analytics.student_overview OWNER TO veritas_owner;
 
-COMMENT ON VIEW analytics.student_overview IS 'Per student, keyed by the pseudonym (never user id, email or name): exams taken, attempts, average and best score (percent), trend, latest integrity and lmi, average integrity, flags. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
+COMMENT ON VIEW analytics.student_overview IS 'Per student, keyed by the stable pseudonym (never user id, email or name; not the per-exam pseudonym of student_exam_results): exams taken, attempts, average and best score (percent), trend, latest integrity and lmi, average integrity, flags, the day (UTC) the metrics were last updated. Empty while there are fewer than k students (app.analyst_settings.min_group). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege.';
 
 CREATE TABLE app.accommodations (
     exam_id uuid NOT NULL,
@@ -6633,6 +6698,9 @@ ALTER TABLE ONLY app.accommodations
 ALTER TABLE ONLY app.analysis_jobs
     ADD CONSTRAINT analysis_jobs_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY app.analyst_settings
+    ADD CONSTRAINT analyst_settings_pkey PRIMARY KEY (singleton);
+
 ALTER TABLE ONLY app.analytics_refreshes
     ADD CONSTRAINT analytics_refreshes_pkey PRIMARY KEY (view_name);
 
@@ -6849,26 +6917,6 @@ ALTER INDEX app.monitoring_events_pkey ATTACH PARTITION app.monitoring_events_de
 
 ALTER INDEX app.monitoring_events_received_at_brin ATTACH PARTITION app.monitoring_events_default_received_at_idx;
 
-CREATE OR REPLACE VIEW analytics.exam_overview WITH (security_barrier='true') AS
- SELECT e.id AS exam_id,
-    e.title,
-    e.published,
-    e.opens_at,
-    e.closes_at,
-    e.duration_minutes,
-    e.max_attempts,
-    count(a.id) AS attempts,
-    count(DISTINCT a.student_id) AS students,
-    count(a.id) FILTER (WHERE (a.status = 'submitted'::app.attempt_status)) AS submitted,
-    count(a.id) FILTER (WHERE (a.status = 'expired'::app.attempt_status)) AS expired,
-    count(a.id) FILTER (WHERE (a.status = 'abandoned'::app.attempt_status)) AS abandoned,
-    count(a.id) FILTER (WHERE (a.status = 'in_progress'::app.attempt_status)) AS in_progress,
-    round(avg(a.score) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_score,
-    round(avg(((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric)) FILTER (WHERE (a.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status]))), 2) AS average_percentage
-   FROM (app.exams e
-     LEFT JOIN app.exam_attempts a ON ((e.id = a.exam_id)))
-  GROUP BY e.id;
-
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.accommodations FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.analysis_jobs FOR EACH ROW EXECUTE FUNCTION internal.tg__timestamps();
@@ -6890,6 +6938,8 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON app.teacher_profiles F
 CREATE TRIGGER _200_guard_status BEFORE UPDATE ON app.exam_attempts FOR EACH ROW EXECUTE FUNCTION internal.tg_exam_attempts__guard_status();
 
 CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.accommodations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.analyst_settings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{singleton}', '{pseudonym_secret}');
 
 CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.attempt_answers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
 
@@ -6917,6 +6967,8 @@ CREATE TRIGGER _500_audit_delete AFTER DELETE ON app.teacher_profiles REFERENCIN
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.accommodations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
 
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.analyst_settings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{singleton}', '{pseudonym_secret}');
+
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.attempt_answers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.behavior_analyses REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
@@ -6938,6 +6990,8 @@ CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.teacher_exam_permissions RE
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON app.teacher_profiles REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
 
 CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.accommodations FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.analyst_settings FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{singleton}', '{pseudonym_secret}');
 
 CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.attempt_answers FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
 
@@ -6964,6 +7018,8 @@ CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.teacher_exam_permission
 CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON app.teacher_profiles FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{user_id}', '{}');
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.accommodations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{exam_id,student_id}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.analyst_settings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{singleton}', '{pseudonym_secret}');
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON app.attempt_answers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{attempt_id,question_id}', '{}');
 
@@ -7241,6 +7297,8 @@ CREATE POLICY admins_write_external_analyses ON app.behavior_analyses FOR INSERT
 
 ALTER TABLE app.analysis_jobs ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.analyst_settings ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.analytics_refreshes ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.attempt_answers ENABLE ROW LEVEL SECURITY;
@@ -7268,6 +7326,8 @@ CREATE POLICY definer_helpers_queue_jobs ON app.analysis_jobs FOR INSERT TO veri
 CREATE POLICY definer_helpers_read_accommodations ON app.accommodations FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_analyses ON app.behavior_analyses FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_analyst_settings ON app.analyst_settings FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_answers ON app.attempt_answers FOR SELECT TO veritas_owner USING (true);
 
@@ -7360,6 +7420,10 @@ CREATE POLICY integration_writes_external_analyses ON app.behavior_analyses FOR 
 ALTER TABLE app.monitoring_events ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.monitoring_events_default ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY owner_changes_analyst_settings ON app.analyst_settings FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_sets_analyst_settings ON app.analyst_settings FOR INSERT TO veritas_owner WITH CHECK (true);
 
 ALTER TABLE app.performance_metrics ENABLE ROW LEVEL SECURITY;
 

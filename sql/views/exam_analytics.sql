@@ -245,7 +245,12 @@ COMMENT ON VIEW app.visible_exam_event_counts IS
 -- analytics.sql): the analyst holds no privilege on app, so a
 -- security_invoker view would show nothing; security_barrier keeps the
 -- analyst's own functions from seeing rows before the view's joins. No
--- student appears in them at all (per exam, per event type).
+-- student appears in them at all (per exam, per event type), and an exam
+-- with fewer than k distinct students (app.analyst_settings.min_group)
+-- does not appear: its figures would describe one student, or a handful.
+-- The students are counted by exam_stats_mv in the same refresh as its
+-- figures (a live count could let through figures computed when the exam
+-- had fewer); the event counts go by the same count.
 
 CREATE VIEW analytics.exam_analytics WITH (security_barrier) AS
 SELECT
@@ -270,10 +275,11 @@ SELECT
     r.up_to_date_at AS refreshed_at
 FROM app.exam_stats_mv AS s
 INNER JOIN app.exams AS e ON s.exam_id = e.id
-LEFT JOIN app.analytics_refreshes AS r ON r.view_name = 'exam_stats_mv';
+LEFT JOIN app.analytics_refreshes AS r ON r.view_name = 'exam_stats_mv'
+WHERE s.students >= (SELECT k.min_group FROM app.analyst_settings AS k);
 
 COMMENT ON VIEW analytics.exam_analytics IS
-'Per exam with attempts, as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+'Per exam with k distinct students or more (app.analyst_settings.min_group), as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 REVOKE ALL ON analytics.exam_analytics FROM PUBLIC;
 GRANT SELECT ON analytics.exam_analytics TO analyst, admin;
@@ -288,10 +294,12 @@ SELECT
     r.up_to_date_at AS refreshed_at
 FROM app.exam_event_counts_mv AS c
 INNER JOIN app.event_types AS t ON c.event_type = t.event_type
-LEFT JOIN app.analytics_refreshes AS r ON r.view_name = 'exam_event_counts_mv';
+INNER JOIN app.exam_stats_mv AS s ON c.exam_id = s.exam_id
+LEFT JOIN app.analytics_refreshes AS r ON r.view_name = 'exam_event_counts_mv'
+WHERE s.students >= (SELECT k.min_group FROM app.analyst_settings AS k);
 
 COMMENT ON VIEW analytics.exam_events_by_type IS
-'Monitoring events per exam and event type, with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+'Monitoring events per exam and event type, for the exams with k distinct students or more (app.analyst_settings.min_group, as counted by exam_stats_mv), with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 REVOKE ALL ON analytics.exam_events_by_type FROM PUBLIC;
 GRANT SELECT ON analytics.exam_events_by_type TO analyst, admin;

@@ -7,7 +7,9 @@ SET LOCAL search_path = public, pg_catalog;
 SELECT plan(37);
 
 -- ---------------------------------------------------------------------------
--- Fixtures: an admin, a teacher's exam, a student with a submitted attempt.
+-- Fixtures: an admin, a teacher's exam, a student with a submitted attempt,
+-- and four classmates with theirs (the analysts' views show nothing of an
+-- exam with fewer than five students).
 -- ---------------------------------------------------------------------------
 
 INSERT INTO auth.users (id, email, password_hash, full_name, role) VALUES
@@ -29,6 +31,15 @@ INSERT INTO app.exam_attempts (
     now() - interval '20 minutes', now() + interval '10 minutes', now() - interval '5 minutes',
     3, 4, '[]', '[]'
 );
+INSERT INTO app.exam_attempts (
+    exam_id, student_id, attempt_number, status, started_at, deadline, finished_at, score,
+    max_score, question_order, scored_against
+)
+SELECT
+    '00000000-0000-4000-8000-0000000012e1', tests.create_user('student'), 1, 'submitted',
+    now() - interval '20 minutes', now() + interval '10 minutes', now() - interval '5 minutes',
+    3, 4, '[]', '[]'
+FROM generate_series(1, 4);
 
 -- ---------------------------------------------------------------------------
 -- The claim readers
@@ -91,7 +102,7 @@ SELECT throws_ok('SELECT api.me()', '42501', NULL, '... nor call the API');
 SELECT is(
     (SELECT format('%s %s %s', attempts, submitted, average_score) FROM analytics.exam_overview
      WHERE exam_id = '00000000-0000-4000-8000-0000000012e1'),
-    '1 1 3.00', 'the analyst reads the exam overview'
+    '5 5 3.00', 'the analyst reads the exam overview'
 );
 SELECT is(
     (SELECT average_score FROM analytics.student_overview
@@ -120,7 +131,7 @@ SELECT columns_are(
     'analytics', 'student_overview',
     ARRAY[
         'pseudonym', 'exams_taken', 'attempts_count', 'average_score', 'best_score', 'trend',
-        'integrity_score', 'lmi_score', 'average_integrity', 'flags_count', 'metrics_updated_at'
+        'integrity_score', 'lmi_score', 'average_integrity', 'flags_count', 'metrics_updated_on'
     ],
     'student_overview names students by pseudonym only: no user id, email or name'
 );

@@ -300,12 +300,46 @@ DROP MATERIALIZED VIEW app.zz_probe;
 -- Analysts: pseudonyms, aggregates, no base table
 -- ---------------------------------------------------------------------------
 
+-- The analysts' views show nothing of an exam with fewer than five
+-- students: Eve, a fifth, starts an attempt and abandons it (no grade, no
+-- analysis, no event), and the views are refreshed.
+INSERT INTO auth.users (id, email, password_hash, full_name, role) VALUES
+('00000000-0000-4000-8000-000000061b05', 'an-eve@example.org', 'x', 'Eve', 'student');
+INSERT INTO app.student_profiles (user_id, pseudonym) VALUES
+('00000000-0000-4000-8000-000000061b05', '00000000-0000-4000-8000-000000061f05');
+INSERT INTO app.exam_attempts (
+    id, exam_id, student_id, attempt_number, status, started_at, deadline, finished_at,
+    question_order, scored_against
+) VALUES (
+    '00000000-0000-4000-8000-000000061008', '00000000-0000-4000-8000-000000061e01',
+    '00000000-0000-4000-8000-000000061b05', 1, 'abandoned', now() - interval '3 hours',
+    now() - interval '150 minutes', now() - interval '170 minutes', '[]', '[]'
+);
+SELECT NULL FROM internal.refresh_analytics(TRUE);
+
+-- A student's rows per exam carry a pseudonym of that exam only (see
+-- sql/views/analytics.sql): the first 128 bits of SHA-256 over the
+-- settings' secret, the student's pseudonym and the exam.
+CREATE FUNCTION pg_temp.exam_pseudonym(p_pseudonym uuid, p_exam_id uuid) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    SELECT left(
+        encode(sha256(convert_to(concat_ws('/', s.pseudonym_secret, p_pseudonym, p_exam_id), 'UTF8')), 'hex'),
+        32
+    )::uuid
+    FROM app.analyst_settings AS s;
+$$;
+CREATE TEMPORARY TABLE exam_pseudonyms ON COMMIT DROP AS
+SELECT
+    pg_temp.exam_pseudonym('00000000-0000-4000-8000-000000061f01', '00000000-0000-4000-8000-000000061e01') AS anna,
+    pg_temp.exam_pseudonym('00000000-0000-4000-8000-000000061f02', '00000000-0000-4000-8000-000000061e01') AS ben;
+GRANT SELECT ON exam_pseudonyms TO analyst;
+
 SELECT tests.allow_temporary_tables('analyst');
 SET LOCAL ROLE analyst;
 SELECT is(
     (SELECT format('%s %s %s %s', attempts, median_score, score_histogram, flagged)
      FROM analytics.exam_analytics WHERE exam_id = '00000000-0000-4000-8000-000000061e01'),
-    '7 7.00 {0,0,1,0,0,1,0,0,0,2} 1',
+    '8 7.00 {0,0,1,0,0,1,0,0,0,2} 1',
     'the analyst reads the exam''s analytics'
 );
 SELECT set_eq(
@@ -324,14 +358,14 @@ SELECT is(
 SELECT is(
     (SELECT format('%s %s %s %s %s', attempts, graded_attempts, best_percentage, average_integrity, flagged_attempts)
      FROM analytics.student_exam_results
-     WHERE pseudonym = '00000000-0000-4000-8000-000000061f01'
+     WHERE pseudonym = (SELECT anna FROM exam_pseudonyms)
         AND exam_id = '00000000-0000-4000-8000-000000061e01'),
     '2 1 20.00 90.00 0',
     'per student by pseudonym: Anna''s 2 attempts, 1 graded at 20 %, integrity 90, none flagged now'
 );
 SELECT is(
     (SELECT flagged_attempts FROM analytics.student_exam_results
-     WHERE pseudonym = '00000000-0000-4000-8000-000000061f02'
+     WHERE pseudonym = (SELECT ben FROM exam_pseudonyms)
         AND exam_id = '00000000-0000-4000-8000-000000061e01'),
     1::bigint, '... Ben''s flagged attempt'
 );
@@ -359,7 +393,7 @@ SELECT columns_are(
     'analytics', 'student_exam_results',
     ARRAY[
         'pseudonym', 'exam_id', 'attempts', 'graded_attempts', 'best_percentage', 'average_percentage',
-        'last_finished_at', 'average_integrity', 'lowest_integrity', 'highest_lmi', 'flagged_attempts',
+        'last_finished_on', 'average_integrity', 'lowest_integrity', 'highest_lmi', 'flagged_attempts',
         'confirmed_attempts', 'cleared_attempts'
     ],
     'analytics.student_exam_results names students by pseudonym only'

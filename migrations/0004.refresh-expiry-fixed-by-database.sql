@@ -1,4 +1,4 @@
--- 0003.database-fixes-refresh-expiry: internal.login_record and
+-- 0004.refresh-expiry-fixed-by-database: internal.login_record and
 -- internal.refresh_rotate no longer take the new refresh token's expiry
 -- from their caller (sql/functions/auth.sql: internal.refresh_token_expiry
 -- fixes it). The repeatable step creates the new signatures; this removes
