@@ -29,6 +29,43 @@ class Stack:
     app_url: str
     base_url: str
     data_dir: Path
+    glue: Glue
+
+
+class Glue:
+    """``veritas serve`` in a process of its own, which a benchmark may kill
+    and start again (bench/chaos.py)."""
+
+    def __init__(self, folder: Path, port: int, env: dict[str, str]) -> None:
+        self.command = [sys.executable, "-m", "glue.cli", "--data-dir", str(folder),
+                        "serve", "--port", str(port)]
+        self.env = {**env, "VERITAS_LOG_LEVEL": "warning"}
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: float = 30) -> None:
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the glue did not come up")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 def _free_port() -> int:
@@ -45,28 +82,12 @@ def stack() -> Iterator[Stack]:
     os.environ.pop("DATABASE_URL", None)
     target = dbtarget.resolve(folder)
     migrate.migrate(target.admin_url, target.passwords)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "glue.cli", "--data-dir", str(folder), "serve", "--port", str(port)],
-        env={**env, "VERITAS_LOG_LEVEL": "warning"},
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    glue = Glue(folder, _free_port(), env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the glue did not come up")
-            time.sleep(0.2)
-        yield Stack(target.admin_url, target.app_url, base, folder)
+        glue.start()
+        yield Stack(target.admin_url, target.app_url, glue.base_url, folder, glue)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        glue.stop()
         target.close()
         if target.local is not None:
             target.local.stop()
