@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from glue import pages, request_path
-from glue.authn import bearer_claims
+from glue.bearer import bearer_claims
+from glue.catalog import ArgumentError, Catalog, Function, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from glue.routes import Endpoint
-from glue.rpc import ArgumentError, Catalog, Function, call_statement
 
 
 class JsonResponseText(Response):
@@ -40,7 +40,8 @@ async def json_body(request: Request, required: bool = False) -> dict[str, Any]:
     return body
 
 
-async def catalog(request: Request) -> Catalog:
+async def current_catalog(request: Request) -> Catalog:
+    """The API catalog of this process, read on first use (the reloader keeps it fresh)."""
     state = request.app.state
     if state.catalog is None:
         async with state.pool.connection(timeout=request_path.acquire_timeout(state)) as conn:
@@ -49,7 +50,7 @@ async def catalog(request: Request) -> Catalog:
 
 
 async def _lookup(request: Request, name: str) -> Function:
-    function = (await catalog(request)).get(name)
+    function = (await current_catalog(request)).get(name)
     if function is None:
         raise ApiError(404, NOT_FOUND, f"no API function named {name}")
     return function

@@ -12,9 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from glue.dispatch import catalog
+from glue.catalog import Function
+from glue.dispatch import current_catalog
 from glue.routes import ENDPOINTS, Endpoint
-from glue.rpc import Function
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 _TYPES = {
@@ -115,7 +115,7 @@ def _answers(response: dict[str, Any], endpoint: Endpoint) -> None:
 
 
 async def document(request: Request) -> dict[str, Any]:
-    functions = (await catalog(request)).functions
+    functions = (await current_catalog(request)).functions
     paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in GLUE_PATHS.items()}
     for e in ENDPOINTS:
         path_params = re.findall(r"{(\w+)}", e.path)

@@ -30,7 +30,7 @@ import psycopg
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
-from glue.authn import CHALLENGE
+from glue.bearer import CHALLENGE
 from glue.errors import ApiError, status_for_sqlstate
 from glue.tokens import AccessClaims
 

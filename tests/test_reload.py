@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import psycopg
 
 from glue import migrate
+from glue.catalog import RELOAD_CHANNEL
 from glue.reload import CatalogReloader
-from glue.rpc import RELOAD_CHANNEL
 from tests.conftest import ANALYST_PASSWORD, PASSWORDS, app_url, with_db
 
 INTERVAL = 1.0

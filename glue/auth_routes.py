@@ -1,4 +1,5 @@
-"""The auth routes: register, login, refresh, logout, me, and admin user creation.
+"""The HTTP handlers of ``/auth/*`` and ``POST /admin/users``: register, login,
+refresh, logout, me, and admin user creation.
 
 Passwords are hashed and checked here (bcrypt, off the event loop, on a small
 dedicated thread pool so that a login storm cannot starve other requests);
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from glue import passwords, request_path, tokens
-from glue.authn import bearer_claims, unauthenticated
+from glue.bearer import bearer_claims, unauthenticated
 from glue.dispatch import json_body
 from glue.errors import BAD_REQUEST, TOO_MANY, ApiError
 
