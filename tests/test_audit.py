@@ -18,8 +18,8 @@ import pytest
 
 from glue import audit_verify, migrate
 from tests.accounts import bearer, create_user, login, register
-from tests.conftest import AUTHENTICATOR_PASSWORD, PASSWORDS, Cluster, app_url
-from tests.test_exams import create_exam, right_answers
+from tests.databases import AUTHENTICATOR_PASSWORD, PASSWORDS, Cluster, app_url
+from tests.exams import create_exam, right_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from glue import admin_db, migrate, resources, snapshot
-from tests.conftest import PASSWORDS, with_db
+from tests.databases import PASSWORDS, with_db
 
 
 def _tables(url: str) -> set[str]:

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from tests.accounts import bearer, create_user, login, register
-from tests.test_exams import create_exam
+from tests.exams import create_exam
 
 ERROR_KEYS = {"code", "message", "details", "hint"}
 

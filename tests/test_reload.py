@@ -15,7 +15,7 @@ import psycopg
 from glue import migrate
 from glue.catalog import RELOAD_CHANNEL
 from glue.reload import CatalogReloader
-from tests.conftest import ANALYST_PASSWORD, PASSWORDS, app_url, with_db
+from tests.databases import ANALYST_PASSWORD, PASSWORDS, app_url, with_db
 
 INTERVAL = 1.0
 FLOOD_SECONDS = 3.0
