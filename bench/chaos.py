@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -29,8 +30,12 @@ from bench.events import prepare
 from bench.stack import stack
 from glue.localdb import LocalServer
 
+Row = tuple[str, str, str]  # (attempt id, access token, claims), from bench.events.prepare
+# (sent, answered, status or exception name, client_event_id, attempt id, Retry-After)
+Answer = tuple[float, float, int | str, str, str, str | None]
 
-async def client(base: str, rows: list, stop: asyncio.Event, log: list) -> None:
+
+async def client(base: str, rows: list[Row], stop: asyncio.Event, log: list[Answer]) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=15) as http:
         n = 0
         while not stop.is_set():
@@ -52,9 +57,10 @@ async def client(base: str, rows: list, stop: asyncio.Event, log: list) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def run(base: str, rows: list, server: LocalServer, clients: int, down: float) -> dict:
+async def run(base: str, rows: list[Row], server: LocalServer, clients: int,
+              down: float) -> dict[str, Any]:
     stop = asyncio.Event()
-    log: list = []
+    log: list[Answer] = []
     tasks = [asyncio.create_task(client(base, rows, stop, log)) for _ in range(clients)]
     await asyncio.sleep(3)
     killed = time.monotonic()

@@ -175,12 +175,12 @@ def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
         walker.feed(conn.execute(rows_sql, [table, first, last]).fetchall())
     walker.finish(report)
 
-    last = conn.execute(
+    newest = conn.execute(
         "SELECT high_water, pending_ids FROM audit.seals WHERE chain = %s "
         "ORDER BY seal_no DESC LIMIT 1",
         [table],
     ).fetchone()
-    high_water, pending = (last[0], list(last[1])) if last else (0, [])
+    high_water, pending = (newest[0], list(newest[1])) if newest else (0, [])
     twice = conn.execute(
         sql.SQL(
             "SELECT u.id FROM audit.seals AS s, unnest(s.row_ids) AS u (id) "

@@ -204,8 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    # argparse names the type of its subcommand groups only privately.
     def add(name: str, func: Callable[[argparse.Namespace], None], helptext: str,
-            parent: argparse._SubParsersAction | None = None) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+            parent: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
+            ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
         return p

@@ -79,7 +79,7 @@ class _As:
                 "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                 [self.user["role"], json.dumps(claims)],
             )
-            row = self.conn.execute(statement, params).fetchone()  # type: ignore[arg-type]
+            row = self.conn.execute(statement, params).fetchone()
         return row[0] if row else None
 
 
@@ -90,7 +90,8 @@ def _create_user(conn: psycopg.Connection, hashed: str, email: str, name: str, r
         [email, hashed, name, role, department],
     ).fetchone()
     assert row is not None
-    return row[0]
+    user: dict[str, Any] = row[0]
+    return user
 
 
 def _answers(questions: list[dict[str, Any]], skill: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -46,7 +47,8 @@ async def current_catalog(request: Request) -> Catalog:
     if state.catalog is None:
         async with state.pool.connection(timeout=request_path.acquire_timeout(state)) as conn:
             state.catalog = await Catalog.load(conn)
-    return state.catalog
+    loaded: Catalog = state.catalog
+    return loaded
 
 
 async def _lookup(request: Request, name: str) -> Function:
@@ -106,7 +108,9 @@ async def invoke(
     return JsonResponseText(page.text, status_code=status, headers=headers)
 
 
-def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
+def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of one REST route of the routes table."""
+
     async def handle(request: Request) -> Response:
         function = await _lookup(request, endpoint.function)
         args: dict[str, Any] = dict(request.path_params)

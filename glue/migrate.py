@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -60,7 +61,7 @@ def bootstrap_roles(admin_url: str, passwords: dict[str, str] | None = None) -> 
     with connect(admin_url, autocommit=True) as conn:
         conn.add_notice_handler(collect)
         try:
-            conn.execute(text)  # type: ignore[arg-type]
+            conn.execute(text)
             for role, password in (passwords or {}).items():
                 conn.execute(
                     sql.SQL("ALTER ROLE {} PASSWORD {}").format(
@@ -81,39 +82,40 @@ def yoyo_url(admin_url: str) -> str:
     return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _yoyo() -> tuple[object, object]:
+def _yoyo(admin_url: str) -> tuple[Any, Any]:
+    """yoyo's backend for this database and the migrations of ``migrations/``.
+
+    yoyo has no type information: both are ``Any``. It is imported here, not
+    at the top, so that the commands that do not migrate never load it.
+    """
     from yoyo import get_backend, read_migrations
 
-    return get_backend, read_migrations
+    return get_backend(yoyo_url(admin_url)), read_migrations(str(resources.migrations_dir()))
 
 
 def apply_migrations(admin_url: str) -> list[str]:
     """Apply the versioned migrations not yet applied; their ids, in order."""
-    get_backend, read_migrations = _yoyo()
     try:
-        backend = get_backend(yoyo_url(admin_url))  # type: ignore[operator]
-        migrations = read_migrations(str(resources.migrations_dir()))  # type: ignore[operator]
+        backend, migrations = _yoyo(admin_url)
         with backend.lock():
             todo = backend.to_apply(migrations)
             backend.apply_migrations(todo)
-        return [m.id for m in todo]
+        return [str(m.id) for m in todo]
     except psycopg.Error as exc:
         raise MigrationError(f"A migration failed: {describe(exc)}") from None
 
 
 def rollback_last(admin_url: str) -> str | None:
     """Roll back the newest applied migration; its id, or None if none was applied."""
-    get_backend, read_migrations = _yoyo()
     try:
-        backend = get_backend(yoyo_url(admin_url))  # type: ignore[operator]
-        migrations = read_migrations(str(resources.migrations_dir()))  # type: ignore[operator]
+        backend, migrations = _yoyo(admin_url)
         with backend.lock():
             applied = backend.to_rollback(migrations)
             if not applied:
                 return None
             last = applied[:1]
             backend.rollback_migrations(last)
-        return last[0].id
+        return str(last[0].id)
     except psycopg.Error as exc:
         raise MigrationError(f"The rollback failed: {describe(exc)}") from None
 
@@ -132,7 +134,7 @@ def apply_repeatable(admin_url: str) -> int:
         conn.execute("SET LOCAL check_function_bodies = off")
         for path in files:
             try:
-                conn.execute(path.read_text())  # type: ignore[arg-type]
+                conn.execute(path.read_text())
             except psycopg.Error as exc:
                 raise MigrationError(f"{path.parent.name}/{path.name}: {describe(exc)}") from None
         conn.execute("SELECT internal.create_event_partitions()")

@@ -76,6 +76,12 @@ def _body(function: Function, skip: set[str]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def _type_of(function: Function | None, name: str) -> str:
+    """The PostgreSQL type of an argument (text when the function or argument is unknown)."""
+    argument = function.argument(name) if function is not None else None
+    return argument.type if argument is not None else "text"
+
+
 def _operation(function: Function | None, summary: str, status: int,
                path_params: list[str], method: str) -> dict[str, Any]:
     op: dict[str, Any] = {
@@ -87,9 +93,8 @@ def _operation(function: Function | None, summary: str, status: int,
     if function is not None:
         op["operationId"] = function.name
         op["description"] = function.comment
-    params = [{"name": p, "in": "path", "required": True,
-               "schema": _schema(function.argument(p).type if function and function.argument(p)
-                                 else "text")} for p in path_params]
+    params = [{"name": p, "in": "path", "required": True, "schema": _schema(_type_of(function, p))}
+              for p in path_params]
     if function is not None and method == "get":
         params += [{"name": a.name, "in": "query", "required": a.required,
                     "schema": _schema(a.type)}

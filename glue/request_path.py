@@ -94,8 +94,9 @@ def database_error(exc: psycopg.Error) -> ApiError:
     detail: object = diag.message_detail
     if status == 429:
         try:
-            detail = json.loads(diag.message_detail or "{}")
-            headers["Retry-After"] = str(int(detail.get("retry_after", 60)))  # type: ignore[union-attr]
+            parsed = json.loads(diag.message_detail or "{}")
+            detail = parsed
+            headers["Retry-After"] = str(int(parsed.get("retry_after", 60)))
         except (ValueError, AttributeError):
             headers["Retry-After"] = "60"
     return ApiError(status, sqlstate or "VT500", message, detail, diag.message_hint, headers)

@@ -62,7 +62,7 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
         try:
             for _ in range(MAX_DRAIN_ROUNDS):
                 with conn.transaction():
-                    row = conn.execute(task.statement, task.params).fetchone()  # type: ignore[arg-type]
+                    row = conn.execute(task.statement, task.params).fetchone()
                 done = row[0] if row else None
                 if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
                     break
