@@ -1,4 +1,4 @@
-"""Monitoring-event ingestion, measured against the brief's targets.
+"""Monitoring-event ingestion, measured against the targets of docs/performance.md.
 
     python bench/events.py [--attempts 2000] [--seconds 15]
 
@@ -15,7 +15,7 @@ On a private stack (bench/stack.py; the glue in its own uvicorn process):
    (target >= 50,000).
 
 wrk and pgbench must be installed (Debian: wrk, postgresql-<n>); the load
-generator shares the machine's cores with the server, as the brief says.
+generator shares the machine's cores with the server.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The Starlette application: middleware, lifespan (the pool) and routes."""
+"""The Starlette application: middleware, lifespan (the pool, the catalog
+reloader) and routes."""
 
 from __future__ import annotations
 

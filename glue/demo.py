@@ -1,10 +1,12 @@
 """Demo data for ``veritas up`` on an empty database.
 
 An admin, two teachers, a dozen students, two exams with every question kind,
-and some finished attempts with monitoring events. Everything is created
-through the same SQL functions the API calls, each as the user who would call
-it (role and claims set exactly as the request path sets them), so the demo
-obeys the same rules as real traffic.
+and some finished attempts with monitoring events. The users are made as
+``veritas user add`` makes them (``internal.create_user``, as the DBA); the
+exams and attempts through the same API functions the routes call, each as
+the user who would call it (role and claims set as the request path sets
+them), so they obey the same rules as real traffic; the monitoring events are
+inserted directly, as the DBA.
 """
 
 from __future__ import annotations

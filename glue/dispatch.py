@@ -1,6 +1,6 @@
 """Turning an HTTP request into one API function call, and its result into JSON.
 
-Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
+Used by both the REST routes (glue/routes.py) and ``/rpc/{name}`` (docs/api.md).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def apply_repeatable(admin_url: str) -> int:
             except psycopg.Error as exc:
                 raise MigrationError(f"{path.parent.name}/{path.name}: {describe(exc)}") from None
         conn.execute("SELECT internal.create_event_partitions()")
-        # running glue processes re-read the api catalog (see glue/catalog.py)
+        # running glue processes re-read the api catalog (glue/reload.py)
         conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(RELOAD_CHANNEL)))
     return len(files)
 

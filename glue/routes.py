@@ -1,4 +1,4 @@
-"""The contract's REST routes, as data: (method, path) -> API function.
+"""The API's REST routes (docs/api.md), as data: (method, path) -> API function.
 
 Path parameters and the JSON body's fields become the function's named
 arguments (``body_arg`` passes the whole body as one JSON argument instead);

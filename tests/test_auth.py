@@ -1,4 +1,4 @@
-"""The contract's Authentication section, over HTTP against the real glue."""
+"""The Authentication section of docs/api.md, over HTTP against the real glue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The contract's Student and Teacher exam sections, over HTTP: authoring,
+"""The Student and Teacher routes of docs/api.md, over HTTP: authoring,
 the attempt life (start, resume, autosave, submit), races, expiry without any
 caller, accommodations, and who may see what."""
 

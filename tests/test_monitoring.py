@@ -1,4 +1,4 @@
-"""The contract's Monitoring section, and the timeline teachers read."""
+"""Recording monitoring events (docs/monitoring.md), and the timeline teachers read."""
 
 from __future__ import annotations
 
