@@ -14,12 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from glue import migrate
 from glue.localdb import LocalServer
+from tests.accounts import create_user, login
 from tests.databases import PASSWORDS, Cluster
 from tests.glue_server import LiveServer, settings_for
 
@@ -69,6 +71,12 @@ def live(migrated_db: str) -> Iterator[LiveServer]:
 def http(live: LiveServer) -> Iterator[httpx.Client]:
     with live.client() as client:
         yield client
+
+
+@pytest.fixture
+def teacher(http: httpx.Client, migrated_db: str) -> dict[str, Any]:
+    """A new teacher, logged in: its tokens body."""
+    return login(http, create_user(migrated_db, "teacher")["email"])
 
 
 @pytest.fixture

@@ -20,11 +20,6 @@ from tests.exams import create_exam, exam_body, iso, right_answers
 ERROR_KEYS = {"code", "message", "details", "hint"}
 
 
-@pytest.fixture
-def teacher(http, migrated_db):
-    return login(http, create_user(migrated_db, "teacher")["email"])
-
-
 def test_full_student_flow(http, teacher):
     exam = create_exam(http, teacher)
     student = register(http)

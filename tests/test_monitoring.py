@@ -32,11 +32,6 @@ def event(attempt_id: str, event_type: str = "heartbeat", client_event_id: str |
 
 
 @pytest.fixture
-def teacher(http, migrated_db):
-    return login(http, create_user(migrated_db, "teacher")["email"])
-
-
-@pytest.fixture
 def running(http, teacher):
     """A student with an attempt in progress on the teacher's exam."""
     exam = create_exam(http, teacher)
