@@ -92,6 +92,11 @@ def scratch(database_url: str | None) -> Iterator[tuple[str, str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+User = dict[str, Any]  # {"id": ..., "role": ...}
+Attempt = tuple[User, str]  # (its student, attempt id)
+Answers = dict[str, Any]  # question id -> answer
+
+
 def as_user(conn: psycopg.Connection, user: dict[str, Any], path: str, statement: str,
             params: list[Any]) -> Any:
     """One call as the glue makes it: role, claims, method and path, one transaction."""
@@ -104,11 +109,11 @@ def as_user(conn: psycopg.Connection, user: dict[str, Any], path: str, statement
             "set_config('request.method', 'POST', true), set_config('request.path', %s, true)",
             [user["role"], json.dumps(claims), path],
         )
-        row = conn.execute(statement, params).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(statement, params).fetchone()
     return row[0] if row else None
 
 
-def setup(admin: str, app: str, students: int, questions: int) -> tuple[str, list[dict], dict]:
+def setup(admin: str, app: str, students: int, questions: int) -> tuple[str, list[User], Answers]:
     """A teacher's exam of true/false questions and the students; the exam id."""
     with psycopg.connect(admin, autocommit=True) as conn:
         def user(role: str) -> dict[str, Any]:
@@ -137,7 +142,7 @@ def setup(admin: str, app: str, students: int, questions: int) -> tuple[str, lis
     return exam["id"], pupils, answers
 
 
-def start_attempts(app: str, exam_id: str, pupils: list[dict]) -> list[tuple[dict, str]]:
+def start_attempts(app: str, exam_id: str, pupils: list[User]) -> list[Attempt]:
     with psycopg.connect(app, autocommit=True) as conn:
         return [
             (p, as_user(conn, p, f"/student/exams/{exam_id}/start",
@@ -146,7 +151,7 @@ def start_attempts(app: str, exam_id: str, pupils: list[dict]) -> list[tuple[dic
         ]
 
 
-def autosave(app: str, attempts: list[tuple[dict, str]], answers: dict) -> None:
+def autosave(app: str, attempts: list[Attempt], answers: Answers) -> None:
     """Every answer of every attempt saved on its own, as an autosaving client does."""
     with psycopg.connect(app, autocommit=True) as conn:
         for pupil, attempt_id in attempts:
@@ -165,7 +170,7 @@ def set_audit(admin: str, on: bool) -> int:
         ).fetchall()
         verb = "ENABLE" if on else "DISABLE"
         for table, trigger in triggers:
-            conn.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")  # type: ignore[arg-type]
+            conn.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
     return len(triggers)
 
 
@@ -188,7 +193,7 @@ def sealer(app: str, stop: threading.Event, sealed: list[int]) -> None:
             sealed.append(row[0] if row else 0)
 
 
-def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict | None,
+def submit_round(app: str, attempts: list[Attempt], answers: Answers | None,
                  threads: int) -> float:
     """Submits every attempt from ``threads`` connections; submits per second."""
     body = json.dumps(answers)
@@ -196,7 +201,7 @@ def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict | Non
     barrier = threading.Barrier(threads + 1)
     errors: list[BaseException] = []
 
-    def run(share: list[tuple[dict, str]]) -> None:
+    def run(share: list[Attempt]) -> None:
         try:
             with psycopg.connect(app, autocommit=True) as conn:
                 barrier.wait()
@@ -223,14 +228,14 @@ def submit_round(app: str, attempts: list[tuple[dict, str]], answers: dict | Non
     return len(attempts) / elapsed
 
 
-def http_round(base_url: str, secret: bytes, attempts: list[tuple[dict, str]],
-               answers: dict | None, threads: int) -> float:
+def http_round(base_url: str, secret: bytes, attempts: list[Attempt],
+               answers: Answers | None, threads: int) -> float:
     """The same submits over HTTP, from ``threads`` keep-alive clients; submits per second."""
     shares = [attempts[i::threads] for i in range(threads)]
     barrier = threading.Barrier(threads + 1)
     errors: list[BaseException] = []
 
-    def run(share: list[tuple[dict, str]]) -> None:
+    def run(share: list[Attempt]) -> None:
         try:
             with httpx.Client(base_url=base_url, timeout=60) as client:
                 headers = [

@@ -55,6 +55,7 @@ from bench.events import prepare
 from bench.stack import ROOT, Stack, stack
 from glue.localdb import LocalDbError, LocalServer
 
+Rows = list[tuple[str, str, str]]  # (attempt, token, claims), from bench/events.py
 FAULTS = ("postmaster-sigkill", "pg-immediate", "worker-sigkill", "glue-sigkill")
 
 
@@ -67,15 +68,16 @@ class Log:
     submits_acknowledged: set[str] = field(default_factory=set)
 
 
-async def ingest(base: str, rows: list, stop: asyncio.Event, log: Log) -> None:
+async def ingest(base: str, rows: Rows, stop: asyncio.Event, log: Log) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         n = 0
         while not stop.is_set():
             attempt, token, _ = rows[n % len(rows)]
             n += 1
+            event_id = uuid.uuid4().hex
             body = {"attempt_id": attempt, "event_type": "heartbeat",
                     "occurred_at": "2026-11-25T12:00:00Z", "payload": {},
-                    "client_event_id": uuid.uuid4().hex}
+                    "client_event_id": event_id}
             while not stop.is_set():  # the same event until it is acknowledged
                 sent = time.monotonic()
                 try:
@@ -86,12 +88,12 @@ async def ingest(base: str, rows: list, stop: asyncio.Event, log: Log) -> None:
                     status = type(exc).__name__
                 log.answers.append((sent, time.monotonic(), "event", status))
                 if status == "202":
-                    log.events_acknowledged.add(body["client_event_id"])
+                    log.events_acknowledged.add(event_id)
                     break
                 await asyncio.sleep(0.2)
 
 
-async def submit(base: str, rows: list, stop: asyncio.Event, log: Log) -> None:
+async def submit(base: str, rows: Rows, stop: asyncio.Event, log: Log) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         for attempt, token, _ in rows:
             retried = False
@@ -207,7 +209,7 @@ async def cycle(fault: str, s: Stack, server: LocalServer, worker: Worker, log: 
     return result
 
 
-async def run(s: Stack, rows: list, cycles: int, clients: int, submitters: int, down: float,
+async def run(s: Stack, rows: Rows, cycles: int, clients: int, submitters: int, down: float,
               settle: float) -> tuple[Log, list[dict[str, object]]]:
     server = LocalServer(s.data_dir)
     worker = Worker(s.data_dir)
@@ -261,7 +263,7 @@ def verify(admin_url: str, log: Log) -> dict[str, object]:
             "GROUP BY client_event_id").fetchall())
         submitted = {str(r[0]) for r in conn.execute(
             "SELECT id FROM app.exam_attempts WHERE status = 'submitted'").fetchall()}
-        analyses = dict(conn.execute(
+        analyses: dict[str, int] = dict(conn.execute(
             "SELECT a.id::text, count(b.id)::int FROM app.exam_attempts AS a "
             "LEFT JOIN app.behavior_analyses AS b ON b.attempt_id = a.id AND b.source = 'builtin' "
             "WHERE a.status = 'submitted' GROUP BY a.id").fetchall())

@@ -1,4 +1,4 @@
-"""Monitoring-event ingestion, measured against the brief's targets.
+"""Monitoring-event ingestion, measured against the targets of docs/performance.md.
 
     python bench/events.py [--attempts 2000] [--seconds 15]
 
@@ -15,7 +15,7 @@ On a private stack (bench/stack.py; the glue in its own uvicorn process):
    (target >= 50,000).
 
 wrk and pgbench must be installed (Debian: wrk, postgresql-<n>); the load
-generator shares the machine's cores with the server, as the brief says.
+generator shares the machine's cores with the server.
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import stack
+from bench.stack import scalar, stack
 from glue import passwords, tokens
 
 LUA = r"""
@@ -110,15 +111,15 @@ END;
 """
 
 
-def _as(conn: psycopg.Connection, secret: bytes, user: dict, statement: str,
-        args: list[object]) -> tuple[object, str, str]:
+def _as(conn: psycopg.Connection[Any], secret: bytes, user: dict[str, Any], statement: str,
+        args: list[object]) -> tuple[Any, str, str]:
     """Run ``statement`` as ``user`` (role and claims, as the glue does)."""
     token, claims = tokens.issue_access_token(secret, user["id"], user["role"])
     with conn.transaction():
         conn.execute("SELECT set_config('role', %s, true), "
                      "set_config('request.jwt.claims', %s, true)",
                      [user["role"], json.dumps(claims.raw)])
-        result = conn.execute(statement, args).fetchone()[0]
+        result = scalar(conn, statement, args)
     return result, token, json.dumps(claims.raw)
 
 
@@ -130,8 +131,8 @@ def prepare(admin_url: str, secret: bytes, attempts: int) -> tuple[list[tuple[st
     with psycopg.connect(admin_url, autocommit=True) as conn:
         # Many events per attempt in a short run: lift the flood bound for the bench.
         conn.execute("ALTER DATABASE veritas SET veritas.events_per_attempt_minute = 1000000")
-        teacher = conn.execute(create, ["t@bench.test", hashed, "Bench", "teacher"]).fetchone()[0]
-        service = conn.execute(create, ["i@bench.test", hashed, "Svc", "integration"]).fetchone()[0]
+        teacher = scalar(conn, create, ["t@bench.test", hashed, "Bench", "teacher"])
+        service = scalar(conn, create, ["i@bench.test", hashed, "Svc", "integration"])
         exam, _, _ = _as(conn, secret, teacher,
                          "SELECT api.create_exam(title => 'Bench', description => 'b', "
                          "duration_minutes => 1440, opens_at => now() - interval '1 hour', "
@@ -140,8 +141,7 @@ def prepare(admin_url: str, secret: bytes, attempts: int) -> tuple[list[tuple[st
                          [json.dumps([{"kind": "true_false", "prompt": "?", "options": [],
                                        "correct": True}])])
         for n in range(attempts):
-            student = conn.execute(create, [f"s{n}@bench.test", hashed, "Student",
-                                            "student"]).fetchone()[0]
+            student = scalar(conn, create, [f"s{n}@bench.test", hashed, "Student", "student"])
             attempt, token, claims = _as(conn, secret, student,
                                          "SELECT api.create_exam_attempt(%s)", [exam["id"]])
             rows.append((attempt["attempt_id"], token, claims))
@@ -154,13 +154,14 @@ def prepare(admin_url: str, secret: bytes, attempts: int) -> tuple[list[tuple[st
     return rows, service_token
 
 
-def wrk(base_url: str, script: Path, seconds: int, connections: int, threads: int = 2) -> dict:
+def wrk(base_url: str, script: Path, seconds: int, connections: int,
+        threads: int = 2) -> dict[str, Any]:
     done = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
          "-s", str(script), base_url], capture_output=True, text=True, check=True)
     found = re.search(r"^JSON (.*)$", done.stdout, re.MULTILINE)
     assert found, done.stdout + done.stderr
-    result = json.loads(found.group(1))
+    result: dict[str, Any] = json.loads(found.group(1))
     result["rate"] = round(result["requests"] / result["seconds"], 1)
     return result
 
@@ -217,8 +218,7 @@ def main() -> None:
         batches["events_per_second"] = round(batches["rate"] * 500, 1)
         report["http_batches_of_500"] = batches
         with psycopg.connect(s.admin_url) as conn:
-            report["events_stored"] = conn.execute(
-                "SELECT count(*) FROM app.monitoring_events").fetchone()[0]
+            report["events_stored"] = scalar(conn, "SELECT count(*) FROM app.monitoring_events")
     shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(report, indent=2))
 

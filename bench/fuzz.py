@@ -38,7 +38,7 @@ def main() -> None:
                        "integration", "Fuzz Service")
         logins = {"student": "student01@veritas.test", "teacher": "ada.lovelace@veritas.test",
                   "admin": "admin@veritas.test", "integration": "fuzz-service@veritas.test"}
-        tokens = {"anonymous": None}
+        tokens: dict[str, str | None] = {"anonymous": None}
         for role, email in logins.items():
             answer = httpx.post(f"{s.base_url}/auth/login",
                                 json={"email": email, "password": demo.DEMO_PASSWORD}, timeout=30)

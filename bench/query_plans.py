@@ -22,7 +22,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import stack
+from bench.stack import scalar, stack
 
 FILL = """
 INSERT INTO auth.users (id, email, password_hash, full_name, role)
@@ -121,9 +121,10 @@ def main() -> None:
             conn.execute("SELECT set_config(%s, %s, false)", [setting, value])
         conn.commit()
         fill_seconds = time.monotonic() - started
-        total = conn.execute("SELECT count(*) FROM app.monitoring_events").fetchone()[0]
+        total = scalar(conn, "SELECT count(*) FROM app.monitoring_events")
         attempt = conn.execute("SELECT id, student_id, exam_id FROM app.exam_attempts "
                                "ORDER BY id OFFSET %s LIMIT 1", [attempts // 2]).fetchone()
+        assert attempt is not None, "the fill made no attempt"
         # The inner statements of the API functions, as their callers run them.
         reads = [
             ("teacher", teacher, "timeline (api.get_attempt_monitoring_events)",
@@ -152,7 +153,7 @@ def main() -> None:
                     f"{per_attempt} events over 20 exams, {args.other_students:,} more "
                     "students who never sat them, as the role and claims the API "
                     "uses. PostgreSQL "
-                    f"{conn.execute('SHOW server_version').fetchone()[0]}.\n"]
+                    f"{scalar(conn, 'SHOW server_version')}.\n"]
         failures = []
         for role, user, title, statement, params in reads:
             try:

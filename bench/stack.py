@@ -11,16 +11,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 
 from glue import dbtarget, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+
+def scalar(conn: psycopg.Connection[Any], statement: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the statement's first row; an error when it has no row."""
+    row = conn.execute(statement, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from: {statement}")
+    return row[0]
 
 
 @dataclass
@@ -71,7 +82,7 @@ class Glue:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @contextmanager

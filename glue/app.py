@@ -1,4 +1,5 @@
-"""The Starlette application: middleware, lifespan (the pool) and routes."""
+"""The Starlette application: middleware, lifespan (the pool, the catalog
+reloader) and routes."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from glue import auth, dispatch, errors
-from glue.authn import VerifiedTokens
+from glue import auth_routes, dispatch, errors
+from glue.bearer import VerifiedTokens
 from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
@@ -113,12 +114,12 @@ def create_app(settings: Settings) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/auth/register", auth.register, methods=["POST"]),
-        Route("/auth/login", auth.login, methods=["POST"]),
-        Route("/auth/refresh", auth.refresh, methods=["POST"]),
-        Route("/auth/logout", auth.logout, methods=["POST"]),
-        Route("/auth/me", auth.me, methods=["GET"]),
-        Route("/admin/users", auth.admin_create_user, methods=["POST"]),
+        Route("/auth/register", auth_routes.register, methods=["POST"]),
+        Route("/auth/login", auth_routes.login, methods=["POST"]),
+        Route("/auth/refresh", auth_routes.refresh, methods=["POST"]),
+        Route("/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/auth/me", auth_routes.me, methods=["GET"]),
+        Route("/admin/users", auth_routes.admin_create_user, methods=["POST"]),
         Route("/rpc/{name}", dispatch.rpc, methods=["GET", "POST"]),
     ]
     routes += [

@@ -2,7 +2,7 @@
 
 Each audit table (``audit.log``, ``audit.security_events``,
 ``audit.disclosures``) is one chain, sealed by ``internal.seal_audit_log()``
-(sql/functions/audit.sql) into ``audit.seals``: each seal lists the next rows
+into ``audit.seals``: each seal lists the next rows
 of a chain, in chain order, with their hashes. The row at chain position
 ``p`` has::
 
@@ -31,7 +31,7 @@ GENESIS = bytes(32)
 _UTC = "to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 # The canonical content of each chained table: keep in step with
-# internal.audit_content() in sql/functions/audit.sql.
+# internal.audit_content() (sql/functions/).
 CONTENT: dict[str, str] = {
     "log": (
         f"jsonb_build_array(r.id, {_UTC}, r.table_schema, r.table_name, r.operation, r.row_pk, "
@@ -175,12 +175,12 @@ def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
         walker.feed(conn.execute(rows_sql, [table, first, last]).fetchall())
     walker.finish(report)
 
-    last = conn.execute(
+    newest = conn.execute(
         "SELECT high_water, pending_ids FROM audit.seals WHERE chain = %s "
         "ORDER BY seal_no DESC LIMIT 1",
         [table],
     ).fetchone()
-    high_water, pending = (last[0], list(last[1])) if last else (0, [])
+    high_water, pending = (newest[0], list(newest[1])) if newest else (0, [])
     twice = conn.execute(
         sql.SQL(
             "SELECT u.id FROM audit.seals AS s, unnest(s.row_ids) AS u (id) "

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from glue import dbtarget, migrate
+from glue import admin_db, archive, dbtarget, migrate, snapshot
 from glue.localdb import LocalDbError
 from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
 from glue.users import UserAddError
@@ -139,16 +139,16 @@ def cmd_db_reset(args: argparse.Namespace) -> None:
 def cmd_db_snapshot(args: argparse.Namespace) -> None:
     with _target(args) as target:
         _migrate(target)
-        major = migrate.server_major(target.admin_url)
+        major = admin_db.server_major(target.admin_url)
         pg_dump = target.local.tool("pg_dump") if target.local else "pg_dump"
-        path = migrate.snapshot_path(major)
-        path.write_text(migrate.schema_dump(target.admin_url, pg_dump))
+        path = snapshot.snapshot_path(major)
+        path.write_text(snapshot.schema_dump(target.admin_url, pg_dump))
     print(f"wrote {path}")
 
 
 def cmd_db_archive_events(args: argparse.Namespace) -> None:
     with _target(args) as target:
-        moved = migrate.archive_event_partitions(target.admin_url, args.older_than)
+        moved = archive.archive_event_partitions(target.admin_url, args.older_than)
     if moved:
         print(f"archived {len(moved)} event partition(s): {', '.join(moved)}")
     else:
@@ -204,8 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    # argparse names the type of its subcommand groups only privately.
     def add(name: str, func: Callable[[argparse.Namespace], None], helptext: str,
-            parent: argparse._SubParsersAction | None = None) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+            parent: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
+            ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
         return p
@@ -268,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (CliError, SettingsError, LocalDbError, migrate.MigrationError, UserAddError) as exc:
+    except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError) as exc:
         print(f"veritas: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last resort: one sentence, never a traceback

@@ -1,10 +1,12 @@
 """Demo data for ``veritas up`` on an empty database.
 
 An admin, two teachers, a dozen students, two exams with every question kind,
-and some finished attempts with monitoring events. Everything is created
-through the same SQL functions the API calls, each as the user who would call
-it (role and claims set exactly as the request path sets them), so the demo
-obeys the same rules as real traffic.
+and some finished attempts with monitoring events. The users are made as
+``veritas user add`` makes them (``internal.create_user``, as the DBA); the
+exams and attempts through the same API functions the routes call, each as
+the user who would call it (role and claims set as the request path sets
+them), so they obey the same rules as real traffic; the monitoring events are
+inserted directly, as the DBA.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class _As:
                 "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
                 [self.user["role"], json.dumps(claims)],
             )
-            row = self.conn.execute(statement, params).fetchone()  # type: ignore[arg-type]
+            row = self.conn.execute(statement, params).fetchone()
         return row[0] if row else None
 
 
@@ -90,7 +92,8 @@ def _create_user(conn: psycopg.Connection, hashed: str, email: str, name: str, r
         [email, hashed, name, role, department],
     ).fetchone()
     assert row is not None
-    return row[0]
+    user: dict[str, Any] = row[0]
+    return user
 
 
 def _answers(questions: list[dict[str, Any]], skill: int) -> dict[str, Any]:

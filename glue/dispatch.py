@@ -1,21 +1,22 @@
 """Turning an HTTP request into one API function call, and its result into JSON.
 
-Used by both the contract's REST routes (glue/routes.py) and ``/rpc/{name}``.
+Used by both the REST routes (glue/routes.py) and ``/rpc/{name}`` (docs/api.md).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from glue import pages, request_path
-from glue.authn import bearer_claims
+from glue.bearer import bearer_claims
+from glue.catalog import ArgumentError, Catalog, Function, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from glue.routes import Endpoint
-from glue.rpc import ArgumentError, Catalog, Function, call_statement
 
 
 class JsonResponseText(Response):
@@ -40,16 +41,18 @@ async def json_body(request: Request, required: bool = False) -> dict[str, Any]:
     return body
 
 
-async def catalog(request: Request) -> Catalog:
+async def current_catalog(request: Request) -> Catalog:
+    """The API catalog of this process, read on first use (the reloader keeps it fresh)."""
     state = request.app.state
     if state.catalog is None:
         async with state.pool.connection(timeout=request_path.acquire_timeout(state)) as conn:
             state.catalog = await Catalog.load(conn)
-    return state.catalog
+    loaded: Catalog = state.catalog
+    return loaded
 
 
 async def _lookup(request: Request, name: str) -> Function:
-    function = (await catalog(request)).get(name)
+    function = (await current_catalog(request)).get(name)
     if function is None:
         raise ApiError(404, NOT_FOUND, f"no API function named {name}")
     return function
@@ -105,7 +108,9 @@ async def invoke(
     return JsonResponseText(page.text, status_code=status, headers=headers)
 
 
-def endpoint_handler(endpoint: Endpoint):  # noqa: ANN201 - a Starlette endpoint
+def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """The Starlette endpoint of one REST route of the routes table."""
+
     async def handle(request: Request) -> Response:
         function = await _lookup(request, endpoint.function)
         args: dict[str, Any] = dict(request.path_params)

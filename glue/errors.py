@@ -1,4 +1,4 @@
-"""The contract's error body, and the map from SQLSTATE to HTTP status."""
+"""The API's error body, and the map from SQLSTATE to HTTP status (docs/api.md#errors)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ PROJECT_STATUS = {
     "VT429": 429,
 }
 
-# Exact SQLSTATEs before classes: the contract's table.
+# Exact SQLSTATEs before classes: the table of docs/api.md#errors.
 EXACT_STATUS = {
     "23502": 400,  # not_null_violation
     "23514": 400,  # check_violation
@@ -54,7 +54,7 @@ def status_for_sqlstate(sqlstate: str | None) -> int:
 
 
 class ApiError(Exception):
-    """An error answered with the contract's body."""
+    """An error answered with the API's error body."""
 
     def __init__(
         self,

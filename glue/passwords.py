@@ -26,10 +26,11 @@ _PREHASH_KEY = b"veritas/password/v1"
 
 
 class PasswordPolicyError(ValueError):
-    """The password breaks the length rule; the message says how."""
+    """The password is not a string of the allowed length; the message says how."""
 
 
-def check_policy(password: str) -> None:
+def check_policy(password: object) -> None:
+    """Refuses (PasswordPolicyError) anything but a string of 12 to 128 characters."""
     if not isinstance(password, str):
         raise PasswordPolicyError("password must be a string")
     if len(password) < MIN_LENGTH:

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from glue.rpc import RELOAD_CHANNEL, Catalog
+from glue.catalog import RELOAD_CHANNEL, Catalog
 
 # At most one reload per this many seconds (VERITAS_RELOAD_MIN_INTERVAL).
 DEFAULT_MIN_INTERVAL = 5.0

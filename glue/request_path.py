@@ -9,8 +9,9 @@ quotes every value as a literal):
    transaction-local, and ``transaction_read_only`` for STABLE functions;
 2. for a token, ``internal.assert_session_active()``: the token's ``jti`` is
    not revoked and its user is still active (raises SQLSTATE VT401);
-3. the API function, with named arguments, and in the same statement the
-   next page's arguments it may have set (glue/pages.py).
+3. the call: an API function with named arguments and, in the same
+   statement, the next page's arguments it may have set (glue/pages.py); or,
+   for the auth routes (glue/auth_routes.py), an ``internal`` function.
 
 PostgreSQL runs the statements of one query string as one implicit
 transaction: it commits after the last one, or rolls back entirely on the
@@ -30,7 +31,7 @@ import psycopg
 from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
-from glue.authn import CHALLENGE
+from glue.bearer import CHALLENGE
 from glue.errors import ApiError, status_for_sqlstate
 from glue.tokens import AccessClaims
 
@@ -77,7 +78,7 @@ def acquire_timeout(state: Any) -> float | None:
 
 
 def database_error(exc: psycopg.Error) -> ApiError:
-    """The contract's error for an error the database raised."""
+    """The API's error (docs/api.md#errors) for an error the database raised."""
     diag = exc.diag
     sqlstate = diag.sqlstate or ""
     if not sqlstate and isinstance(exc, psycopg.DataError | psycopg.ProgrammingError):
@@ -94,8 +95,9 @@ def database_error(exc: psycopg.Error) -> ApiError:
     detail: object = diag.message_detail
     if status == 429:
         try:
-            detail = json.loads(diag.message_detail or "{}")
-            headers["Retry-After"] = str(int(detail.get("retry_after", 60)))  # type: ignore[union-attr]
+            parsed = json.loads(diag.message_detail or "{}")
+            detail = parsed
+            headers["Retry-After"] = str(int(parsed.get("retry_after", 60)))
         except (ValueError, AttributeError):
             headers["Retry-After"] = "60"
     return ApiError(status, sqlstate or "VT500", message, detail, diag.message_hint, headers)

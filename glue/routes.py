@@ -1,10 +1,10 @@
-"""The contract's REST routes, as data: (method, path) -> API function.
+"""The API's REST routes (docs/api.md), as data: (method, path) -> API function.
 
 Path parameters and the JSON body's fields become the function's named
 arguments (``body_arg`` passes the whole body as one JSON argument instead);
 ``status`` is the success status, and ``status_if`` names a boolean field of
 the result that turns it into another (a resumed attempt answers 200, not 201).
-The auth routes are not here: they hash passwords in Python (glue/auth.py).
+The auth routes are not here: they hash passwords in Python (glue/auth_routes.py).
 """
 
 from __future__ import annotations

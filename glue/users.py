@@ -35,4 +35,5 @@ def add_user(
         reason = exc.diag.message_primary or str(exc)
         raise UserAddError(f"Creating the user failed: {reason}") from None
     assert row is not None
-    return row[0]
+    user: dict[str, Any] = row[0]
+    return user

@@ -67,7 +67,7 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
                     # transaction-local: nothing of it outlives the task on
                     # the connection (or on a pooler's server connection)
                     conn.execute("SELECT set_config('role', 'worker', true)")
-                    row = conn.execute(task.statement, task.params).fetchone()  # type: ignore[arg-type]
+                    row = conn.execute(task.statement, task.params).fetchone()
                 done = row[0] if row else None
                 if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
                     break

@@ -1,4 +1,6 @@
-"""The test session's own PostgreSQL, migrated databases and a live glue.
+"""The fixtures: the test session's own PostgreSQL, migrated databases and a
+live glue. Helpers live in modules of their own (tests/databases.py,
+tests/glue_server.py, tests/accounts.py, tests/exams.py), imported from there.
 
 With ``TEST_DATABASE_URL`` (a superuser URL to any PostgreSQL 15-18) the tests
 create their databases there; otherwise they start a private server exactly
@@ -7,68 +9,21 @@ as ``veritas up`` does, in a throwaway folder.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import httpx
-import psycopg
 import pytest
-import uvicorn
 
 from glue import migrate
-from glue.app import create_app
 from glue.localdb import LocalServer
-from glue.settings import Settings
-
-AUTHENTICATOR_PASSWORD = "authenticator-test-password"
-ANALYST_PASSWORD = "analyst-test-password"
-PASSWORDS = {"authenticator": AUTHENTICATOR_PASSWORD, "analyst": ANALYST_PASSWORD}
-JWT_SECRET = b"test-secret-test-secret-test-secret-0123456789"
-
-
-def with_db(url: str, dbname: str, user: str | None = None, password: str | None = None) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if user is not None:
-        host = netloc.rsplit("@", 1)[-1]
-        netloc = f"{user}:{password}@{host}"
-    return urlunsplit((parts.scheme, netloc, f"/{dbname}", parts.query, ""))
-
-
-class Cluster:
-    """A PostgreSQL server the tests may create and drop databases on."""
-
-    def __init__(self, superuser_url: str, local: LocalServer | None) -> None:
-        self.superuser_url = superuser_url
-        self.local = local
-
-    def create_database(self, prefix: str = "t") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(with_db(self.superuser_url, "postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return with_db(self.superuser_url, name)
-
-    def drop_database(self, url: str) -> None:
-        name = urlsplit(url).path.lstrip("/")
-        with psycopg.connect(with_db(self.superuser_url, "postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def tool(self, name: str) -> str:
-        if self.local is not None:
-            return str(self.local.tool(name))
-        found = shutil.which(name)
-        if not found:
-            pytest.fail(f"{name} is needed on PATH to test against TEST_DATABASE_URL")
-        return found
+from tests.accounts import create_user, login
+from tests.databases import PASSWORDS, Cluster
+from tests.glue_server import LiveServer, settings_for
 
 
 @pytest.fixture(scope="session")
@@ -106,52 +61,6 @@ def migrated_db(cluster: Cluster) -> str:
     return url
 
 
-def app_url(admin_url: str) -> str:
-    name = urlsplit(admin_url).path.lstrip("/")
-    return with_db(admin_url, name, "authenticator", AUTHENTICATOR_PASSWORD)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """The real glue under uvicorn, in a thread, on a free port."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.base_url = f"http://127.0.0.1:{settings.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the glue did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=30)
-
-
-def settings_for(admin_url: str, **overrides: object) -> Settings:
-    base = Settings(app_database_url=app_url(admin_url), jwt_secret=JWT_SECRET,
-                    port=_free_port(), pool_min=1, pool_max=5)
-    return dataclasses.replace(base, **overrides)
-
-
 @pytest.fixture(scope="session")
 def live(migrated_db: str) -> Iterator[LiveServer]:
     with LiveServer(settings_for(migrated_db)) as server:
@@ -162,6 +71,12 @@ def live(migrated_db: str) -> Iterator[LiveServer]:
 def http(live: LiveServer) -> Iterator[httpx.Client]:
     with live.client() as client:
         yield client
+
+
+@pytest.fixture
+def teacher(http: httpx.Client, migrated_db: str) -> dict[str, Any]:
+    """A new teacher, logged in: its tokens body."""
+    return login(http, create_user(migrated_db, "teacher")["email"])
 
 
 @pytest.fixture

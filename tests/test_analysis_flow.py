@@ -14,8 +14,8 @@ import pytest
 
 from glue import worker
 from tests.accounts import bearer, create_user, login, register
-from tests.conftest import app_url
-from tests.test_exams import create_exam, right_answers
+from tests.databases import app_url
+from tests.exams import create_exam, right_answers
 
 WAIT_SECONDS = 30
 

@@ -18,8 +18,8 @@ import pytest
 
 from glue import audit_verify, migrate
 from tests.accounts import bearer, create_user, login, register
-from tests.conftest import AUTHENTICATOR_PASSWORD, PASSWORDS, Cluster, app_url
-from tests.test_exams import create_exam, right_answers
+from tests.databases import AUTHENTICATOR_PASSWORD, PASSWORDS, Cluster, app_url
+from tests.exams import create_exam, right_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,7 +188,7 @@ def _behind_the_back(url: str, table: str, statement: str, params: list[object])
     """A superuser's change with the append-only guards switched off."""
     with psycopg.connect(url) as conn:
         conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        conn.execute(statement, params)  # type: ignore[arg-type]
+        conn.execute(statement, params)
         conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         for trigger in ("update", "delete", "truncate"):
             conn.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER _010_append_only_{trigger}")

@@ -1,4 +1,4 @@
-"""The contract's Authentication section, over HTTP against the real glue."""
+"""The Authentication section of docs/api.md, over HTTP against the real glue."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from glue import tokens
 from tests.accounts import PASSWORD, bearer, create_user, login, register, unique_email
-from tests.conftest import JWT_SECRET
+from tests.glue_server import JWT_SECRET
 
 ERROR_KEYS = {"code", "message", "details", "hint"}
 

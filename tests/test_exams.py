@@ -1,4 +1,4 @@
-"""The contract's Student and Teacher exam sections, over HTTP: authoring,
+"""The Student and Teacher routes of docs/api.md, over HTTP: authoring,
 the attempt life (start, resume, autosave, submit), races, expiry without any
 caller, accommodations, and who may see what."""
 
@@ -14,61 +14,10 @@ import pytest
 
 from glue import worker
 from tests.accounts import bearer, create_user, login, register
-from tests.conftest import app_url
+from tests.databases import app_url
+from tests.exams import create_exam, exam_body, iso, right_answers
 
 ERROR_KEYS = {"code", "message", "details", "hint"}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def questions() -> list[dict]:
-    return [
-        {"kind": "single_choice", "prompt": "2 + 2?", "options": ["3", "4", "5"],
-         "correct": "4", "points": 1},
-        {"kind": "multiple_choice", "prompt": "Even numbers?", "options": ["1", "2", "3", "4"],
-         "correct": ["2", "4"], "points": 2},
-        {"kind": "true_false", "prompt": "The sky is green.", "options": [], "correct": False,
-         "points": 1},
-        {"kind": "numeric", "prompt": "Pi?", "options": [], "correct": 3.14, "tolerance": 0.01,
-         "points": 2},
-        {"kind": "short_text", "prompt": "Capital of France?", "options": [],
-         "correct": ["Paris"], "points": 1},
-    ]
-
-
-def exam_body(**overrides) -> dict:
-    now = datetime.now(UTC)
-    body = {"title": "Exam", "description": "d", "duration_minutes": 30,
-            "opens_at": _iso(now - timedelta(minutes=5)),
-            "closes_at": _iso(now + timedelta(days=1)),
-            "max_attempts": 2, "questions": questions()}
-    body.update(overrides)
-    return body
-
-
-@pytest.fixture
-def teacher(http, migrated_db):
-    return login(http, create_user(migrated_db, "teacher")["email"])
-
-
-def create_exam(http, teacher, **overrides) -> dict:
-    answer = http.post("/teacher/exams", headers=bearer(teacher), json=exam_body(**overrides))
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def right_answer(question: dict):
-    """A correct answer: short_text's key may list several accepted strings."""
-    correct = question["correct"]
-    if question["kind"] == "short_text" and isinstance(correct, list):
-        return correct[0]
-    return correct
-
-
-def right_answers(exam: dict) -> dict:
-    return {q["id"]: right_answer(q) for q in exam["questions"]}
 
 
 def test_full_student_flow(http, teacher):
@@ -175,11 +124,11 @@ def test_thirty_concurrent_starts_make_one_attempt(http, teacher, live, migrated
 def test_start_outside_the_window_is_409(http, teacher, case):
     now = datetime.now(UTC)
     if case == "not_yet_open":
-        exam = create_exam(http, teacher, opens_at=_iso(now + timedelta(hours=1)),
-                           closes_at=_iso(now + timedelta(hours=2)))
+        exam = create_exam(http, teacher, opens_at=iso(now + timedelta(hours=1)),
+                           closes_at=iso(now + timedelta(hours=2)))
     elif case == "closed":
-        exam = create_exam(http, teacher, opens_at=_iso(now - timedelta(hours=2)),
-                           closes_at=_iso(now - timedelta(hours=1)))
+        exam = create_exam(http, teacher, opens_at=iso(now - timedelta(hours=2)),
+                           closes_at=iso(now - timedelta(hours=1)))
     else:
         exam = create_exam(http, teacher, published=False)
     student = register(http)

@@ -14,7 +14,7 @@ import pytest
 from glue import migrate
 from glue.localdb import LocalServer
 from tests.accounts import bearer, register
-from tests.conftest import PASSWORDS
+from tests.databases import PASSWORDS
 
 
 def test_health_ok(http):

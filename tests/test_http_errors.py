@@ -1,4 +1,4 @@
-"""Every error answer, routing ones included, has the contract's body."""
+"""Every error answer, routing ones included, has the error body of docs/api.md."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from glue import migrate, resources
-from tests.conftest import PASSWORDS, with_db
+from glue import admin_db, migrate, resources, snapshot
+from tests.databases import PASSWORDS, with_db
 
 
 def _tables(url: str) -> set[str]:
@@ -29,16 +29,16 @@ def test_migrate_again_and_rollback(empty_db, cluster):
     first = migrate.migrate(empty_db, PASSWORDS)
     assert first.applied, "an empty database gets every migration"
     assert "auth.users" in _tables(empty_db)
-    dump = migrate.schema_dump(empty_db, pg_dump)
+    dump = snapshot.schema_dump(empty_db, pg_dump)
 
     again = migrate.migrate(empty_db, PASSWORDS)
     assert again.applied == []
-    assert migrate.schema_dump(empty_db, pg_dump) == dump
+    assert snapshot.schema_dump(empty_db, pg_dump) == dump
 
     rolled = migrate.rollback_last(empty_db)
     assert rolled == first.applied[-1]
     assert migrate.migrate(empty_db, PASSWORDS).applied == [rolled]
-    assert migrate.schema_dump(empty_db, pg_dump) == dump
+    assert snapshot.schema_dump(empty_db, pg_dump) == dump
 
 
 def test_objects_are_owned_by_the_owner_role(migrated_db):
@@ -73,18 +73,18 @@ def test_declarative_schema_matches_migrations(cluster):
                 if path.name.startswith("00_"):
                     continue  # roles: cluster-wide, applied by bootstrap_roles
                 conn.execute(path.read_text())
-        assert migrate.schema_dump(by_state, pg_dump) == migrate.schema_dump(by_steps, pg_dump)
+        assert snapshot.schema_dump(by_state, pg_dump) == snapshot.schema_dump(by_steps, pg_dump)
     finally:
         cluster.drop_database(by_steps)
         cluster.drop_database(by_state)
 
 
 def test_schema_snapshot_is_current(migrated_db, cluster):
-    major = migrate.server_major(migrated_db)
-    path = migrate.snapshot_path(major)
+    major = admin_db.server_major(migrated_db)
+    path = snapshot.snapshot_path(major)
     if not path.exists():
         pytest.skip(f"no snapshot is kept for PostgreSQL {major} (CI runs 15)")
-    current = migrate.schema_dump(migrated_db, cluster.tool("pg_dump"))
+    current = snapshot.schema_dump(migrated_db, cluster.tool("pg_dump"))
     assert current == path.read_text(), (
         f"{path.name} is stale: run `veritas db snapshot` and commit the result"
     )

@@ -1,4 +1,4 @@
-"""The contract's Monitoring section, and the timeline teachers read."""
+"""Recording monitoring events (docs/monitoring.md), and the timeline teachers read."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from tests.accounts import bearer, create_user, login, register
-from tests.test_exams import create_exam
+from tests.exams import create_exam
 
 ERROR_KEYS = {"code", "message", "details", "hint"}
 
@@ -29,11 +29,6 @@ def event(attempt_id: str, event_type: str = "heartbeat", client_event_id: str |
             "payload": {"source": "test"}, "client_event_id": client_event_id or uuid.uuid4().hex}
     body.update(extra)
     return body
-
-
-@pytest.fixture
-def teacher(http, migrated_db):
-    return login(http, create_user(migrated_db, "teacher")["email"])
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import psycopg
 from starlette.routing import Route
 
 from glue.app import create_app
-from tests.conftest import settings_for
+from tests.glue_server import settings_for
 
 RPC = "/rpc/{name}"
 

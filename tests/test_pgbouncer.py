@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from glue.rpc import RELOAD_CHANNEL
+from glue.catalog import RELOAD_CHANNEL
 from tests.accounts import bearer, register
-from tests.conftest import AUTHENTICATOR_PASSWORD, app_url
+from tests.databases import AUTHENTICATOR_PASSWORD, app_url
 
 SERVER_CONNECTIONS = 2  # PgBouncer's pool: fewer server connections than clients
 

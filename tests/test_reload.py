@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import psycopg
 
 from glue import migrate
+from glue.catalog import RELOAD_CHANNEL
 from glue.reload import CatalogReloader
-from glue.rpc import RELOAD_CHANNEL
-from tests.conftest import ANALYST_PASSWORD, PASSWORDS, app_url, with_db
+from tests.databases import ANALYST_PASSWORD, PASSWORDS, app_url, with_db
 
 INTERVAL = 1.0
 FLOOD_SECONDS = 3.0

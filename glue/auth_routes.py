@@ -1,4 +1,5 @@
-"""The auth routes: register, login, refresh, logout, me, and admin user creation.
+"""The HTTP handlers of ``/auth/*`` and ``POST /admin/users``: register, login,
+refresh, logout, me, and admin user creation.
 
 Passwords are hashed and checked here (bcrypt, off the event loop, on a small
 dedicated thread pool so that a login storm cannot starve other requests);
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from glue import passwords, request_path, tokens
-from glue.authn import bearer_claims, unauthenticated
+from glue.bearer import bearer_claims, unauthenticated
 from glue.dispatch import json_body
 from glue.errors import BAD_REQUEST, TOO_MANY, ApiError
 
@@ -33,22 +34,24 @@ async def _off_loop(func: Any, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_HASHING, func, *args)
 
 
-def _text(body: dict[str, Any], field: str, required: bool = True) -> str | None:
+def _text(body: dict[str, Any], field: str) -> str:
     value = body.get(field)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, BAD_REQUEST, f"{field} must be a non-empty string")
     return value
 
 
+def _optional_text(body: dict[str, Any], field: str) -> str | None:
+    return None if body.get(field) is None else _text(body, field)
+
+
 def _password(body: dict[str, Any]) -> str:
     value = body.get("password")
     try:
-        passwords.check_policy(value)  # type: ignore[arg-type]
+        passwords.check_policy(value)
     except passwords.PasswordPolicyError as exc:
         raise ApiError(400, BAD_REQUEST, str(exc)) from None
-    return value  # type: ignore[return-value]
+    return str(value)  # check_policy refused anything but a string
 
 
 def _client_addr(request: Request) -> str | None:
@@ -81,7 +84,9 @@ def _tokens_body(request: Request, user: dict[str, Any], refresh_token: str) -> 
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
+    """A function's JSON answer as a dict (parsed here when it came as text)."""
+    result: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+    return result
 
 
 async def register(request: Request) -> Response:
@@ -129,7 +134,7 @@ async def login(request: Request) -> Response:
         request, None, "SELECT internal.login_record(%s, %s::inet, %s::uuid, %s, %s)",
         [email, addr, user["id"] if user else None, ok, refresh_hash if ok else None],
     )
-    if not ok:
+    if not ok or user is None:  # ok implies a user; this says so to the type checker
         raise unauthenticated(BAD_LOGIN)
     return JSONResponse(_tokens_body(request, user, refresh))
 
@@ -150,7 +155,7 @@ async def refresh(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     claims = bearer_claims(request, required=True)
     body = await json_body(request)
-    presented = _text(body, "refresh_token", required=False)
+    presented = _optional_text(body, "refresh_token")
     refresh_hash = tokens.refresh_token_hash(presented) if presented else None
     await _sql(request, claims, "SELECT internal.logout(%s)", [refresh_hash])
     return Response(status_code=204)
@@ -168,7 +173,7 @@ async def admin_create_user(request: Request) -> Response:
     role = _text(body, "role")
     if role not in tokens.ROLES:
         raise ApiError(400, BAD_REQUEST, f"role must be one of {', '.join(sorted(tokens.ROLES))}")
-    department = _text(body, "department", required=False)
+    department = _optional_text(body, "department")
     password = _password(body)
     hashed = await _off_loop(passwords.hash_password, password)
     user = _as_dict(await _sql(

@@ -1,4 +1,8 @@
-"""Who is calling: the Bearer token, verified, or nobody."""
+"""Who is calling: the request's Bearer token, verified (and cached), or nobody.
+
+The token format itself is glue/tokens.py; the routes that issue tokens are
+glue/auth_routes.py.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The catalog of callable functions: the ``api`` schema, read from pg_catalog.
+"""The catalog of callable functions: the ``api`` schema, read from pg_catalog,
+and the one statement that calls an entry of it.
 
 Names, argument names and types, and volatility come from the database at
-start-up and again on ``NOTIFY veritas_reload`` (sent by every migrate); a
-request only ever selects an entry of this catalog by name, never supplies SQL.
+start-up and again on ``NOTIFY veritas_reload`` (sent by every migrate; read
+by glue/reload.py); a request only ever selects an entry of this catalog by
+name, never supplies SQL.
 """
 
 from __future__ import annotations
