@@ -5,8 +5,8 @@
 2. yoyo-migrations applies ``migrations/`` as ``veritas_owner``, so that role
    owns every object; yoyo keeps its bookkeeping in ``veritas_meta``.
 3. ``sql/functions``, ``sql/views`` and ``sql/policies`` are re-applied in full,
-   in one transaction, every time (not as a yoyo post-apply step, which runs
-   only when a new migration was applied).
+   in the order of ``sql/repeatable.txt``, in one transaction, every time (not
+   as a yoyo post-apply step, which runs only when a new migration was applied).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from glue.rpc import RELOAD_CHANNEL
 OWNER = "veritas_owner"
 META_SCHEMA = "veritas_meta"
 OUR_SCHEMAS = ("api", "app", "auth", "audit", "internal", "analytics", "archive")
-REPEATABLE_KINDS = ("functions", "views", "policies")
 
 
 
@@ -137,7 +136,7 @@ def rollback_last(admin_url: str) -> str | None:
 
 
 def repeatable_files() -> list[Path]:
-    return [path for kind in REPEATABLE_KINDS for path in resources.sql_files(kind)]
+    return resources.repeatable_files()
 
 
 def apply_repeatable(admin_url: str) -> int:
@@ -152,7 +151,8 @@ def apply_repeatable(admin_url: str) -> int:
             try:
                 conn.execute(path.read_text())  # type: ignore[arg-type]
             except psycopg.Error as exc:
-                raise MigrationError(f"{path.parent.name}/{path.name}: {_describe(exc)}") from None
+                name = path.relative_to(resources.sql_dir())
+                raise MigrationError(f"{name}: {_describe(exc)}") from None
         conn.execute("SELECT internal.create_event_partitions()")
         # running glue processes re-read the api catalog (see glue/rpc.py)
         conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(RELOAD_CHANNEL)))

@@ -1,7 +1,7 @@
--- Partition upkeep of app.monitoring_events: monthly partitions by the
--- attempt's start time, created ahead of time; old ones detached into the
--- archive schema. Both run as the owner (SECURITY DEFINER) for the worker
--- role and the DBA's commands; neither is reachable over HTTP.
+-- monitoring: partition upkeep of app.monitoring_events: monthly partitions
+-- by the attempt's start time, created ahead of time; old ones detached into
+-- the archive schema. Both run as the owner (SECURITY DEFINER) for the
+-- worker role and the DBA's commands; neither is reachable over HTTP.
 
 CREATE OR REPLACE FUNCTION internal.event_partition_name(p_month date)
 RETURNS text
