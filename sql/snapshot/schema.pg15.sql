@@ -2998,6 +2998,7 @@ COMMENT ON FUNCTION internal.audit_time(p_at timestamp with time zone) IS 'A tim
 
 CREATE FUNCTION internal.available_exams(p_student_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT coalesce(
         jsonb_agg(

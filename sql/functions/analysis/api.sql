@@ -109,6 +109,7 @@ END
 $$;
 COMMENT ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text) IS
 'Store an external engine''s analysis of a submitted or expired attempt (POST /analysis/behavior, 201): integrity_score 0-100, lmi_score 0-1, flags a list of objects (each with its evidence), summary, model (default "external"). Flagged when lmi_score >= 0.5. Every analysis is kept; the latest is the one shown. The student''s metrics and profile and the exam''s metrics are brought up to date at once. Integration accounts and admins only (403 otherwise); 400 out of range; 404 unknown attempt; 409 attempt not finished. Answers {id, attempt_id, source: "external", model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}.';
+REVOKE ALL ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text)
 TO integration, admin;
 
@@ -144,6 +145,7 @@ END
 $$;
 COMMENT ON FUNCTION api.get_behavior_analysis(uuid) IS
 'The attempt''s latest behaviour analysis, built-in or external (GET /analysis/behavior/{attempt_id}): {id, attempt_id, source, model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}. For the student who owns the attempt, a teacher of its exam, an admin or an integration account; 404 when there is none, or the caller may not see the attempt.';
+REVOKE ALL ON FUNCTION api.get_behavior_analysis(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_behavior_analysis(uuid) TO student, teacher, admin, integration;
 
 -- api.update_performance_metrics, api.update_student_profile_stats -----------------
@@ -200,6 +202,7 @@ END
 $$;
 COMMENT ON FUNCTION api.update_performance_metrics(uuid) IS
 'Recompute a student''s performance metrics from their graded attempts and latest analyses (idempotent; the analysis worker does it after every submit, so no client needs to): {student_id, exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}. Scores in percent of max_score; trend in percentage points per attempt over the last 10. Integration accounts and admins only; 404 unknown student.';
+REVOKE ALL ON FUNCTION api.update_performance_metrics(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.update_performance_metrics(uuid) TO integration, admin;
 
 CREATE OR REPLACE FUNCTION api.update_student_profile_stats(student_id uuid)
@@ -232,4 +235,5 @@ END
 $$;
 COMMENT ON FUNCTION api.update_student_profile_stats(uuid) IS
 'Recompute a student''s profile statistics (idempotent; kept up to date by the analysis worker): {student_id, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count, updated_at}. integrity_score and lmi_score are the latest analysis of the most recently finished attempt that has one. Integration accounts and admins only; 404 unknown student.';
+REVOKE ALL ON FUNCTION api.update_student_profile_stats(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.update_student_profile_stats(uuid) TO integration, admin;

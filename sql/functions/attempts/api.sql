@@ -58,6 +58,7 @@ END
 $$;
 COMMENT ON FUNCTION api.create_exam_attempt(uuid) IS
 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
+REVOKE ALL ON FUNCTION api.create_exam_attempt(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.create_exam_attempt(uuid) TO student, admin;
 
 -- api.save_answer -----------------------------------------------------------------
@@ -86,6 +87,7 @@ END
 $$;
 COMMENT ON FUNCTION api.save_answer(uuid, uuid, jsonb) IS
 'Autosave one answer of the caller''s attempt: {saved_at}. Last write wins; null clears the answer. The answer must fit the question''s kind: an option string (single_choice), a list of option strings (multiple_choice), true or false (true_false), a number (numeric), a string (short_text); 400 otherwise. Accepted until the deadline plus the exam''s grace period, 409 after it or once the attempt is finished; 404 for an attempt or question that is not the caller''s.';
+REVOKE ALL ON FUNCTION api.save_answer(uuid, uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.save_answer(uuid, uuid, jsonb) TO student, admin;
 
 -- api.complete_exam_attempt -------------------------------------------------------
@@ -118,6 +120,7 @@ END
 $$;
 COMMENT ON FUNCTION api.complete_exam_attempt(uuid, jsonb) IS
 'Submit the caller''s attempt, with optional final answers {question_id: answer} saved first: {attempt_id, status: "submitted", score, max_score, percentage, submitted_at}. Graded at once against the questions as they were at the start; analysis is queued and the student''s metrics updated in the same transaction. Submitting within the grace period after the deadline counts. A second submit changes nothing and returns the same result. 409 once the deadline plus grace has passed (the attempt is expired and graded on its saved answers) or if it was abandoned; 404 for an attempt that is not the caller''s.';
+REVOKE ALL ON FUNCTION api.complete_exam_attempt(uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.complete_exam_attempt(uuid, jsonb) TO student, admin;
 
 -- api.abandon_exam_attempt --------------------------------------------------------
@@ -143,6 +146,7 @@ END
 $$;
 COMMENT ON FUNCTION api.abandon_exam_attempt(uuid) IS
 'Abandon the caller''s attempt in progress: {attempt_id, status: "abandoned"}. It is not graded and still counts against max_attempts. Abandoning twice changes nothing. 409 if it was submitted or expired, or the deadline plus grace has passed; 404 for an attempt that is not the caller''s.';
+REVOKE ALL ON FUNCTION api.abandon_exam_attempt(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.abandon_exam_attempt(uuid) TO student, admin;
 
 -- api.get_available_exams_for_student ---------------------------------------------
@@ -158,6 +162,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION api.get_available_exams_for_student() IS
 'Published exams open now or later: [{id, title, description, duration_minutes, opens_at, closes_at, max_attempts, attempts_used, is_open, attempt_in_progress}], soonest first. attempt_in_progress is the id of the caller''s attempt in progress, or null.';
+REVOKE ALL ON FUNCTION api.get_available_exams_for_student() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_available_exams_for_student() TO student, admin;
 
 -- api.get_student_dashboard_data --------------------------------------------------
@@ -229,6 +234,7 @@ END
 $$;
 COMMENT ON FUNCTION api.get_student_dashboard_data() IS
 'The student dashboard: {profile: {id, email, full_name, student_number, integrity_score, lmi_score, exams_taken, average_score, best_score, flags_count}, metrics: {exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend, updated_at}, recent_attempts: the last 10 [{attempt_id, exam_id, exam_title, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], available_exams: as get_available_exams_for_student}. Scores in metrics and profile are percentages of max_score; attempts left in progress past their deadline are closed first.';
+REVOKE ALL ON FUNCTION api.get_student_dashboard_data() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_student_dashboard_data() TO student, admin;
 
 -- api.get_student_exam_detail -----------------------------------------------------
@@ -307,4 +313,5 @@ END
 $$;
 COMMENT ON FUNCTION api.get_student_exam_detail(uuid) IS
 'An exam as its student sees it, and the caller''s own attempts at it: {exam: {id, title, description, duration_minutes, opens_at, closes_at, max_attempts, grading_method, grace_seconds, published, is_open, extra_minutes, attempts_used, attempts_left}, attempts: [{attempt_id, attempt_number, status, started_at, deadline, finished_at, score, max_score, percentage}], grade: {grading_method, percentage, graded_attempts, attempt_id} or null}. 404 for an exam that is neither published nor attempted by the caller.';
+REVOKE ALL ON FUNCTION api.get_student_exam_detail(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_student_exam_detail(uuid) TO student, admin;

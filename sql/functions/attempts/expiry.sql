@@ -79,6 +79,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.lazy_expire(uuid, uuid, uuid) IS
 'Expire the overdue attempts a read is about, unless the transaction is read-only.';
+REVOKE ALL ON FUNCTION internal.lazy_expire(uuid, uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.lazy_expire(uuid, uuid, uuid) TO student, teacher, admin;
 
 -- internal.recompute_attempt_deadline ---------------------------------------------

@@ -57,6 +57,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.tg_exam_attempts__guard_status() IS
 'Refuses illegal attempt transitions (VT409): only in_progress -> submitted | expired | abandoned; a finished attempt is frozen; the start, the questions and the owner never change; a running deadline is never moved before now.';
+REVOKE ALL ON FUNCTION internal.tg_exam_attempts__guard_status() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER _200_guard_status
 BEFORE UPDATE ON app.exam_attempts
@@ -89,6 +90,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.assert_attempt_open(app.attempt_status, timestamptz, integer) IS
 'VT409 unless the attempt is in progress and its deadline plus grace has not passed.';
+REVOKE ALL ON FUNCTION internal.assert_attempt_open(app.attempt_status, timestamptz, integer) FROM PUBLIC;
 
 -- internal.assert_student_caller --------------------------------------------------
 
@@ -109,6 +111,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.assert_student_caller() IS
 'The caller''s user id, or 42501 without one.';
+REVOKE ALL ON FUNCTION internal.assert_student_caller() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.assert_student_caller() TO student, admin;
 
 -- internal.assert_own_attempt_visible ---------------------------------------------
@@ -131,4 +134,5 @@ END
 $$;
 COMMENT ON FUNCTION internal.assert_own_attempt_visible(uuid) IS
 'VT404 unless the caller sees this attempt as their own under RLS.';
+REVOKE ALL ON FUNCTION internal.assert_own_attempt_visible(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.assert_own_attempt_visible(uuid) TO student, admin;

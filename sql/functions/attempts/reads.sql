@@ -1,7 +1,9 @@
--- attempts: how a student's attempts and grades read, for the student's own
--- API (api.sql) and for the teachers' and analysts' reads: plain SQL,
--- inlined into the caller's query and under the caller's RLS, except the
--- attempt's paper, which reads the snapshot without its key as the owner.
+-- attempts: how a student's attempts, grades and open exams read, for the
+-- student's own API (api.sql) and for the teachers' and analysts' reads,
+-- under the caller's RLS. student_attempts and student_exam_grades are
+-- inlined into the caller's query (plain SQL with no SET clause, which would
+-- forbid it: docs/architecture.md). The attempt's paper reads the snapshot
+-- without its key, as the owner.
 
 -- internal.student_attempts -------------------------------------------------------
 
@@ -51,6 +53,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION internal.student_attempts(uuid) IS
 'A student''s attempts as shown to readers (overdue in_progress shows as expired at its deadline), with percentage = score / max_score * 100; under the caller''s RLS.';
+REVOKE ALL ON FUNCTION internal.student_attempts(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.student_attempts(uuid)
 TO student, teacher, admin, integration, worker;
 
@@ -107,6 +110,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION internal.student_exam_grades(uuid) IS
 'A student''s grade per exam (percent, by the exam''s grading method: highest, average, first, last) over submitted and expired attempts; attempt_id is the attempt that gives it (NULL for average). Under the caller''s RLS.';
+REVOKE ALL ON FUNCTION internal.student_exam_grades(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.student_exam_grades(uuid)
 TO student, teacher, admin, integration, worker;
 
@@ -119,6 +123,7 @@ CREATE OR REPLACE FUNCTION internal.available_exams(p_student_id uuid)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(
         jsonb_agg(
@@ -153,6 +158,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION internal.available_exams(uuid) IS
 'Published exams open now or later with the student''s attempts_used and attempt in progress, as JSON; under the caller''s RLS.';
+REVOKE ALL ON FUNCTION internal.available_exams(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.available_exams(uuid) TO student, admin;
 
 -- internal.attempt_paper ----------------------------------------------------------

@@ -129,6 +129,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.answer_problem(jsonb, jsonb) IS
 'What is wrong with the form of an answer to a snapshot question (one of the options, a list of options, a boolean, a number, a string), or NULL.';
+REVOKE ALL ON FUNCTION internal.answer_problem(jsonb, jsonb) FROM PUBLIC;
 
 -- internal.grade_answer -----------------------------------------------------------
 
@@ -203,3 +204,4 @@ END
 $$;
 COMMENT ON FUNCTION internal.grade_answer(jsonb, jsonb) IS
 'Points earned by an answer against a snapshot question (docs/exams.md: exact match, partial credit for multiple_choice, tolerance for numeric, normalised short_text), rounded to 2 decimals.';
+REVOKE ALL ON FUNCTION internal.grade_answer(jsonb, jsonb) FROM PUBLIC;

@@ -32,6 +32,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.assert_author() IS
 'The calling teacher''s or admin''s user id; 42501 for anyone else.';
+REVOKE ALL ON FUNCTION internal.assert_author() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.assert_author() TO teacher, admin;
 
 -- internal.exam_document ----------------------------------------------------------
@@ -88,6 +89,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION internal.exam_document(uuid) IS
 'A teacher''s view of an exam with its questions and answer key, under RLS (NULL when not visible).';
+REVOKE ALL ON FUNCTION internal.exam_document(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.exam_document(uuid) TO teacher, admin;
 
 -- internal.question_document ------------------------------------------------------
@@ -116,6 +118,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION internal.question_document(uuid) IS
 'A teacher''s view of one question with its answer key, under RLS (NULL when not visible).';
+REVOKE ALL ON FUNCTION internal.question_document(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.question_document(uuid) TO teacher, admin;
 
 -- api.create_exam -----------------------------------------------------------------
@@ -202,6 +205,10 @@ COMMENT ON FUNCTION api.create_exam(
     boolean, text, integer, boolean, boolean
 ) IS
 'Create an exam with its questions (teacher or admin); the creator gets permission on it. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
+REVOKE ALL ON FUNCTION api.create_exam(
+    text, text, integer, timestamptz, timestamptz, integer, jsonb,
+    boolean, text, integer, boolean, boolean
+) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.create_exam(
     text, text, integer, timestamptz, timestamptz, integer, jsonb,
     boolean, text, integer, boolean, boolean
@@ -229,6 +236,7 @@ END
 $$;
 COMMENT ON FUNCTION api.get_exam(uuid) IS
 'An exam with its questions and answer key, for a teacher with permission on it or an admin; 404 otherwise.';
+REVOKE ALL ON FUNCTION api.get_exam(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_exam(uuid) TO teacher, admin;
 
 -- api.update_exam -----------------------------------------------------------------
@@ -315,6 +323,10 @@ COMMENT ON FUNCTION api.update_exam(
     text, integer, boolean, boolean, boolean
 ) IS
 'Change an exam''s settings (teacher with permission, or admin); arguments left out keep their value. Attempts already started keep their deadline and are still scored against the questions as they were when they started. 404 if the exam is not visible, 400 (22023) for an invalid value, 409 to unpublish an exam that has attempts.';
+REVOKE ALL ON FUNCTION api.update_exam(
+    uuid, text, text, integer, timestamptz, timestamptz, integer,
+    text, integer, boolean, boolean, boolean
+) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.update_exam(
     uuid, text, text, integer, timestamptz, timestamptz, integer,
     text, integer, boolean, boolean, boolean
@@ -335,4 +347,5 @@ END
 $$;
 COMMENT ON FUNCTION api.publish_exam(uuid) IS
 'Publish a draft exam (created with "published": false): students can then start it inside its window. Publishing twice is harmless. 404 if the exam is not visible, 409 if it has no questions.';
+REVOKE ALL ON FUNCTION api.publish_exam(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.publish_exam(uuid) TO teacher, admin;

@@ -60,6 +60,7 @@ END
 $$;
 COMMENT ON FUNCTION api.grant_exam_permission(uuid, uuid) IS
 'Give another teacher access to an exam: its attempts, students, events and analytics. The exam''s owner or an admin only: 404 if the caller cannot see the exam, 403 if they can but do not own it, 404 if teacher_id is not an active teacher. Granting twice is harmless.';
+REVOKE ALL ON FUNCTION api.grant_exam_permission(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.grant_exam_permission(uuid, uuid) TO teacher, admin;
 
 -- api.set_accommodation -----------------------------------------------------------
@@ -131,4 +132,5 @@ END
 $$;
 COMMENT ON FUNCTION api.set_accommodation(uuid, uuid, integer) IS
 'Set a student''s extra time on an exam (teacher with permission, or admin), replacing any earlier value. It applies to attempts started from now on, and recomputes the deadline of an attempt in progress (attempt_deadline: started_at + duration + extra time, capped by the exam''s closing time, never shortened below now). 404 if the exam is not visible, or (admins only) if student_id is not an active student: a teacher gets the same answer for any id, stored only for an active student, so that it learns nothing of students it cannot see; 400 (22023) unless 0 <= extra_minutes <= 1440.';
+REVOKE ALL ON FUNCTION api.set_accommodation(uuid, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.set_accommodation(uuid, uuid, integer) TO teacher, admin;

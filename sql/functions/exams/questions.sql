@@ -62,6 +62,7 @@ END
 $$;
 COMMENT ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric) IS
 'Append a question to an exam (teacher with permission, or admin). Attempts already started are not affected: they keep the questions they started with. 404 if the exam is not visible, 400 (22023) for an invalid question.';
+REVOKE ALL ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
 TO teacher, admin;
 
@@ -131,6 +132,7 @@ END
 $$;
 COMMENT ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric) IS
 'Edit a question (teacher with permission on its exam, or admin); arguments left out keep their value, and the question''s version goes up by one. Attempts already started are still scored against the question as it was when they started. 404 if not visible, 400 (22023) if the result is not a valid question.';
+REVOKE ALL ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
 TO teacher, admin;
 
@@ -170,4 +172,5 @@ END
 $$;
 COMMENT ON FUNCTION api.remove_question(uuid) IS
 'Remove a question from an exam that has no attempts yet (teacher with permission, or admin); returns the exam. 404 if not visible, 409 once the exam has attempts (edit the question instead).';
+REVOKE ALL ON FUNCTION api.remove_question(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.remove_question(uuid) TO teacher, admin;

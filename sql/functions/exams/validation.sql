@@ -150,6 +150,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.question_problem(jsonb) IS
 'What is wrong with an authored question (JSON object with kind, prompt, options, correct, tolerance, points), or NULL when it is valid.';
+REVOKE ALL ON FUNCTION internal.question_problem(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.question_problem(jsonb) TO teacher, admin;
 
 -- internal.assert_exam_settings ---------------------------------------------------
@@ -196,6 +197,9 @@ COMMENT ON FUNCTION internal.assert_exam_settings(
     text, text, integer, timestamptz, timestamptz, integer, integer
 ) IS
 'Raises 22023 naming the first invalid exam setting (title, duration, window, attempts, grace).';
+REVOKE ALL ON FUNCTION internal.assert_exam_settings(
+    text, text, integer, timestamptz, timestamptz, integer, integer
+) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.assert_exam_settings(
     text, text, integer, timestamptz, timestamptz, integer, integer
 ) TO teacher, admin;
@@ -223,4 +227,5 @@ END
 $$;
 COMMENT ON FUNCTION internal.grading_method_of(text) IS
 'The app.grading_method named by a client, or 22023 naming the accepted values.';
+REVOKE ALL ON FUNCTION internal.grading_method_of(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.grading_method_of(text) TO teacher, admin;
