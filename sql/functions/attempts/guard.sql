@@ -90,7 +90,9 @@ END
 $$;
 COMMENT ON FUNCTION internal.assert_attempt_open(app.attempt_status, timestamptz, integer) IS
 'VT409 unless the attempt is in progress and its deadline plus grace has not passed.';
-REVOKE ALL ON FUNCTION internal.assert_attempt_open(app.attempt_status, timestamptz, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.assert_attempt_open(
+    app.attempt_status, timestamptz, integer
+) FROM PUBLIC;
 
 -- internal.assert_student_caller --------------------------------------------------
 
