@@ -109,7 +109,8 @@ END
 $$;
 COMMENT ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text) IS
 'Store an external engine''s analysis of a submitted or expired attempt (POST /analysis/behavior, 201): integrity_score 0-100, lmi_score 0-1, flags a list of objects (each with its evidence), summary, model (default "external"). Flagged when lmi_score >= 0.5. Every analysis is kept; the latest is the one shown. The student''s metrics and profile and the exam''s metrics are brought up to date at once. Integration accounts and admins only (403 otherwise); 400 out of range; 404 unknown attempt; 409 attempt not finished. Answers {id, attempt_id, source: "external", model, integrity_score, lmi_score, is_flagged, flags, summary, created_by, created_at}.';
-REVOKE ALL ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text)
+FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.save_behavior_analysis(uuid, numeric, numeric, jsonb, text, text)
 TO integration, admin;
 

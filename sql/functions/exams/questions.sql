@@ -62,7 +62,8 @@ END
 $$;
 COMMENT ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric) IS
 'Append a question to an exam (teacher with permission, or admin). Attempts already started are not affected: they keep the questions they started with. 404 if the exam is not visible, 400 (22023) for an invalid question.';
-REVOKE ALL ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
+FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.add_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
 TO teacher, admin;
 
@@ -132,7 +133,8 @@ END
 $$;
 COMMENT ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric) IS
 'Edit a question (teacher with permission on its exam, or admin); arguments left out keep their value, and the question''s version goes up by one. Attempts already started are still scored against the question as it was when they started. 404 if not visible, 400 (22023) if the result is not a valid question.';
-REVOKE ALL ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
+FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.update_question(uuid, text, text, jsonb, jsonb, numeric, numeric)
 TO teacher, admin;
 
