@@ -1623,7 +1623,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_performance_metrics.student_id);
-    PERFORM internal.refresh_student_stats(update_performance_metrics.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_performance_metrics.student_id]);
     SELECT jsonb_build_object(
         'student_id', m.student_id,
         'exams_taken', m.exams_taken,
@@ -1710,7 +1710,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_student_profile_stats.student_id);
-    PERFORM internal.refresh_student_stats(update_student_profile_stats.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_student_profile_stats.student_id]);
     SELECT jsonb_build_object(
         'student_id', p.user_id,
         'integrity_score', p.integrity_score,
@@ -2911,7 +2911,7 @@ CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reaso
     -- every few seconds): derived bookkeeping, no business data.
     ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
     -- Per-student and per-exam figures recomputed from the attempts and
-    -- analyses (internal.refresh_students_stats, the analysis queue) at every
+    -- analyses (internal.refresh_student_metrics, the analysis queue) at every
     -- submit: derived, never entered, and their sources are audited.
     ('app.performance_metrics', 'derived: recomputed from audited attempts and analyses'),
     ('app.exam_metrics', 'derived: recomputed from audited attempts and analyses'),
@@ -3176,7 +3176,7 @@ BEGIN
         SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
         ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running', 'failed') DO NOTHING;
         PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
-        PERFORM internal.refresh_students_stats(v_students);
+        PERFORM internal.refresh_student_metrics(v_students);
     END IF;
     RETURN cardinality(v_closed);
 END
@@ -3961,7 +3961,7 @@ BEGIN
         BEGIN
             IF v_job.kind = 'analyse_attempt' THEN
                 PERFORM internal.analyse_attempt(v_job.attempt_id);
-                PERFORM internal.refresh_students_stats(ARRAY[v_job.student_id]);
+                PERFORM internal.refresh_student_metrics(ARRAY[v_job.student_id]);
             ELSE
                 RAISE EXCEPTION USING
                     ERRCODE = '22023',
@@ -4381,7 +4381,7 @@ BEGIN
     FROM app.exam_attempts AS a
     WHERE a.id = p_attempt_id;
     IF FOUND THEN
-        PERFORM internal.refresh_students_stats(ARRAY[v_attempt.student_id]);
+        PERFORM internal.refresh_student_metrics(ARRAY[v_attempt.student_id]);
         PERFORM internal.refresh_exam_metrics(ARRAY[v_attempt.exam_id]);
     END IF;
 END
@@ -4573,18 +4573,7 @@ ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER
 
 COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
 
-CREATE FUNCTION internal.refresh_student_stats(p_student_id uuid) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT internal.refresh_students_stats(ARRAY[p_student_id]);
-$$;
-
-ALTER FUNCTION internal.refresh_student_stats(p_student_id uuid) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.refresh_student_stats(p_student_id uuid) IS 'Recompute one student''s performance_metrics and profile statistics (see refresh_students_stats).';
-
-CREATE FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) RETURNS void
+CREATE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4706,9 +4695,9 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
+COMMENT ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
 
 CREATE FUNCTION internal.refresh_token_expiry() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
@@ -8114,15 +8103,10 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
 
-REVOKE ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO worker;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO integration;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO admin;
-
-REVOKE ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO worker;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO integration;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO admin;
+REVOKE ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
 

@@ -152,7 +152,7 @@ GRANT EXECUTE ON FUNCTION api.get_behavior_analysis(uuid) TO student, teacher, a
 -- api.update_performance_metrics, api.update_student_profile_stats -----------------
 
 -- The seed's names. Both recompute the student's figures from the data
--- (internal.refresh_students_stats: the same function as the queue uses),
+-- (internal.refresh_student_metrics: the same function as the queue uses),
 -- so calling them changes nothing that is already right.
 CREATE OR REPLACE FUNCTION internal.assert_student_visible(p_student_id uuid)
 RETURNS void
@@ -183,7 +183,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_performance_metrics.student_id);
-    PERFORM internal.refresh_student_stats(update_performance_metrics.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_performance_metrics.student_id]);
     SELECT jsonb_build_object(
         'student_id', m.student_id,
         'exams_taken', m.exams_taken,
@@ -217,7 +217,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_student_profile_stats.student_id);
-    PERFORM internal.refresh_student_stats(update_student_profile_stats.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_student_profile_stats.student_id]);
     SELECT jsonb_build_object(
         'student_id', p.user_id,
         'integrity_score', p.integrity_score,

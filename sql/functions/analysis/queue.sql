@@ -19,7 +19,7 @@
 -- that two workers take the students' metrics rows in the same order:
 --
 --   analyse_attempt  internal.analyse_attempt, then the student's metrics
---                    and profile statistics (internal.refresh_students_stats)
+--                    and profile statistics (internal.refresh_student_metrics)
 --   anything else    an error (unknown job kind)
 --
 -- Success: status done. An error rolls back that job's work only: attempts
@@ -85,7 +85,7 @@ BEGIN
         BEGIN
             IF v_job.kind = 'analyse_attempt' THEN
                 PERFORM internal.analyse_attempt(v_job.attempt_id);
-                PERFORM internal.refresh_students_stats(ARRAY[v_job.student_id]);
+                PERFORM internal.refresh_student_metrics(ARRAY[v_job.student_id]);
             ELSE
                 RAISE EXCEPTION USING
                     ERRCODE = '22023',

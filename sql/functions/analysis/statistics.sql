@@ -10,10 +10,10 @@
 -- definer_helpers_... policies (sql/policies/analysis.sql). Rules, formula
 -- and weights: docs/analysis.md.
 
--- internal.refresh_student_stats --------------------------------------------------
+-- internal.refresh_student_metrics ------------------------------------------------
 
 -- Brings performance_metrics (upserted) and student_profiles up to date for
--- some students, from their graded attempts: exams_taken, attempts_count,
+-- some students (one: ARRAY[id]), from their graded attempts: exams_taken, attempts_count,
 -- average_score and best_score (of the per-exam grades, percent), trend
 -- (slope of the last 10 graded attempts, percentage points per attempt),
 -- and the integrity figures, from each graded attempt's latest behaviour
@@ -23,9 +23,10 @@
 -- recently finished attempt that has one). Recomputed from the data every
 -- time: idempotent. Called on submit and expiry (internal.close_attempts),
 -- by the analysis queue after each analysis, after an external analysis
--- (queue.sql, api.sql), and by api.update_performance_metrics.
+-- (queue.sql, api.sql), and by api.update_performance_metrics and
+-- api.update_student_profile_stats. The per-exam twin: refresh_exam_metrics.
 -- Rules in docs/analysis.md.
-CREATE OR REPLACE FUNCTION internal.refresh_students_stats(p_student_ids uuid[])
+CREATE OR REPLACE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -149,24 +150,10 @@ BEGIN
     WHERE m.student_id = ANY (p_student_ids) AND p.user_id = m.student_id;
 END
 $$;
-COMMENT ON FUNCTION internal.refresh_students_stats(uuid[]) IS
+COMMENT ON FUNCTION internal.refresh_student_metrics(uuid[]) IS
 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
-REVOKE ALL ON FUNCTION internal.refresh_students_stats(uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.refresh_students_stats(uuid[]) TO worker, integration, admin;
-
-CREATE OR REPLACE FUNCTION internal.refresh_student_stats(p_student_id uuid)
-RETURNS void
-LANGUAGE sql
-VOLATILE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT internal.refresh_students_stats(ARRAY[p_student_id]);
-$$;
-COMMENT ON FUNCTION internal.refresh_student_stats(uuid) IS
-'Recompute one student''s performance_metrics and profile statistics (see refresh_students_stats).';
-REVOKE ALL ON FUNCTION internal.refresh_student_stats(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.refresh_student_stats(uuid) TO worker, integration, admin;
+REVOKE ALL ON FUNCTION internal.refresh_student_metrics(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.refresh_student_metrics(uuid[]) TO worker, integration, admin;
 
 -- internal.refresh_exam_metrics ----------------------------------------------------
 
@@ -219,7 +206,7 @@ GRANT EXECUTE ON FUNCTION internal.refresh_exam_metrics(uuid[]) TO worker, integ
 -- internal.refresh_analysis_figures ------------------------------------------------
 
 -- After a new analysis of an attempt: its student's performance_metrics and
--- profile (internal.refresh_students_stats) and its exam's exam_metrics.
+-- profile (internal.refresh_student_metrics) and its exam's exam_metrics.
 -- Recomputes only, so it is safe for every role it is granted to.
 CREATE OR REPLACE FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid)
 RETURNS void
@@ -235,7 +222,7 @@ BEGIN
     FROM app.exam_attempts AS a
     WHERE a.id = p_attempt_id;
     IF FOUND THEN
-        PERFORM internal.refresh_students_stats(ARRAY[v_attempt.student_id]);
+        PERFORM internal.refresh_student_metrics(ARRAY[v_attempt.student_id]);
         PERFORM internal.refresh_exam_metrics(ARRAY[v_attempt.exam_id]);
     END IF;
 END

@@ -310,7 +310,7 @@ BEGIN
         SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
         ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running', 'failed') DO NOTHING;
         PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
-        PERFORM internal.refresh_students_stats(v_students);
+        PERFORM internal.refresh_student_metrics(v_students);
     END IF;
     RETURN cardinality(v_closed);
 END

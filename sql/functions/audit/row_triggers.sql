@@ -170,7 +170,7 @@ AS $$
     -- every few seconds): derived bookkeeping, no business data.
     ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
     -- Per-student and per-exam figures recomputed from the attempts and
-    -- analyses (internal.refresh_students_stats, the analysis queue) at every
+    -- analyses (internal.refresh_student_metrics, the analysis queue) at every
     -- submit: derived, never entered, and their sources are audited.
     ('app.performance_metrics', 'derived: recomputed from audited attempts and analyses'),
     ('app.exam_metrics', 'derived: recomputed from audited attempts and analyses'),
