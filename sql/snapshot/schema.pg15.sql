@@ -369,7 +369,7 @@ DECLARE
     v_limit constant integer := internal.audit_page_size(get_audit_log."limit");
     v_schema text;
     v_name text := get_audit_log."table";
-    v_where text[] := '{}';
+    v_where text[] := '{}'::text[];
     v_result jsonb;
 BEGIN
     IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
@@ -1775,8 +1775,8 @@ DECLARE
     v_flag record;
     v_penalties numeric := 0;
     v_unflagged numeric := 1;
-    v_flags jsonb := '[]';
-    v_labels text[] := '{}';
+    v_flags jsonb := '[]'::jsonb;
+    v_labels text[] := '{}'::text[];
     v_integrity numeric;
     v_lmi numeric;
     v_is_flagged boolean;
@@ -2135,14 +2135,13 @@ DECLARE
     v_exam_ids constant uuid[] := CASE
         WHEN p_role = 'teacher' THEN internal.teacher_exam_ids()
     END;
-    v_bad record;
 BEGIN
     IF p_record_kind IS NULL OR p_record_kind NOT IN ('profile', 'monitoring_events', 'analysis') THEN
         RAISE EXCEPTION USING
             ERRCODE = '22023',
             MESSAGE = format('no disclosure kind %L (profile, monitoring_events, analysis)', p_record_kind);
     END IF;
-    SELECT s.student_id, s.record_id INTO v_bad
+    PERFORM
     FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
     LEFT JOIN app.behavior_analyses AS b
         ON p_record_kind = 'analysis' AND s.record_id = b.id
@@ -2210,9 +2209,13 @@ CREATE FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) RETURNS v
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    -- First, and apart: in the WHERE clause the planner would call it while
+    -- estimating (it is STABLE), before the query runs.
+    v_student_id constant uuid := internal.assert_student_caller();
 BEGIN
     PERFORM FROM app.exam_attempts AS a
-    WHERE a.id = p_attempt_id AND a.student_id = internal.assert_student_caller();
+    WHERE a.id = p_attempt_id AND a.student_id = v_student_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
     END IF;
@@ -3922,7 +3925,7 @@ DECLARE
     v_ids uuid[];
     v_id uuid;
     v_job record;
-    v_exam_ids uuid[] := '{}';
+    v_exam_ids uuid[] := '{}'::uuid[];
     v_count integer := 0;
     v_state text;
     v_message text;
@@ -4797,9 +4800,8 @@ DECLARE
     v_xmin xid8;
     v_xmax xid8;
     v_row record;
-    v_ids bigint[] := '{}';
-    v_hashes bytea[] := '{}';
-    v_found bigint[] := '{}';
+    v_ids bigint[] := '{}'::bigint[];
+    v_hashes bytea[] := '{}'::bytea[];
     v_pending bigint[];
     v_pending_xmax xid8[];
     v_whole boolean;

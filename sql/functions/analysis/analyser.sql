@@ -38,8 +38,8 @@ DECLARE
     v_flag record;
     v_penalties numeric := 0;
     v_unflagged numeric := 1;
-    v_flags jsonb := '[]';
-    v_labels text[] := '{}';
+    v_flags jsonb := '[]'::jsonb;
+    v_labels text[] := '{}'::text[];
     v_integrity numeric;
     v_lmi numeric;
     v_is_flagged boolean;

@@ -46,7 +46,7 @@ DECLARE
     v_ids uuid[];
     v_id uuid;
     v_job record;
-    v_exam_ids uuid[] := '{}';
+    v_exam_ids uuid[] := '{}'::uuid[];
     v_count integer := 0;
     v_state text;
     v_message text;

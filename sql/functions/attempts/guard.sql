@@ -126,9 +126,13 @@ LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    -- First, and apart: in the WHERE clause the planner would call it while
+    -- estimating (it is STABLE), before the query runs.
+    v_student_id constant uuid := internal.assert_student_caller();
 BEGIN
     PERFORM FROM app.exam_attempts AS a
-    WHERE a.id = p_attempt_id AND a.student_id = internal.assert_student_caller();
+    WHERE a.id = p_attempt_id AND a.student_id = v_student_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
     END IF;

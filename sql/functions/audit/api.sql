@@ -62,7 +62,7 @@ DECLARE
     v_limit constant integer := internal.audit_page_size(get_audit_log."limit");
     v_schema text;
     v_name text := get_audit_log."table";
-    v_where text[] := '{}';
+    v_where text[] := '{}'::text[];
     v_result jsonb;
 BEGIN
     IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN

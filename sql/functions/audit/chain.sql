@@ -100,9 +100,8 @@ DECLARE
     v_xmin xid8;
     v_xmax xid8;
     v_row record;
-    v_ids bigint[] := '{}';
-    v_hashes bytea[] := '{}';
-    v_found bigint[] := '{}';
+    v_ids bigint[] := '{}'::bigint[];
+    v_hashes bytea[] := '{}'::bytea[];
     v_pending bigint[];
     v_pending_xmax xid8[];
     v_whole boolean;

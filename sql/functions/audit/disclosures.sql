@@ -25,14 +25,13 @@ DECLARE
     v_exam_ids constant uuid[] := CASE
         WHEN p_role = 'teacher' THEN internal.teacher_exam_ids()
     END;
-    v_bad record;
 BEGIN
     IF p_record_kind IS NULL OR p_record_kind NOT IN ('profile', 'monitoring_events', 'analysis') THEN
         RAISE EXCEPTION USING
             ERRCODE = '22023',
             MESSAGE = format('no disclosure kind %L (profile, monitoring_events, analysis)', p_record_kind);
     END IF;
-    SELECT s.student_id, s.record_id INTO v_bad
+    PERFORM
     FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
     LEFT JOIN app.behavior_analyses AS b
         ON p_record_kind = 'analysis' AND s.record_id = b.id
