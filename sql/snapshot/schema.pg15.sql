@@ -116,7 +116,7 @@ CREATE TYPE app.question_kind AS ENUM (
 
 ALTER TYPE app.question_kind OWNER TO veritas_owner;
 
-COMMENT ON TYPE app.question_kind IS 'Kind of question; fixes the form of options, correct and a student''s answer (see api-contract.md).';
+COMMENT ON TYPE app.question_kind IS 'Kind of question; fixes the form of options, correct and a student''s answer (see docs/exams.md).';
 
 CREATE TYPE app.review_status AS ENUM (
     'cleared',
@@ -1224,7 +1224,7 @@ $$;
 
 ALTER FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) IS 'Record one monitoring event (the seed''s name; same rules as record_monitoring_events). Returns {id, duplicate}.';
+COMMENT ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) IS 'Record one monitoring event, its fields as arguments (same rules as record_monitoring_events). Returns {id, duplicate}.';
 
 CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -2902,7 +2902,7 @@ CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reaso
     VALUES
     -- Append-only records of their own, the high-volume table: audited at
     -- statement level (any UPDATE, DELETE, TRUNCATE; detaching a partition)
-    -- below. Its partitions are covered with it.
+    -- by event_triggers.sql. Its partitions are covered with it.
     ('app.monitoring_events', 'append-only events: statement-level audit'),
     -- Per-attempt counters of the event rate limit, unlogged (lost on a crash
     -- by design), rewritten by every event: no business meaning.
@@ -3231,7 +3231,7 @@ BEGIN
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
-        -- (sql/functions/audit.sql).
+        -- (sql/functions/audit/event_triggers.sql).
         PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,

@@ -151,9 +151,9 @@ GRANT EXECUTE ON FUNCTION api.get_behavior_analysis(uuid) TO student, teacher, a
 
 -- api.update_performance_metrics, api.update_student_profile_stats -----------------
 
--- The seed's names. Both recompute the student's figures from the data
--- (internal.refresh_student_metrics: the same function as the queue uses),
--- so calling them changes nothing that is already right.
+-- Over /rpc (docs/analysis.md). Both recompute the student's figures from
+-- the data (internal.refresh_student_metrics: the same function as the
+-- queue uses), so calling them changes nothing that is already right.
 CREATE OR REPLACE FUNCTION internal.assert_student_visible(p_student_id uuid)
 RETURNS void
 LANGUAGE plpgsql

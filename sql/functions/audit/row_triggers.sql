@@ -158,7 +158,7 @@ AS $$
     VALUES
     -- Append-only records of their own, the high-volume table: audited at
     -- statement level (any UPDATE, DELETE, TRUNCATE; detaching a partition)
-    -- below. Its partitions are covered with it.
+    -- by event_triggers.sql. Its partitions are covered with it.
     ('app.monitoring_events', 'append-only events: statement-level audit'),
     -- Per-attempt counters of the event rate limit, unlogged (lost on a crash
     -- by design), rewritten by every event: no business meaning.

@@ -1,6 +1,6 @@
 -- auth: what the caller may ask about themself: who they are (GET /me) and
--- the authorisation checks of /rpc (has_permission, can_access_exam,
--- can_access_student_data, docs/security.md).
+-- the authorisation checks over /rpc (has_permission, can_access_exam,
+-- can_access_student_data; docs/security.md).
 
 -- API: me ---------------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ COMMENT ON FUNCTION api.me() IS
 REVOKE ALL ON FUNCTION api.me() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.me() TO student, teacher, admin, integration;
 
--- API: authorisation functions of the seed -----------------------------------------
+-- API: authorisation checks over /rpc (docs/security.md) -----------------------------
 
 CREATE OR REPLACE FUNCTION api.has_permission(permission text)
 RETURNS boolean

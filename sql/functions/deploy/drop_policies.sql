@@ -1,11 +1,10 @@
 -- Deploy helper: internal.drop_policies, used by sql/policies/00_reset.sql.
 
--- Deploy helper ----------------------------------------------------------------
-
--- Drops every policy of the given tables. Each sql/policies/ file calls it
--- first for its own tables, so that a policy deleted from the file does not
--- linger in the database (permissive policies add up). Only the owner runs
--- it, during the repeatable step.
+-- Drops every policy of the given tables. sql/policies/00_reset.sql calls it
+-- once per deploy, for every table of app, auth and audit, before the other
+-- policies files re-create theirs, so that a policy deleted from a file does
+-- not linger in the database (permissive policies add up). Only the owner
+-- runs it, during the repeatable step.
 CREATE OR REPLACE FUNCTION internal.drop_policies(VARIADIC p_tables regclass[])
 RETURNS integer
 LANGUAGE plpgsql

@@ -63,7 +63,7 @@ BEGIN
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
-        -- (sql/functions/audit.sql).
+        -- (sql/functions/audit/event_triggers.sql).
         PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,

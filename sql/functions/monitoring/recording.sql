@@ -263,7 +263,8 @@ COMMENT ON FUNCTION api.record_monitoring_events(jsonb) IS
 REVOKE ALL ON FUNCTION api.record_monitoring_events(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.record_monitoring_events(jsonb) TO student, integration;
 
--- The seed's single-event name, with the event's fields as arguments.
+-- The single-event form, POST /rpc/record_monitoring_event (docs/monitoring.md),
+-- with the event's fields as arguments.
 CREATE OR REPLACE FUNCTION api.record_monitoring_event(
     attempt_id uuid,
     event_type text,
@@ -285,7 +286,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION api.record_monitoring_event(uuid, text, timestamptz, jsonb, text) IS
-'Record one monitoring event (the seed''s name; same rules as record_monitoring_events). Returns {id, duplicate}.';
+'Record one monitoring event, its fields as arguments (same rules as record_monitoring_events). Returns {id, duplicate}.';
 REVOKE ALL ON FUNCTION api.record_monitoring_event(
     uuid, text, timestamptz, jsonb, text
 ) FROM PUBLIC;

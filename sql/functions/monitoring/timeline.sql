@@ -111,8 +111,9 @@ GRANT EXECUTE ON FUNCTION api.get_monitoring_events_for_attempt(
     uuid, timestamptz, uuid, integer
 ) TO teacher, admin;
 
--- The seed's name for the same timeline read by its own student (or an
--- integration account): no disclosure to record.
+-- GET /rpc/get_attempt_monitoring_events (docs/monitoring.md): the same
+-- timeline read by its own student (or an integration account): no
+-- disclosure to record.
 CREATE OR REPLACE FUNCTION api.get_attempt_monitoring_events(
     attempt_id uuid,
     after_occurred_at timestamptz DEFAULT NULL,

@@ -99,8 +99,9 @@ $$;
 COMMENT ON FUNCTION internal.user_has_role(uuid, auth.user_role) IS
 'True when the user exists, is active and has the role (checks in teacher and admin policies).';
 
--- The seed's can_access_exam: admin every exam, teacher the exams they
--- created or were granted, student the published ones, others none.
+-- Behind api.can_access_exam (auth/api.sql, docs/security.md): admin every
+-- exam, teacher the exams they created or were granted, student the
+-- published ones, others none.
 CREATE OR REPLACE FUNCTION internal.can_access_exam(p_exam_id uuid)
 RETURNS boolean
 LANGUAGE sql
@@ -121,8 +122,9 @@ $$;
 COMMENT ON FUNCTION internal.can_access_exam(uuid) IS
 'True when the caller may access the exam: admin any, teacher created or granted, student published.';
 
--- The seed's can_access_student_data: admin every student, teacher the
--- students of their exams, a student themself, others nobody.
+-- Behind api.can_access_student_data (auth/api.sql, docs/security.md): admin
+-- every student, teacher the students of their exams, a student themself,
+-- others nobody.
 CREATE OR REPLACE FUNCTION internal.can_access_student_data(p_student_id uuid)
 RETURNS boolean
 LANGUAGE sql
