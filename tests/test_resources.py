@@ -106,3 +106,44 @@ def test_what_a_file_calls_while_applied_is_defined_above(index: int) -> None:
         }
     )
     assert missing == [], f"{_name(FILES[index])} uses {missing} before they are created"
+
+
+SQL_FILES = sorted(
+    p for kind in ("schema", *KINDS) for p in (resources.sql_dir() / kind).rglob("*.sql")
+)
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=[_name(p) for p in SQL_FILES])
+def test_a_file_reads_in_about_400_lines_or_says_why(path: Path) -> None:
+    lines = path.read_text().splitlines()
+    header = "\n".join(line for line in lines[:30] if line.startswith("--"))
+    assert len(lines) <= 420 or "400 lines" in header, (
+        f"{_name(path)} has {len(lines)} lines: split it by concern, or say why not in its header"
+    )
+
+
+ROOT = resources.sql_dir().parent
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _where_to_find_things() -> list[list[str]]:
+    text = ARCHITECTURE.read_text()
+    section = text.split("## Where to find things", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_the_where_to_find_things_table_points_to_real_code_policies_and_tests() -> None:
+    rows = _where_to_find_things()
+    assert len(rows) > 20, "docs/architecture.md has its table"
+    for _route, functions, code, policies, tests in rows:
+        source = (resources.sql_dir() / "functions" / code.strip("`")).read_text()
+        for function in re.findall(r"`((?:api|internal)\.\w+)`", functions):
+            assert f"CREATE OR REPLACE FUNCTION {function}(" in source, (
+                f"docs/architecture.md: {function} is not defined in {code}"
+            )
+        for policy in re.findall(r"`([\w.]+)`", policies):
+            assert (resources.sql_dir() / "policies" / policy).is_file(), policy
+        for test in re.findall(r"`([\w.]+)`", tests):
+            folder = ROOT / "tests" / ("sql" if test.endswith(".sql") else "")
+            assert (folder / test).is_file(), test
