@@ -2,7 +2,7 @@
 
 Each audit table (``audit.log``, ``audit.security_events``,
 ``audit.disclosures``) is one chain, sealed by ``internal.seal_audit_log()``
-(sql/functions/audit/chain.sql) into ``audit.seals``: each seal lists the next rows
+(sql/functions/audit.sql) into ``audit.seals``: each seal lists the next rows
 of a chain, in chain order, with their hashes. The row at chain position
 ``p`` has::
 
@@ -31,7 +31,7 @@ GENESIS = bytes(32)
 _UTC = "to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 # The canonical content of each chained table: keep in step with
-# internal.audit_content() in sql/functions/audit/chain.sql.
+# internal.audit_content() in sql/functions/audit.sql.
 CONTENT: dict[str, str] = {
     "log": (
         f"jsonb_build_array(r.id, {_UTC}, r.table_schema, r.table_name, r.operation, r.row_pk, "

@@ -22,7 +22,6 @@ import psycopg
 import pytest
 
 from glue import migrate
-from tests.conftest import PASSWORDS, Cluster
 
 SQL_TESTS = Path(__file__).parent / "sql"
 FILES = sorted(SQL_TESTS.glob("*.sql"))
@@ -73,15 +72,13 @@ def test_pgtap_file(path: Path, pgtap_db: str) -> None:
     _prove(path, pgtap_db)
 
 
-def test_catalog_rules_hold_without_the_owners_default_privileges(
-    cluster: Cluster, pgtap_db: str
-) -> None:
+def test_catalog_rules_hold_without_the_owners_default_privileges(cluster, pgtap_db: str) -> None:
     """With PostgreSQL's built-in default (EXECUTE for PUBLIC on every new
     function) in place of the owner's, only each file's own REVOKE keeps
     PUBLIC out: the grant rules then check the files, not the default."""
     url = cluster.create_database("nodefaults")
     try:
-        migrate.bootstrap_roles(url, PASSWORDS)
+        migrate.bootstrap_roles(url)  # the session made them; passwords stay as they are
         migrate.apply_migrations(url)
         with psycopg.connect(url) as conn:
             conn.execute(
