@@ -5,8 +5,8 @@
 2. yoyo-migrations applies ``migrations/`` as ``veritas_owner``, so that role
    owns every object; yoyo keeps its bookkeeping in ``veritas_meta``.
 3. ``sql/functions``, ``sql/views`` and ``sql/policies`` are re-applied in full,
-   in the order of ``sql/repeatable.txt``, in one transaction, every time (not
-   as a yoyo post-apply step, which runs only when a new migration was applied).
+   in one transaction, every time (not as a yoyo post-apply step, which runs
+   only when a new migration was applied).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from glue.rpc import RELOAD_CHANNEL
 OWNER = "veritas_owner"
 META_SCHEMA = "veritas_meta"
 OUR_SCHEMAS = ("api", "app", "auth", "audit", "internal", "analytics", "archive")
+REPEATABLE_KINDS = ("functions", "views", "policies")
 
 
 
@@ -151,8 +152,7 @@ def apply_repeatable(admin_url: str) -> int:
             try:
                 conn.execute(path.read_text())  # type: ignore[arg-type]
             except psycopg.Error as exc:
-                name = path.relative_to(resources.sql_dir())
-                raise MigrationError(f"{name}: {_describe(exc)}") from None
+                raise MigrationError(f"{path.parent.name}/{path.name}: {_describe(exc)}") from None
         conn.execute("SELECT internal.create_event_partitions()")
         # running glue processes re-read the api catalog (see glue/rpc.py)
         conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(RELOAD_CHANNEL)))

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from glue import resources
+from glue import migrate, resources
 
-KINDS = ("functions", "views", "policies")
+KINDS = migrate.REPEATABLE_KINDS
 FILES = resources.repeatable_files()
 
 _CREATE_ROUTINE = re.compile(
