@@ -84,7 +84,8 @@ def create_app(settings: Settings) -> Starlette:
         app.state.database_down = False
         app.state.verified_tokens = VerifiedTokens()
         reloader = CatalogReloader(
-            app.state, settings.app_database_url, settings.reload_min_interval
+            app.state, settings.listen_database_url or settings.app_database_url,
+            settings.reload_min_interval
         )
         reloader.start()
         try:

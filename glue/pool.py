@@ -52,7 +52,11 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
         reconnect_timeout=2.0,
         check=_check_if_idle,
         reset=_note_return,
-        kwargs={"autocommit": True, "connect_timeout": 3, "application_name": "veritas-glue"},
+        # prepare_threshold None: no server-side prepared statement ever, so
+        # that a transaction-mode pooler (PgBouncer) in front of PostgreSQL
+        # can hand each transaction to any server connection.
+        kwargs={"autocommit": True, "connect_timeout": 3, "application_name": "veritas-glue",
+                "prepare_threshold": None},
         open=False,
         name="veritas",
     )

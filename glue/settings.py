@@ -52,6 +52,12 @@ def load_jwt_secret(data_dir: Path) -> bytes:
     return secret
 
 
+def listen_database_url(app_database_url: str) -> str:
+    """The URL of a session that LISTENs (the reloader's, the worker's):
+    ``VERITAS_LISTEN_DATABASE_URL``, else the glue's own URL."""
+    return os.environ.get("VERITAS_LISTEN_DATABASE_URL") or app_database_url
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the HTTP app needs to run."""
@@ -73,6 +79,10 @@ class Settings:
     reload_min_interval: float = 5.0
     # Accepted for verification only, during a secret rotation (see docs/security.md).
     jwt_previous_secret: bytes | None = None
+    # Where the catalog reloader LISTENs: a session of its own, so PostgreSQL
+    # itself (or a session-mode pool) when app_database_url is a
+    # transaction-mode pooler such as PgBouncer. None: app_database_url.
+    listen_database_url: str | None = None
 
     @classmethod
     def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
@@ -96,4 +106,5 @@ class Settings:
             pool_max_idle=float(_int("VERITAS_POOL_MAX_IDLE", 900)),
             pool_max_lifetime=float(_int("VERITAS_POOL_MAX_LIFETIME", 3600)),
             reload_min_interval=float(_int("VERITAS_RELOAD_MIN_INTERVAL", 5)),
+            listen_database_url=os.environ.get("VERITAS_LISTEN_DATABASE_URL") or None,
         )

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from glue.settings import listen_database_url
+
 JOBS_CHANNEL = "veritas_jobs"
 MAX_DRAIN_ROUNDS = 50
 
@@ -62,6 +64,9 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
         try:
             for _ in range(MAX_DRAIN_ROUNDS):
                 with conn.transaction():
+                    # transaction-local: nothing of it outlives the task on
+                    # the connection (or on a pooler's server connection)
+                    conn.execute("SELECT set_config('role', 'worker', true)")
                     row = conn.execute(task.statement, task.params).fetchone()  # type: ignore[arg-type]
                 done = row[0] if row else None
                 if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
@@ -78,8 +83,10 @@ def run(app_url: str, once: bool = False) -> None:
     tasks = schedule(name)
     while True:
         try:
-            with psycopg.connect(app_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute("SET ROLE worker")
+            # One session of its own, which LISTENs: VERITAS_LISTEN_DATABASE_URL
+            # (PostgreSQL itself) when app_url is a transaction-mode pooler.
+            with psycopg.connect(listen_database_url(app_url), autocommit=True,
+                                 connect_timeout=5, prepare_threshold=None) as conn:
                 conn.execute(f"LISTEN {JOBS_CHANNEL}")
                 while True:
                     for problem in run_due(conn, tasks, time.monotonic()):

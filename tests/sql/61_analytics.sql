@@ -317,21 +317,10 @@ INSERT INTO app.exam_attempts (
 );
 SELECT NULL FROM internal.refresh_analytics(TRUE);
 
--- A student's rows per exam carry a pseudonym of that exam only (see
--- sql/views/analytics.sql): the first 128 bits of SHA-256 over the
--- settings' secret, the student's pseudonym and the exam.
-CREATE FUNCTION pg_temp.exam_pseudonym(p_pseudonym uuid, p_exam_id uuid) RETURNS uuid
-LANGUAGE sql STABLE AS $$
-    SELECT left(
-        encode(sha256(convert_to(concat_ws('/', s.pseudonym_secret, p_pseudonym, p_exam_id), 'UTF8')), 'hex'),
-        32
-    )::uuid
-    FROM app.analyst_settings AS s;
-$$;
 CREATE TEMPORARY TABLE exam_pseudonyms ON COMMIT DROP AS
 SELECT
-    pg_temp.exam_pseudonym('00000000-0000-4000-8000-000000061f01', '00000000-0000-4000-8000-000000061e01') AS anna,
-    pg_temp.exam_pseudonym('00000000-0000-4000-8000-000000061f02', '00000000-0000-4000-8000-000000061e01') AS ben;
+    tests.exam_pseudonym('00000000-0000-4000-8000-000000061f01', '00000000-0000-4000-8000-000000061e01') AS anna,
+    tests.exam_pseudonym('00000000-0000-4000-8000-000000061f02', '00000000-0000-4000-8000-000000061e01') AS ben;
 GRANT SELECT ON exam_pseudonyms TO analyst;
 
 SELECT tests.allow_temporary_tables('analyst');

@@ -87,15 +87,6 @@ BEGIN
 END;
 $$;
 
--- The per-exam pseudonym, as documented in sql/views/analytics.sql.
-CREATE FUNCTION pg_temp.exam_pseudonym(p_pseudonym uuid, p_exam_id uuid) RETURNS uuid
-LANGUAGE sql STABLE AS $$
-    SELECT left(
-        encode(sha256(convert_to(concat_ws('/', s.pseudonym_secret, p_pseudonym, p_exam_id), 'UTF8')), 'hex'),
-        32
-    )::uuid
-    FROM app.analyst_settings AS s;
-$$;
 
 -- ---------------------------------------------------------------------------
 -- k: one row of settings, 5 unless the DBA changes it; the analyst never
@@ -179,7 +170,7 @@ RESET ROLE;
 
 -- A filter down to one student does not narrow the group it is counted in.
 CREATE TEMPORARY TABLE sam1_five ON COMMIT DROP AS
-SELECT pg_temp.exam_pseudonym('00000000-0000-4000-8000-000000062f01', '00000000-0000-4000-8000-000000062e05') AS p;
+SELECT tests.exam_pseudonym('00000000-0000-4000-8000-000000062f01', '00000000-0000-4000-8000-000000062e05') AS p;
 GRANT SELECT ON sam1_five TO analyst;
 SET LOCAL ROLE analyst;
 SELECT is(
@@ -337,7 +328,7 @@ SELECT is_empty(
 SELECT set_eq(
     $$ SELECT pseudonym FROM seen WHERE exam_id = '00000000-0000-4000-8000-000000062e05' $$,
     $$
-    SELECT pg_temp.exam_pseudonym(p.pseudonym, '00000000-0000-4000-8000-000000062e05')
+    SELECT tests.exam_pseudonym(p.pseudonym, '00000000-0000-4000-8000-000000062e05')
     FROM app.student_profiles AS p
     WHERE p.user_id IN (
         SELECT a.student_id FROM app.exam_attempts AS a WHERE a.exam_id = '00000000-0000-4000-8000-000000062e05'

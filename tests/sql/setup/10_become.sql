@@ -12,6 +12,8 @@
 --   tests.unbecome()                   back to the superuser, no claims
 --   tests.allow_temporary_tables(role) TEMPORARY for pgTAP's own tables,
 --                                      until the ROLLBACK (become does it)
+--   tests.exam_pseudonym(pseudonym, exam) a student's pseudonym in one exam's
+--                                      rows of the analysts' views
 --
 -- become() may be called while acting as someone else: it first returns to
 -- the session user. pgTAP lives in the public schema and stays usable.
@@ -127,6 +129,22 @@ BEGIN
     PERFORM set_config('request.jwt.claims', '{}', true);
     PERFORM set_config('role', 'anon', true);
 END;
+$$;
+
+-- A student's pseudonym in one exam's rows of the analysts' views, computed
+-- as sql/views/analytics.sql documents it: the first 128 bits of SHA-256
+-- over the settings' secret, the student's stable pseudonym and the exam.
+CREATE OR REPLACE FUNCTION tests.exam_pseudonym(p_pseudonym uuid, p_exam_id uuid)
+RETURNS uuid
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT left(
+        encode(sha256(convert_to(concat_ws('/', s.pseudonym_secret, p_pseudonym, p_exam_id), 'UTF8')), 'hex'),
+        32
+    )::uuid
+    FROM app.analyst_settings AS s;
 $$;
 
 GRANT EXECUTE ON FUNCTION tests.create_user(text, text) TO PUBLIC;
