@@ -11,10 +11,10 @@
 -- when duplicates race, because the unique index decides. Rules:
 -- docs/monitoring.md.
 --
--- No SET search_path on the functions of sql/functions/monitoring/ but
+-- No SET search_path on the functions of this file and timeline.sql but
 -- take_event_budget (SECURITY DEFINER: pinned like every definer): it costs
 -- a configuration save and restore per call on the hot path, so every name
--- is schema-qualified instead. The one exception to the rule of
+-- is schema-qualified instead. An exception to the rule of
 -- docs/architecture.md, named in tests/sql/05_catalog_rules.sql.
 
 -- The per-attempt rate bound: events accepted per attempt and minute (600,
