@@ -121,7 +121,7 @@ def rollback_last(admin_url: str) -> str | None:
 
 
 def repeatable_files() -> list[Path]:
-    return [path for kind in REPEATABLE_KINDS for path in resources.sql_files(kind)]
+    return resources.repeatable_files()
 
 
 def apply_repeatable(admin_url: str) -> int:

@@ -22,5 +22,13 @@ def migrations_dir() -> Path:
 
 
 def sql_files(kind: str) -> list[Path]:
-    """The ``.sql`` files of ``sql/<kind>/`` in the order they are applied."""
+    """The ``.sql`` files of ``sql/<kind>/`` in name order (``sql/schema/``: the order applied)."""
     return sorted((sql_dir() / kind).glob("*.sql"))
+
+
+def repeatable_files() -> list[Path]:
+    """The repeatable files (functions, views, policies) in the order ``sql/repeatable.txt``
+    lists them: one path relative to ``sql/`` a line, ``#`` comments."""
+    lines = (sql_dir() / "repeatable.txt").read_text().splitlines()
+    names = [line.split("#", 1)[0].strip() for line in lines]
+    return [sql_dir() / name for name in names if name]

@@ -1,5 +1,8 @@
--- 0001.initial-schema: sql/schema/01_schemas.sql to 60_audit.sql, concatenated in order.
--- Run by yoyo as veritas_owner after sql/schema/00_roles.sql; never edited once landed.
+-- 0001.initial-schema: sql/schema/01_schemas.sql to 60_audit.sql, concatenated in order,
+-- as they were when 0002 landed. Run by yoyo as veritas_owner after sql/schema/00_roles.sql.
+-- It was edited in place four times after its first commit, all before 0002 existed (git log
+-- shows them); since then every change to the tables is a new migration, and this file's
+-- statements are not edited. Its comments name files as they were then.
 
 -- ============================================================================
 -- sql/schema/01_schemas.sql

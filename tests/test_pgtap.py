@@ -3,6 +3,10 @@
 The files run against the session's migrated database, as the superuser,
 after the test helpers of tests/sql/setup/ are installed; each file wraps
 itself in BEGIN ... ROLLBACK, so they leave nothing behind.
+
+The catalog rules (05_catalog_rules.sql) run once more against a database
+whose repeatable SQL was applied without the owner's default privileges, so
+that a grant rule cannot pass only because of them.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 import pytest
 
+from glue import migrate
+
 SQL_TESTS = Path(__file__).parent / "sql"
 FILES = sorted(SQL_TESTS.glob("*.sql"))
+CATALOG_RULES = SQL_TESTS / "05_catalog_rules.sql"
 
 
 @pytest.fixture(scope="session")
@@ -47,15 +54,41 @@ def _libpq_env(url: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
-def test_pgtap_file(path: Path, pgtap_db: str) -> None:
+def _prove(path: Path, url: str) -> None:
     pg_prove = shutil.which("pg_prove")
     assert pg_prove, "pg_prove is missing (Debian: libtap-parser-sourcehandler-pgtap-perl)"
     done = subprocess.run(
         [pg_prove, "--verbose", "--failures", str(path)],
-        capture_output=True, text=True, env=_libpq_env(pgtap_db), timeout=300,
+        capture_output=True, text=True, env=_libpq_env(url), timeout=300,
     )
     output = done.stdout + done.stderr
     planned = re.search(r"^1\.\.(\d+)", output, re.MULTILINE)
     assert planned and int(planned.group(1)) > 0, f"no pgTAP plan in {path.name}:\n{output}"
     assert done.returncode == 0, output
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
+def test_pgtap_file(path: Path, pgtap_db: str) -> None:
+    _prove(path, pgtap_db)
+
+
+def test_catalog_rules_hold_without_the_owners_default_privileges(cluster, pgtap_db: str) -> None:
+    """With PostgreSQL's built-in default (EXECUTE for PUBLIC on every new
+    function) in place of the owner's, only each file's own REVOKE keeps
+    PUBLIC out: the grant rules then check the files, not the default."""
+    url = cluster.create_database("nodefaults")
+    try:
+        migrate.bootstrap_roles(url)  # the session made them; passwords stay as they are
+        migrate.apply_migrations(url)
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE veritas_owner "
+                "GRANT EXECUTE ON FUNCTIONS TO PUBLIC"
+            )
+            left = conn.execute("SELECT count(*) FROM pg_catalog.pg_default_acl").fetchone()
+            assert left == (0,), "the owner's default privileges are still there"
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+        migrate.apply_repeatable(url)
+        _prove(CATALOG_RULES, url)
+    finally:
+        cluster.drop_database(url)

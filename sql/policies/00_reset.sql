@@ -1,10 +1,11 @@
 -- The policies step starts from nothing: which role may use which schema,
 -- then a clean slate on every table of app, auth and audit (every policy
 -- dropped, every privilege of PUBLIC and the runtime roles revoked), so that
--- the files after this one (applied in name order, in the same transaction)
--- are the whole truth: a policy or grant deleted from them does not linger.
+-- the files after this one (in the order of sql/repeatable.txt, in the same
+-- transaction) are the whole truth: a policy or grant deleted from them does
+-- not linger.
 --
--- api: sql/functions/00_internal.sql (re-created at every deploy);
+-- api: sql/functions/deploy/api_schema.sql (re-created at every deploy);
 -- analytics: sql/views/analytics.sql.
 
 -- Schemas ------------------------------------------------------------------------

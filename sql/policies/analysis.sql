@@ -176,7 +176,7 @@ CREATE POLICY admins_create_metrics ON app.performance_metrics
 AS PERMISSIVE FOR INSERT TO admin
 WITH CHECK (TRUE);
 
--- register_student, internal.refresh_students_stats (upsert), the analyser.
+-- register_student, internal.refresh_student_metrics (upsert), the analyser.
 DROP POLICY IF EXISTS definer_helpers_read_metrics ON app.performance_metrics;
 CREATE POLICY definer_helpers_read_metrics ON app.performance_metrics
 AS PERMISSIVE FOR SELECT TO veritas_owner

@@ -80,8 +80,9 @@ CREATE POLICY integration_reads_events ON app.monitoring_events
 AS PERMISSIVE FOR SELECT TO integration
 USING (TRUE);
 
--- Any attempt in progress (the deadline is the recording function's check:
--- integration holds no privilege on exams).
+-- Any attempt in progress. The deadline plus grace is checked by the
+-- recording function (internal.record_events), not here: integration may
+-- read only the id and grace period of an exam (sql/policies/exams.sql).
 DROP POLICY IF EXISTS integration_records_events_of_open_attempts ON app.monitoring_events;
 CREATE POLICY integration_records_events_of_open_attempts ON app.monitoring_events
 AS PERMISSIVE FOR INSERT TO integration

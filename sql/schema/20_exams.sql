@@ -16,7 +16,7 @@ CREATE TYPE app.question_kind AS ENUM (
     'single_choice', 'multiple_choice', 'true_false', 'numeric', 'short_text'
 );
 COMMENT ON TYPE app.question_kind IS
-'Kind of question; fixes the form of options, correct and a student''s answer (see api-contract.md).';
+'Kind of question; fixes the form of options, correct and a student''s answer (see docs/exams.md).';
 
 -- exams ------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ CREATE TABLE app.questions (
     ),
     CONSTRAINT questions_points_check CHECK (points > 0),
     CONSTRAINT questions_version_check CHECK (version >= 1),
-    -- The form of options and correct per kind (api-contract.md): choices
+    -- The form of options and correct per kind (docs/exams.md): choices
     -- need options and a correct value among them; the others have none.
     CONSTRAINT questions_kind_check CHECK (
         CASE kind

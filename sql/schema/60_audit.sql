@@ -4,7 +4,7 @@
 -- Run as veritas_owner after 50_analysis.sql. RLS enabled and forced, no
 -- policy. No foreign keys: the trail must outlive the rows and users it
 -- names. Rows are written by SECURITY DEFINER helpers and triggers in
--- sql/functions/audit.sql (not here), which also guard them: nothing in
+-- sql/functions/audit/ (not here), which also guard them: nothing in
 -- this schema is ever updated or deleted.
 --
 -- Tamper evidence: each of audit.log, audit.security_events and
@@ -40,7 +40,7 @@ CREATE TABLE audit.log (
         )
     ),
     -- Few and small checks: PostgreSQL re-reads each one at every audited
-    -- statement (the writers, sql/functions/audit.sql, shape the JSON).
+    -- statement (the writers, sql/functions/audit/, shape the JSON).
     CONSTRAINT log_table_check CHECK ((table_schema IS NULL) = (table_name IS NULL))
 );
 COMMENT ON TABLE audit.log IS

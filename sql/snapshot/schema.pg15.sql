@@ -116,7 +116,7 @@ CREATE TYPE app.question_kind AS ENUM (
 
 ALTER TYPE app.question_kind OWNER TO veritas_owner;
 
-COMMENT ON TYPE app.question_kind IS 'Kind of question; fixes the form of options, correct and a student''s answer (see api-contract.md).';
+COMMENT ON TYPE app.question_kind IS 'Kind of question; fixes the form of options, correct and a student''s answer (see docs/exams.md).';
 
 CREATE TYPE app.review_status AS ENUM (
     'cleared',
@@ -369,7 +369,7 @@ DECLARE
     v_limit constant integer := internal.audit_page_size(get_audit_log."limit");
     v_schema text;
     v_name text := get_audit_log."table";
-    v_where text[] := '{}';
+    v_where text[] := '{}'::text[];
     v_result jsonb;
 BEGIN
     IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
@@ -1224,7 +1224,7 @@ $$;
 
 ALTER FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) IS 'Record one monitoring event (the seed''s name; same rules as record_monitoring_events). Returns {id, duplicate}.';
+COMMENT ON FUNCTION api.record_monitoring_event(attempt_id uuid, event_type text, occurred_at timestamp with time zone, payload jsonb, client_event_id text) IS 'Record one monitoring event, its fields as arguments (same rules as record_monitoring_events). Returns {id, duplicate}.';
 
 CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -1623,7 +1623,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_performance_metrics.student_id);
-    PERFORM internal.refresh_student_stats(update_performance_metrics.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_performance_metrics.student_id]);
     SELECT jsonb_build_object(
         'student_id', m.student_id,
         'exams_taken', m.exams_taken,
@@ -1710,7 +1710,7 @@ DECLARE
     v_result jsonb;
 BEGIN
     PERFORM internal.assert_student_visible(update_student_profile_stats.student_id);
-    PERFORM internal.refresh_student_stats(update_student_profile_stats.student_id);
+    PERFORM internal.refresh_student_metrics(ARRAY[update_student_profile_stats.student_id]);
     SELECT jsonb_build_object(
         'student_id', p.user_id,
         'integrity_score', p.integrity_score,
@@ -1775,8 +1775,8 @@ DECLARE
     v_flag record;
     v_penalties numeric := 0;
     v_unflagged numeric := 1;
-    v_flags jsonb := '[]';
-    v_labels text[] := '{}';
+    v_flags jsonb := '[]'::jsonb;
+    v_labels text[] := '{}'::text[];
     v_integrity numeric;
     v_lmi numeric;
     v_is_flagged boolean;
@@ -2135,14 +2135,13 @@ DECLARE
     v_exam_ids constant uuid[] := CASE
         WHEN p_role = 'teacher' THEN internal.teacher_exam_ids()
     END;
-    v_bad record;
 BEGIN
     IF p_record_kind IS NULL OR p_record_kind NOT IN ('profile', 'monitoring_events', 'analysis') THEN
         RAISE EXCEPTION USING
             ERRCODE = '22023',
             MESSAGE = format('no disclosure kind %L (profile, monitoring_events, analysis)', p_record_kind);
     END IF;
-    SELECT s.student_id, s.record_id INTO v_bad
+    PERFORM
     FROM unnest(p_student_ids, p_record_ids) AS s (student_id, record_id)
     LEFT JOIN app.behavior_analyses AS b
         ON p_record_kind = 'analysis' AND s.record_id = b.id
@@ -2210,9 +2209,13 @@ CREATE FUNCTION internal.assert_own_attempt_visible(p_attempt_id uuid) RETURNS v
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+DECLARE
+    -- First, and apart: in the WHERE clause the planner would call it while
+    -- estimating (it is STABLE), before the query runs.
+    v_student_id constant uuid := internal.assert_student_caller();
 BEGIN
     PERFORM FROM app.exam_attempts AS a
-    WHERE a.id = p_attempt_id AND a.student_id = internal.assert_student_caller();
+    WHERE a.id = p_attempt_id AND a.student_id = v_student_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = 'attempt not found';
     END IF;
@@ -2899,7 +2902,7 @@ CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reaso
     VALUES
     -- Append-only records of their own, the high-volume table: audited at
     -- statement level (any UPDATE, DELETE, TRUNCATE; detaching a partition)
-    -- below. Its partitions are covered with it.
+    -- by event_triggers.sql. Its partitions are covered with it.
     ('app.monitoring_events', 'append-only events: statement-level audit'),
     -- Per-attempt counters of the event rate limit, unlogged (lost on a crash
     -- by design), rewritten by every event: no business meaning.
@@ -2911,7 +2914,7 @@ CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reaso
     -- every few seconds): derived bookkeeping, no business data.
     ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
     -- Per-student and per-exam figures recomputed from the attempts and
-    -- analyses (internal.refresh_students_stats, the analysis queue) at every
+    -- analyses (internal.refresh_student_metrics, the analysis queue) at every
     -- submit: derived, never entered, and their sources are audited.
     ('app.performance_metrics', 'derived: recomputed from audited attempts and analyses'),
     ('app.exam_metrics', 'derived: recomputed from audited attempts and analyses'),
@@ -2998,6 +3001,7 @@ COMMENT ON FUNCTION internal.audit_time(p_at timestamp with time zone) IS 'A tim
 
 CREATE FUNCTION internal.available_exams(p_student_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT coalesce(
         jsonb_agg(
@@ -3175,7 +3179,7 @@ BEGIN
         SELECT x.id, 'analyse_attempt' FROM unnest(v_closed) AS x (id)
         ON CONFLICT (attempt_id, kind) WHERE status IN ('queued', 'running', 'failed') DO NOTHING;
         PERFORM pg_notify('veritas_jobs', 'analyse_attempt');
-        PERFORM internal.refresh_students_stats(v_students);
+        PERFORM internal.refresh_student_metrics(v_students);
     END IF;
     RETURN cardinality(v_closed);
 END
@@ -3227,7 +3231,7 @@ BEGIN
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
-        -- (sql/functions/audit.sql).
+        -- (sql/functions/audit/event_triggers.sql).
         PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,
@@ -3921,7 +3925,7 @@ DECLARE
     v_ids uuid[];
     v_id uuid;
     v_job record;
-    v_exam_ids uuid[] := '{}';
+    v_exam_ids uuid[] := '{}'::uuid[];
     v_count integer := 0;
     v_state text;
     v_message text;
@@ -3960,7 +3964,7 @@ BEGIN
         BEGIN
             IF v_job.kind = 'analyse_attempt' THEN
                 PERFORM internal.analyse_attempt(v_job.attempt_id);
-                PERFORM internal.refresh_students_stats(ARRAY[v_job.student_id]);
+                PERFORM internal.refresh_student_metrics(ARRAY[v_job.student_id]);
             ELSE
                 RAISE EXCEPTION USING
                     ERRCODE = '22023',
@@ -4380,7 +4384,7 @@ BEGIN
     FROM app.exam_attempts AS a
     WHERE a.id = p_attempt_id;
     IF FOUND THEN
-        PERFORM internal.refresh_students_stats(ARRAY[v_attempt.student_id]);
+        PERFORM internal.refresh_student_metrics(ARRAY[v_attempt.student_id]);
         PERFORM internal.refresh_exam_metrics(ARRAY[v_attempt.exam_id]);
     END IF;
 END
@@ -4572,18 +4576,7 @@ ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER
 
 COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
 
-CREATE FUNCTION internal.refresh_student_stats(p_student_id uuid) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT internal.refresh_students_stats(ARRAY[p_student_id]);
-$$;
-
-ALTER FUNCTION internal.refresh_student_stats(p_student_id uuid) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.refresh_student_stats(p_student_id uuid) IS 'Recompute one student''s performance_metrics and profile statistics (see refresh_students_stats).';
-
-CREATE FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) RETURNS void
+CREATE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -4705,9 +4698,9 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
+COMMENT ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) IS 'Recompute performance_metrics (exams_taken, attempts_count, average_score, best_score, average_integrity, flags_count, trend) and student_profiles (exams_taken, average_score, best_score, flags_count, integrity_score, lmi_score) of the given students from their graded attempts and their latest analyses; percentages of max_score, per-exam grades by grading method. Idempotent.';
 
 CREATE FUNCTION internal.refresh_token_expiry() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
@@ -4807,9 +4800,8 @@ DECLARE
     v_xmin xid8;
     v_xmax xid8;
     v_row record;
-    v_ids bigint[] := '{}';
-    v_hashes bytea[] := '{}';
-    v_found bigint[] := '{}';
+    v_ids bigint[] := '{}'::bigint[];
+    v_hashes bytea[] := '{}'::bytea[];
     v_pending bigint[];
     v_pending_xmax xid8[];
     v_whole boolean;
@@ -8113,15 +8105,10 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
 
-REVOKE ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO worker;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO integration;
-GRANT ALL ON FUNCTION internal.refresh_student_stats(p_student_id uuid) TO admin;
-
-REVOKE ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO worker;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO integration;
-GRANT ALL ON FUNCTION internal.refresh_students_stats(p_student_ids uuid[]) TO admin;
+REVOKE ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO worker;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO integration;
+GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
 

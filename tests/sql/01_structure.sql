@@ -80,7 +80,7 @@ SELECT enum_has_labels(
 SELECT enum_has_labels(
     'app', 'question_kind',
     ARRAY['single_choice', 'multiple_choice', 'true_false', 'numeric', 'short_text'],
-    'enum app.question_kind has the five question kinds of the contract'
+    'enum app.question_kind has the five question kinds of docs/exams.md'
 );
 SELECT enum_has_labels(
     'app', 'event_type',
@@ -491,7 +491,7 @@ SELECT col_has_check(
 );
 SELECT col_has_check('app', 'monitoring_events', 'payload', 'app.monitoring_events.payload is checked');
 
--- The rules that carry the contract, by name.
+-- The rules that carry the API's guarantees (docs/), by name.
 SELECT set_has(
     $$
     SELECT conname::text FROM pg_catalog.pg_constraint
@@ -528,7 +528,7 @@ SELECT set_has(
         ('log_operation_check'),
         ('security_events_kind_check')
     $$,
-    'the named check constraints of the contract are all present'
+    'the named check constraints are all present'
 );
 
 -- No check constraint is left NOT VALID (it would not hold for old rows).

@@ -45,7 +45,7 @@ SELECT is_empty(
     'every table and partition in auth, app and audit has RLS enabled and forced'
 );
 
--- The sweep is not vacuous: it sees every table of the brief, the
+-- The sweep is not vacuous: it sees the tables of sql/schema/, the
 -- partitioned table and its default partition included.
 SELECT set_has(
     $$ SELECT table_name FROM rls_tables WHERE schema_name IN ('auth', 'app', 'audit') $$,

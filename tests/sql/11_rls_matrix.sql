@@ -1009,7 +1009,7 @@ SELECT throws_ok('SELECT 1 FROM app.exam_attempts', '42501', NULL, 'the worker r
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------
--- The seed's authorisation functions
+-- The authorisation checks over /rpc (docs/security.md)
 -- ---------------------------------------------------------------------------
 
 SELECT tests.become(pg_temp.id('alice'));

@@ -1,41 +1,22 @@
--- scoring: checking a student's answer against its question, and grading it.
+-- attempts: scoring: checking a student's answer against its question, and
+-- grading it.
 --
--- Repeatable, applied as veritas_owner. Pure functions of their arguments:
--- they read no table, so they need no grant beyond the definer helpers of
--- attempts.sql that call them. The rules are written out in docs/exams.md;
--- a question here is one element of an attempt's snapshot
--- (exam_attempts.scored_against): {id, kind, options, correct, tolerance,
--- points, ...}.
+-- Pure functions of their arguments: they read no table, so they need no
+-- grant beyond the definer helpers that call them (answers.sql,
+-- lifecycle.sql). The rules are written out in docs/exams.md; a question
+-- here is one element of an attempt's snapshot (exam_attempts.scored_against):
+-- {id, kind, options, correct, tolerance, points, ...}.
 
 -- internal.normalise_answer_text --------------------------------------------------
 
 -- short_text matching: Unicode NFC, whitespace trimmed and collapsed to one
--- space, case folded. lower() folds case by a collation: the database's
--- default here, which may know ASCII only (the C locale); the block below
--- replaces the function with one that folds every script, by the first
--- Unicode-aware collation the server has: ICU's root locale, the builtin
--- C.UTF-8 of PostgreSQL 17+, or the C library's C.UTF-8.
-CREATE OR REPLACE FUNCTION internal.normalise_answer_text(p_text text)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-STRICT
-PARALLEL SAFE
-AS $$
-    SELECT lower(
-        regexp_replace(
-            regexp_replace(
-                CASE
-                    WHEN pg_catalog.getdatabaseencoding() = 'UTF8' THEN normalize(p_text, nfc)
-                    ELSE p_text
-                END,
-                '^\s+|\s+$', '', 'g'
-            ),
-            '\s+', ' ', 'g'
-        )
-    );
-$$;
-
+-- space, case folded. lower() folds case by a collation, and the database's
+-- default may know ASCII only (the C locale): the function folds by the
+-- first Unicode-aware collation the server has (ICU's root locale, the
+-- builtin C.UTF-8 of PostgreSQL 17+, or the C library's C.UTF-8), else by
+-- the default. Which one is known only on the server, so the one definition
+-- below is written by a DO block, with that collation (and NFC, which needs
+-- a UTF8 database) filled in.
 DO $$
 DECLARE
     v_collation text;
@@ -54,8 +35,7 @@ BEGIN
     ORDER BY
         CASE c.collname WHEN 'und-x-icu' THEN 1 WHEN 'pg_c_utf8' THEN 2 ELSE 3 END, c.collname
     LIMIT 1;
-    IF v_collation IS NOT NULL THEN
-        EXECUTE format(
+    EXECUTE format(
             $fn$
             CREATE OR REPLACE FUNCTION internal.normalise_answer_text(p_text text)
             RETURNS text
@@ -66,19 +46,26 @@ BEGIN
             AS $body$
                 SELECT lower(
                     regexp_replace(
-                        regexp_replace(normalize(p_text, nfc), '^\s+|\s+$', '', 'g'),
+                        regexp_replace(%s, '^\s+|\s+$', '', 'g'),
                         '\s+', ' ', 'g'
-                    ) COLLATE pg_catalog.%I
+                    )%s
                 );
             $body$
             $fn$,
-            v_collation
-        );
-    END IF;
+        CASE
+            WHEN pg_catalog.getdatabaseencoding() = 'UTF8' THEN 'normalize(p_text, nfc)'
+            ELSE 'p_text'
+        END,
+        CASE
+            WHEN v_collation IS NOT NULL THEN format(' COLLATE pg_catalog.%I', v_collation)
+            ELSE ''
+        END
+    );
 END
 $$;
 COMMENT ON FUNCTION internal.normalise_answer_text(text) IS
 'short_text matching form of a text: NFC, trimmed, inner whitespace collapsed to one space, lower case (by a Unicode-aware collation when the server has one: ICU root, pg_c_utf8 or C.UTF-8).';
+REVOKE ALL ON FUNCTION internal.normalise_answer_text(text) FROM PUBLIC;
 
 -- internal.answer_problem ---------------------------------------------------------
 
@@ -142,6 +129,7 @@ END
 $$;
 COMMENT ON FUNCTION internal.answer_problem(jsonb, jsonb) IS
 'What is wrong with the form of an answer to a snapshot question (one of the options, a list of options, a boolean, a number, a string), or NULL.';
+REVOKE ALL ON FUNCTION internal.answer_problem(jsonb, jsonb) FROM PUBLIC;
 
 -- internal.grade_answer -----------------------------------------------------------
 
@@ -216,3 +204,4 @@ END
 $$;
 COMMENT ON FUNCTION internal.grade_answer(jsonb, jsonb) IS
 'Points earned by an answer against a snapshot question (docs/exams.md: exact match, partial credit for multiple_choice, tolerance for numeric, normalised short_text), rounded to 2 decimals.';
+REVOKE ALL ON FUNCTION internal.grade_answer(jsonb, jsonb) FROM PUBLIC;

@@ -1,7 +1,7 @@
--- Partition upkeep of app.monitoring_events: monthly partitions by the
--- attempt's start time, created ahead of time; old ones detached into the
--- archive schema. Both run as the owner (SECURITY DEFINER) for the worker
--- role and the DBA's commands; neither is reachable over HTTP.
+-- monitoring: partition upkeep of app.monitoring_events: monthly partitions
+-- by the attempt's start time, created ahead of time; old ones detached into
+-- the archive schema. Both run as the owner (SECURITY DEFINER) for the
+-- worker role and the DBA's commands; neither is reachable over HTTP.
 
 CREATE OR REPLACE FUNCTION internal.event_partition_name(p_month date)
 RETURNS text
@@ -63,7 +63,7 @@ BEGIN
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
-        -- (sql/functions/audit.sql).
+        -- (sql/functions/audit/event_triggers.sql).
         PERFORM internal.audit_event_partition(format('app.%I', v_name)::regclass);
         EXECUTE format(
             'COMMENT ON TABLE app.%I IS %L', v_name,
