@@ -23,6 +23,7 @@ from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
 from glue.pool import make_pool
 from glue.reload import CatalogReloader
+from glue.request_log import RequestIdMiddleware
 from glue.routes import ENDPOINTS
 from glue.settings import Settings
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
 
     registry = Registry()
     middleware = [
+        Middleware(RequestIdMiddleware, access_log=settings.access_log),
         Middleware(MetricsMiddleware, registry=registry),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]

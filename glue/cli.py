@@ -57,6 +57,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from glue.app import create_app
+    from glue.request_log import log_config
 
     if not _port_free(settings.host, settings.port):
         raise CliError(
@@ -67,8 +68,8 @@ def _serve(settings: Settings) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=os.environ.get("VERITAS_LOG_LEVEL", "warning"),
-        access_log=False,
+        log_config=log_config(os.environ.get("VERITAS_LOG_LEVEL", "warning")),
+        access_log=False,  # glue/request_log.py writes the access lines
     )
 
 

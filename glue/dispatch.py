@@ -16,6 +16,7 @@ from glue import pages, request_path
 from glue.bearer import bearer_claims
 from glue.catalog import ArgumentError, Catalog, Function, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
+from glue.request_log import request_id_of
 from glue.routes import Endpoint
 
 
@@ -75,7 +76,8 @@ async def invoke(
     no GET form, so a next page cannot be linked.
     """
     claims = bearer_claims(request, required=False)
-    caller = request_path.Caller(claims, request.method, request.url.path)
+    caller = request_path.Caller(claims, request.method, request.url.path,
+                                 request_id_of(request.scope))
     state = request.app.state
 
     async def fetch(call_args: dict[str, Any]) -> pages.Page:
