@@ -135,6 +135,9 @@ def test_a_request_id_is_answered_logged_and_named_in_the_database(http, migrate
         with psycopg.connect(migrated_db, autocommit=True) as conn:
             conn.execute("DROP FUNCTION api.zz_application_name()")
             conn.execute(f"NOTIFY {RELOAD_CHANNEL}")
+        # gone from the shared glue's catalog before the next test reads it
+        assert wait_for(lambda: "/rpc/zz_application_name"
+                        not in http.get("/openapi.json").json()["paths"], 15)
 
     # an id that is not a short token is replaced, never echoed
     odd = http.get("/health", headers={"X-Request-Id": "a b\" c" + "x" * 100})
