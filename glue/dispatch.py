@@ -110,6 +110,14 @@ async def invoke(
     return JsonResponseText(page.text, status_code=status, headers=headers)
 
 
+def _refuse_clash(given: dict[str, Any], path_args: dict[str, Any]) -> None:
+    """A query or body argument may not override one the path sets (400)."""
+    clash = set(given) & set(path_args)
+    if clash:
+        names = ", ".join(sorted(clash))
+        raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
+
+
 def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint of one REST route of the routes table."""
 
@@ -119,16 +127,14 @@ def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Respon
         link_query: dict[str, Any] | None = None
         if request.method == "GET":
             link_query = dict(request.query_params)
+            _refuse_clash(link_query, args)
             args.update(link_query)
         else:
             body = await json_body(request)
             if endpoint.body_arg:
                 args[endpoint.body_arg] = body
             else:
-                clash = set(body) & set(args)
-                if clash:
-                    names = ", ".join(sorted(clash))
-                    raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
+                _refuse_clash(body, args)
                 args.update(body)
         return await invoke(request, function, args, endpoint.status, endpoint.status_if,
                             endpoint.csv_columns, link_query)
