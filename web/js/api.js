@@ -1,0 +1,404 @@
+// The one module that talks to the Veritas API. Pages never call fetch.
+//
+// Tokens: the access token lives in this module's memory only (gone on a
+// reload; a refresh gets a new one). The refresh token is kept in
+// localStorage under REFRESH_KEY, so that a reload and the app's other tabs
+// survive; other origins cannot read it, and the strict CSP (no inline or
+// foreign script) is what keeps script of our own origin ours. A refresh
+// token is single use: presenting one twice revokes its whole family. So
+// every refresh, in every tab, runs under one Web Lock (navigator.locks):
+// inside the lock the tab reads the refresh token afresh from localStorage,
+// so a tab that waited uses the token its neighbour just received, never the
+// one its neighbour spent. Logout clears memory and storage, and other tabs
+// follow (the storage event).
+
+const REFRESH_KEY = "veritas.refresh_token";
+const USER_KEY = "veritas.user";
+const STORAGE_PREFIX = "veritas.";
+const LOCK_NAME = "veritas-token-refresh";
+// Refresh this long before the access token expires.
+const REFRESH_MARGIN_MS = 60_000;
+
+let accessToken = null;
+let accessExpiresAt = 0;
+let currentUser = null;
+let refreshTimer = null;
+let inFlightRefresh = null;
+const listeners = new Set();
+
+// Clock: the server's time minus ours, from the Date header of every answer.
+// At the moment the server wrote Date (second resolution) its clock was in
+// [D, D + 1 s), and that moment lies between our send and receive times, so
+// the offset lies in [D - received, D + 1 s - sent]. The intersection of
+// those intervals over all answers narrows it down; its middle is the estimate.
+let offsetLow = -Infinity;
+let offsetHigh = Infinity;
+
+function noteServerDate(response, sentAt, receivedAt) {
+  const header = response.headers.get("Date");
+  const date = header ? Date.parse(header) : NaN;
+  if (Number.isNaN(date)) return;
+  const low = date - receivedAt;
+  const high = date + 1000 - sentAt;
+  if (low > offsetHigh || high < offsetLow) {
+    // Our clock jumped (or the server's): start over from this answer.
+    offsetLow = low;
+    offsetHigh = high;
+  } else {
+    offsetLow = Math.max(offsetLow, low);
+    offsetHigh = Math.min(offsetHigh, high);
+  }
+}
+
+/** Milliseconds to add to Date.now() to get the server's clock (0 until known). */
+export function clockOffset() {
+  if (!Number.isFinite(offsetLow) || !Number.isFinite(offsetHigh)) return 0;
+  return (offsetLow + offsetHigh) / 2;
+}
+
+/** The server's time now, as milliseconds since the epoch. */
+export function serverNow() {
+  return Date.now() + clockOffset();
+}
+
+/** An answer that was not 2xx, or no answer at all (status 0). */
+export class ApiError extends Error {
+  constructor(status, body, retryAfter = null) {
+    super(messageFor(status, body, retryAfter));
+    this.name = "ApiError";
+    this.status = status;
+    this.code = body?.code ?? null;
+    this.serverMessage = body?.message ?? null;
+    this.details = body?.details ?? null;
+    this.hint = body?.hint ?? null;
+    this.retryAfter = retryAfter;
+  }
+
+  get offline() {
+    return this.status === 0;
+  }
+}
+
+function sentence(text) {
+  if (!text) return "";
+  const t = String(text).trim();
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** The contract's error body, turned into a sentence a person can act on. */
+export function messageFor(status, body, retryAfter = null) {
+  const said = sentence(body?.message);
+  switch (status) {
+    case 0:
+      return "No connection to the server. Check the network; nothing is lost, it will be retried.";
+    case 400:
+      return said ? `Please check the form: ${said}` : "The request was not accepted; check the form.";
+    case 401:
+      return said && body?.message === "invalid email or password"
+        ? "Wrong email or password."
+        : "Your session has ended. Please log in again.";
+    case 403:
+      return `You are not allowed to do this${said ? ` (${said.replace(/\.$/, "")})` : ""}.`;
+    case 404:
+      return "Not found, or not yours to see.";
+    case 409:
+      return said || "This cannot be done in the current state.";
+    case 413:
+      return "That is too large to send.";
+    case 429:
+      return `Too many attempts. Try again${retryAfter ? ` in ${retryAfter} s` : " shortly"}.`;
+    case 503:
+      return `The service is briefly unavailable. Try again${retryAfter ? ` in ${retryAfter} s` : " shortly"}.`;
+    default:
+      return said || `Something went wrong (HTTP ${status}). Please try again.`;
+  }
+}
+
+function notify() {
+  for (const listener of listeners) {
+    try {
+      listener(currentUser);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+/** Call listener(user or null) whenever the session starts or ends. */
+export function onSessionChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function user() {
+  return currentUser;
+}
+
+function storedRefreshToken() {
+  try {
+    return localStorage.getItem(REFRESH_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function clearStorage() {
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(STORAGE_PREFIX)) localStorage.removeItem(key);
+    }
+    for (const key of Object.keys(sessionStorage)) {
+      if (key.startsWith(STORAGE_PREFIX)) sessionStorage.removeItem(key);
+    }
+  } catch {
+    // storage disabled: nothing kept there
+  }
+}
+
+function forget() {
+  accessToken = null;
+  accessExpiresAt = 0;
+  const had = currentUser !== null;
+  currentUser = null;
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  return had;
+}
+
+function adopt(tokens) {
+  accessToken = tokens.access_token;
+  accessExpiresAt = Date.now() + Number(tokens.expires_in) * 1000;
+  currentUser = tokens.user;
+  try {
+    localStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+    localStorage.setItem(USER_KEY, JSON.stringify(tokens.user));
+  } catch {
+    // storage disabled: the session lasts as long as this page
+  }
+  clearTimeout(refreshTimer);
+  const wait = Math.max(5_000, accessExpiresAt - Date.now() - REFRESH_MARGIN_MS);
+  refreshTimer = setTimeout(() => {
+    refresh().catch(() => {});
+  }, Math.min(wait, 2 ** 31 - 1));
+  notify();
+}
+
+async function raw(method, path, { body, token, accept = "application/json", query } = {}) {
+  let url = path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+    }
+    const text = params.toString();
+    if (text) url += (url.includes("?") ? "&" : "?") + text;
+  }
+  const headers = { Accept: accept };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const sentAt = Date.now();
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  noteServerDate(response, sentAt, Date.now());
+  if (!response.ok) {
+    let errorBody = null;
+    try {
+      errorBody = await response.json();
+    } catch {
+      errorBody = null;
+    }
+    const retry = response.headers.get("Retry-After");
+    throw new ApiError(response.status, errorBody, retry ? Number(retry) : null);
+  }
+  return response;
+}
+
+async function withLock(task) {
+  if (navigator.locks?.request) {
+    return navigator.locks.request(LOCK_NAME, { mode: "exclusive" }, task);
+  }
+  // No Web Locks (an insecure context: serve over HTTPS or localhost):
+  // one refresh at a time in this tab only.
+  return task();
+}
+
+/**
+ * Rotate the refresh token: one refresh at a time across all tabs. Answers
+ * true when this tab holds a fresh access token afterwards.
+ */
+export function refresh() {
+  if (inFlightRefresh) return inFlightRefresh;
+  const seen = storedRefreshToken();
+  inFlightRefresh = withLock(async () => {
+    const presented = storedRefreshToken();
+    if (!presented) {
+      if (forget()) notify();
+      return false;
+    }
+    // Another tab refreshed while we waited and this tab already adopted a
+    // token issued after that: nothing to do. (Otherwise rotate again with the
+    // newest token; sequential rotations are not reuse.)
+    if (presented !== seen && accessToken && accessExpiresAt - Date.now() > REFRESH_MARGIN_MS) {
+      return true;
+    }
+    try {
+      const response = await raw("POST", "/auth/refresh", { body: { refresh_token: presented } });
+      adopt(await response.json());
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        // Used, expired or revoked: unless a neighbour rotated meanwhile, the session is over.
+        if (storedRefreshToken() === presented) clearStorage();
+        if (forget()) notify();
+        return false;
+      }
+      throw error;
+    }
+  }).finally(() => {
+    inFlightRefresh = null;
+  });
+  return inFlightRefresh;
+}
+
+/** A valid access token, refreshed first when it is missing or about to expire. */
+export async function getToken() {
+  if (accessToken && accessExpiresAt - Date.now() > REFRESH_MARGIN_MS) return accessToken;
+  if (await refresh()) return accessToken;
+  return null;
+}
+
+/** On page load: resume the session kept by the refresh token, if any. */
+export async function restore() {
+  if (accessToken) return currentUser;
+  if (!storedRefreshToken()) return null;
+  try {
+    await refresh();
+  } catch (error) {
+    // Offline or server down: keep the refresh token, report no session yet.
+    if (error instanceof ApiError && (error.offline || error.status >= 500)) throw error;
+  }
+  return currentUser;
+}
+
+async function request(method, path, options = {}) {
+  const token = await getToken();
+  try {
+    return await raw(method, path, { ...options, token });
+  } catch (error) {
+    // A token refused (logged out elsewhere, sessions ended): one refresh, one retry.
+    if (error instanceof ApiError && error.status === 401 && token) {
+      if (await refresh()) return raw(method, path, { ...options, token: accessToken });
+    }
+    throw error;
+  }
+}
+
+async function json(response) {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export async function get(path, query) {
+  return json(await request("GET", path, { query }));
+}
+
+/** GET with the answer's Link rel="next" (RFC 8288), for paged lists. */
+export async function getPage(path, query) {
+  const response = await request("GET", path, { query });
+  const link = response.headers.get("Link") || "";
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link);
+  return { data: await json(response), next: match ? match[1] : null };
+}
+
+export async function post(path, body = {}) {
+  return json(await request("POST", path, { body }));
+}
+
+export async function put(path, body = {}) {
+  return json(await request("PUT", path, { body }));
+}
+
+/** A file of the API (e.g. a timeline as CSV), with the token; a Blob. */
+export async function download(path, accept) {
+  const response = await request("GET", path, { accept });
+  return response.blob();
+}
+
+async function signIn(path, body) {
+  const response = await raw("POST", path, { body });
+  adopt(await response.json());
+  return currentUser;
+}
+
+export function login(email, password) {
+  return signIn("/auth/login", { email, password });
+}
+
+export function register(email, password, fullName) {
+  return signIn("/auth/register", { email, password, full_name: fullName });
+}
+
+/** Ends the session on the server (token and refresh family), then forgets everything here. */
+export async function logout() {
+  const token = accessToken;
+  const presented = storedRefreshToken();
+  try {
+    if (token) {
+      await raw("POST", "/auth/logout", {
+        token,
+        body: presented ? { refresh_token: presented } : {},
+      });
+    }
+  } catch {
+    // Offline or already logged out: still forget everything here.
+  } finally {
+    clearStorage();
+    forget();
+    notify();
+  }
+}
+
+// Another tab logged out (or its refresh found the session revoked): follow it.
+window.addEventListener("storage", (event) => {
+  if ((event.key === REFRESH_KEY || event.key === null) && !storedRefreshToken()) {
+    if (forget()) notify();
+  }
+});
+
+/** Small state kept across a reload and a crash (localStorage), cleared at logout. */
+export const stash = {
+  get(name) {
+    try {
+      const value = localStorage.getItem(STORAGE_PREFIX + name);
+      return value === null ? null : JSON.parse(value);
+    } catch {
+      return null;
+    }
+  },
+  set(name, value) {
+    try {
+      localStorage.setItem(STORAGE_PREFIX + name, JSON.stringify(value));
+    } catch {
+      // storage full or disabled
+    }
+  },
+  remove(name) {
+    try {
+      localStorage.removeItem(STORAGE_PREFIX + name);
+    } catch {
+      // storage disabled
+    }
+  },
+};
