@@ -301,7 +301,7 @@ class ExamSession {
       case "short_text":
       default: {
         const id = newId("txt");
-        const input = h("textarea", { id, rows: 3, maxLength: 10000, autocomplete: "off", spellcheck: false, value: value === null ? "" : String(value) });
+        const input = h("textarea", { id, rows: 3, maxLength: 10000, autocomplete: "off", value: value === null ? "" : String(value) });
         input.addEventListener("input", () => change(input.value === "" ? null : input.value, true));
         return h("div", { class: "field" }, h("p", { class: "prompt", text: q.prompt }), h("label", { for: id, text: "Your answer" }), input);
       }
