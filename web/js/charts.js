@@ -13,8 +13,8 @@ export function barChart({ title, bars, horizontal = false, description = "" }) 
   let svg;
   if (horizontal) {
     const rowH = 22;
-    const labelW = 130;
-    const width = 420;
+    const labelW = 120;
+    const width = 340;
     const height = bars.length * rowH + 10;
     svg = h(`${svgNs}svg`, { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${title}. ${description}` });
     bars.forEach((bar, i) => {
@@ -27,7 +27,7 @@ export function barChart({ title, bars, horizontal = false, description = "" }) 
       );
     });
   } else {
-    const width = 420;
+    const width = 340;
     const height = 200;
     const bottom = 160;
     const slot = (width - 20) / Math.max(1, bars.length);

@@ -29,7 +29,11 @@ export function h(tag, props = {}, ...children) {
     } else if (key === "dataset") {
       for (const [name, v] of Object.entries(value)) el.dataset[name] = String(v);
     } else if (!svg && key in el && !key.startsWith("aria") && key !== "role" && key !== "for") {
-      el[key] = value;
+      try {
+        el[key] = value;
+      } catch {
+        el.setAttribute(key, String(value)); // a read-only property (input.list)
+      }
     } else {
       el.setAttribute(key, value === true ? "" : String(value));
     }
