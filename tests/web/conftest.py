@@ -184,8 +184,10 @@ def set_hidden(page: Page, hidden: bool) -> None:
     page.evaluate(
         """hidden => {
             if (hidden) {
-                Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
-                Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+                const own = (name, value) => Object.defineProperty(
+                    document, name, {configurable: true, get: () => value});
+                own('visibilityState', 'hidden');
+                own('hidden', true);
             } else {
                 delete document.visibilityState;
                 delete document.hidden;

@@ -98,8 +98,8 @@ def test_two_tabs_refresh_at_once_and_logout_clears_everything(http, migrated_db
     second.get_by_role("heading", name="Your dashboard").wait_for()
 
     # Both tabs refresh at the very same moment, several times each.
-    kick = """() => { window.__done = import('/app/js/api.js').then(m =>
-        Promise.all([m.refresh(), new Promise(r => setTimeout(r, 5)).then(() => m.refresh())])); }"""
+    kick = """() => { window.__done = import('/app/js/api.js').then(m => Promise.all(
+        [m.refresh(), new Promise(r => setTimeout(r, 5)).then(() => m.refresh())])); }"""
     for _ in range(3):
         first.evaluate(kick)
         second.evaluate(kick)

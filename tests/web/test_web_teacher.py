@@ -56,7 +56,8 @@ def test_teacher_reviews_a_flag_with_its_evidence(http, migrated_db, running_wor
     title = f"Integrity {uuid.uuid4().hex[:6]}"
     made = flagged_attempt(http, teacher, title)
     exam_id, attempt_id = made["exam"]["id"], made["attempt_id"]
-    eventually(lambda: http.get(f"/teacher/exams/{exam_id}/flagged", headers=bearer(teacher)).json(),
+    flagged_list = f"/teacher/exams/{exam_id}/flagged"
+    eventually(lambda: http.get(flagged_list, headers=bearer(teacher)).json(),
                lambda rows: any(r["attempt_id"] == attempt_id for r in rows), "the flag")
     analysis = http.get(f"/analysis/behavior/{attempt_id}", headers=bearer(teacher)).json()
     hidden_flag = next(f for f in analysis["flags"] if f["code"] == "tab_hidden")
