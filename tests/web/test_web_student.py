@@ -163,3 +163,33 @@ def test_who_read_my_records(http, migrated_db, open_page):
     page.get_by_role("heading", name="Who has read my records").wait_for()
     assert "Nobody has been shown your records yet." in page.locator("main").inner_text()
     check_page(page, "disclosures", "disclosures")
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+
+def _fits(page) -> None:
+    """Nothing wider than the screen: wide tables scroll inside their own box."""
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+
+
+def test_an_exam_on_a_phone(http, migrated_db, new_context, open_page):
+    teacher = login(http, create_user(migrated_db, "teacher")["email"])
+    title = f"Phone {uuid.uuid4().hex[:6]}"
+    create_exam(http, teacher, title=title)
+    student = create_user(migrated_db, "student")
+    page = open_page(new_context(**PHONE))
+    login_ui(page, student["email"])
+    page.get_by_role("heading", name="Your dashboard").wait_for()
+    _fits(page)
+    check_page(page, "phone-dashboard", "student-dashboard")
+    page.get_by_role("link", name=f"Start {title}").tap()
+    page.get_by_role("button", name="Start the exam").tap()
+    page.locator(".question").wait_for()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_focused()
+    page.locator(".question").get_by_label("4", exact=True).tap()
+    _wait_state(page, "saved")
+    _fits(page)
+    check_page(page, "phone-exam", "take-exam")

@@ -47,18 +47,18 @@ export async function render(main, [examId], ctx) {
     startButton,
     h("p", {}, h("a", { href: "#/student", text: "Back to the dashboard" })),
   );
-  return new Promise((resolve) => {
-    startButton.addEventListener("click", async () => {
-      startButton.disabled = true;
-      try {
-        main.replaceChildren();
-        resolve(await begin(main, examId, exam, ctx));
-      } catch (error) {
-        startButton.disabled = false;
-        status.replaceChildren(errorBox(error));
-      }
-    });
+  let leave = null;
+  let gone = false;
+  startButton.addEventListener("click", async () => {
+    startButton.disabled = true;
+    const cleanup = await begin(main, examId, exam, ctx);
+    if (gone && cleanup) cleanup();
+    else leave = cleanup;
   });
+  return () => {
+    gone = true;
+    if (leave) leave();
+  };
 }
 
 async function begin(main, examId, exam, ctx) {
@@ -70,7 +70,13 @@ async function begin(main, examId, exam, ctx) {
     main.replaceChildren(h("h1", { text: exam.title }), errorBox(error));
     return undefined;
   }
-  return new ExamSession(main, exam, attempt, ctx).mount();
+  const leave = new ExamSession(main, exam, attempt, ctx).mount();
+  if (!main.contains(document.activeElement)) {
+    const heading = main.querySelector("h1");
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+  return leave;
 }
 
 function sameAnswer(a, b) {
