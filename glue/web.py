@@ -50,8 +50,9 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def web_dir() -> Path:
-    """``web/``: inside the installed package, else beside it (the source tree)."""
-    for candidate in (_PACKAGE / "web", _PACKAGE.parent / "web"):
+    """``web/``: inside the installed wheel (``glue/webapp``, a name that
+    cannot shadow this module), else beside the package (the source tree)."""
+    for candidate in (_PACKAGE / "webapp", _PACKAGE.parent / "web"):
         if (candidate / "index.html").is_file():
             return candidate
     raise FileNotFoundError("the web/ folder is missing from this installation")

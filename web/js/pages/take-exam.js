@@ -435,7 +435,9 @@ class ExamSession {
         this.clockNote.textContent = mark >= 60 ? `${mark / 60} minutes left.` : `${mark} seconds left.`;
       }
     }
-    if (left <= 0 && !this.finished) {
+    // At zero, submit (the grace period absorbs the network); if that fails, again every 5 s.
+    if (left <= 0 && !this.finished && !this.submitting && Date.now() - (this.autoAt || 0) > 5000) {
+      this.autoAt = Date.now();
       this.clockNote.textContent = "Time is up. Your answers are being submitted.";
       this.submit();
     }
