@@ -111,7 +111,15 @@ def test_two_tabs_refresh_at_once_and_logout_clears_everything(http, migrated_db
     assert not _family_revoked(migrated_db, user_id), "no refresh token was presented twice"
 
     # Logout in one tab: the session ends on the server, the other tab follows.
-    kept = first.evaluate("() => localStorage.getItem('veritas.refresh_token')")
+    api = "() => import('/app/js/api.js')"
+    assert first.evaluate(f"{api}.then(m => m.hasStoredSession())") is True
+    kept = first.evaluate("""() => new Promise(resolve => {
+        const open = indexedDB.open('veritas-session');
+        open.onsuccess = () => {
+            const read = open.result.transaction('kv').objectStore('kv').get('refresh_token');
+            read.onsuccess = () => resolve(read.result);
+        };
+    })""")
     first.get_by_role("button", name="Log out").click()
     first.get_by_role("heading", name="Log in to Veritas").wait_for()
     second.get_by_role("heading", name="Log in to Veritas").wait_for()
@@ -119,7 +127,8 @@ def test_two_tabs_refresh_at_once_and_logout_clears_everything(http, migrated_db
         assert page.evaluate(
             "() => Object.keys(localStorage).concat(Object.keys(sessionStorage))"
             ".filter(k => k.startsWith('veritas.'))") == []
-        assert page.evaluate("() => import('/app/js/api.js').then(m => m.user())") is None
+        assert page.evaluate(f"{api}.then(m => m.user())") is None
+        assert page.evaluate(f"{api}.then(m => m.hasStoredSession())") is False
     assert http.post("/auth/refresh", json={"refresh_token": kept}).status_code == 401
     with httpx.Client(base_url=http.base_url) as other:
         assert other.get("/student/dashboard", headers=bearer(student)).status_code in (200, 401)

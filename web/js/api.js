@@ -1,21 +1,26 @@
 // The one module that talks to the Veritas API. Pages never call fetch.
 //
 // Tokens: the access token lives in this module's memory only (gone on a
-// reload; a refresh gets a new one). The refresh token is kept in
-// localStorage under REFRESH_KEY, so that a reload and the app's other tabs
+// reload; a refresh gets a new one). The refresh token is kept in IndexedDB
+// (database veritas-session), so that a reload and the app's other tabs
 // survive; other origins cannot read it, and the strict CSP (no inline or
 // foreign script) is what keeps script of our own origin ours. A refresh
 // token is single use: presenting one twice revokes its whole family. So
 // every refresh, in every tab, runs under one Web Lock (navigator.locks):
-// inside the lock the tab reads the refresh token afresh from localStorage,
-// so a tab that waited uses the token its neighbour just received, never the
-// one its neighbour spent. Logout clears memory and storage, and other tabs
-// follow (the storage event).
+// inside the lock the tab reads the refresh token afresh, so a tab that
+// waited uses the token its neighbour just received, never the one its
+// neighbour spent. IndexedDB, not localStorage: a committed IndexedDB write
+// is seen by every tab's next read, while Chromium propagates localStorage
+// writes to other tabs asynchronously (a tab taking the lock right after
+// its neighbour released it could still read the spent token: seen under
+// load). Logout clears memory and storage, and other tabs follow (a
+// BroadcastChannel message).
 
-const REFRESH_KEY = "veritas.refresh_token";
-const USER_KEY = "veritas.user";
 const STORAGE_PREFIX = "veritas.";
 const LOCK_NAME = "veritas-token-refresh";
+const SESSION_DB = "veritas-session";
+const TOKEN_KEY = "refresh_token";
+const channel = globalThis.BroadcastChannel ? new BroadcastChannel("veritas-session") : null;
 // Refresh this long before the access token expires.
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -24,6 +29,7 @@ let accessExpiresAt = 0;
 let currentUser = null;
 let refreshTimer = null;
 let inFlightRefresh = null;
+let adoptedRefreshToken = null; // the refresh token this tab received last
 const listeners = new Set();
 
 // Clock: the server's time minus ours, from the Date header of every answer.
@@ -135,15 +141,75 @@ export function user() {
   return currentUser;
 }
 
-function storedRefreshToken() {
-  try {
-    return localStorage.getItem(REFRESH_KEY);
-  } catch {
-    return null;
+// --- the refresh token's store: IndexedDB, else localStorage -------------------
+
+let sessionDb = null;
+
+function openSessionDb() {
+  if (!sessionDb) {
+    sessionDb = new Promise((resolve) => {
+      if (!globalThis.indexedDB) {
+        resolve(null);
+        return;
+      }
+      try {
+        const open = indexedDB.open(SESSION_DB, 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("kv");
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => resolve(null);
+      } catch {
+        resolve(null);
+      }
+    });
   }
+  return sessionDb;
 }
 
-function clearStorage() {
+async function storedRefreshToken() {
+  const db = await openSessionDb();
+  if (!db) {
+    try {
+      return localStorage.getItem(STORAGE_PREFIX + TOKEN_KEY);
+    } catch {
+      return null;
+    }
+  }
+  return new Promise((resolve) => {
+    const read = db.transaction("kv", "readonly").objectStore("kv").get(TOKEN_KEY);
+    read.onsuccess = () => resolve(read.result ?? null);
+    read.onerror = () => resolve(null);
+  });
+}
+
+/** Store (or, with null, delete) the refresh token; resolves once committed. */
+async function storeRefreshToken(value) {
+  const db = await openSessionDb();
+  if (!db) {
+    try {
+      if (value === null) localStorage.removeItem(STORAGE_PREFIX + TOKEN_KEY);
+      else localStorage.setItem(STORAGE_PREFIX + TOKEN_KEY, value);
+    } catch {
+      // storage disabled: the session lasts as long as this page
+    }
+    return;
+  }
+  await new Promise((resolve) => {
+    const tx = db.transaction("kv", "readwrite");
+    if (value === null) tx.objectStore("kv").delete(TOKEN_KEY);
+    else tx.objectStore("kv").put(value, TOKEN_KEY);
+    tx.oncomplete = resolve;
+    tx.onerror = resolve;
+    tx.onabort = resolve;
+  });
+}
+
+/** True while a refresh token is stored (a session a reload would resume). */
+export async function hasStoredSession() {
+  return (await storedRefreshToken()) !== null;
+}
+
+async function clearStorage() {
+  await storeRefreshToken(null);
   try {
     for (const key of Object.keys(localStorage)) {
       if (key.startsWith(STORAGE_PREFIX)) localStorage.removeItem(key);
@@ -166,16 +232,12 @@ function forget() {
   return had;
 }
 
-function adopt(tokens) {
+async function adopt(tokens) {
+  await storeRefreshToken(tokens.refresh_token);
+  adoptedRefreshToken = tokens.refresh_token;
   accessToken = tokens.access_token;
   accessExpiresAt = Date.now() + Number(tokens.expires_in) * 1000;
   currentUser = tokens.user;
-  try {
-    localStorage.setItem(REFRESH_KEY, tokens.refresh_token);
-    localStorage.setItem(USER_KEY, JSON.stringify(tokens.user));
-  } catch {
-    // storage disabled: the session lasts as long as this page
-  }
   clearTimeout(refreshTimer);
   const wait = Math.max(5_000, accessExpiresAt - Date.now() - REFRESH_MARGIN_MS);
   refreshTimer = setTimeout(() => {
@@ -239,9 +301,9 @@ async function withLock(task) {
  */
 export function refresh() {
   if (inFlightRefresh) return inFlightRefresh;
-  const seen = storedRefreshToken();
+  const seen = adoptedRefreshToken;
   inFlightRefresh = withLock(async () => {
-    const presented = storedRefreshToken();
+    const presented = await storedRefreshToken();
     if (!presented) {
       if (forget()) notify();
       return false;
@@ -249,17 +311,18 @@ export function refresh() {
     // Another tab refreshed while we waited and this tab already adopted a
     // token issued after that: nothing to do. (Otherwise rotate again with the
     // newest token; sequential rotations are not reuse.)
-    if (presented !== seen && accessToken && accessExpiresAt - Date.now() > REFRESH_MARGIN_MS) {
+    if (seen && presented !== seen && accessToken && accessExpiresAt - Date.now() > REFRESH_MARGIN_MS) {
       return true;
     }
     try {
       const response = await raw("POST", "/auth/refresh", { body: { refresh_token: presented } });
-      adopt(await response.json());
+      await adopt(await response.json());
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         // Used, expired or revoked: unless a neighbour rotated meanwhile, the session is over.
-        if (storedRefreshToken() === presented) clearStorage();
+        if ((await storedRefreshToken()) === presented) await clearStorage();
+        channel?.postMessage("ended");
         if (forget()) notify();
         return false;
       }
@@ -281,7 +344,7 @@ export async function getToken() {
 /** On page load: resume the session kept by the refresh token, if any. */
 export async function restore() {
   if (accessToken) return currentUser;
-  if (!storedRefreshToken()) return null;
+  if (!(await storedRefreshToken())) return null;
   try {
     await refresh();
   } catch (error) {
@@ -338,7 +401,7 @@ export async function download(path, accept) {
 
 async function signIn(path, body) {
   const response = await raw("POST", path, { body });
-  adopt(await response.json());
+  await adopt(await response.json());
   return currentUser;
 }
 
@@ -353,7 +416,7 @@ export function register(email, password, fullName) {
 /** Ends the session on the server (token and refresh family), then forgets everything here. */
 export async function logout() {
   const token = accessToken;
-  const presented = storedRefreshToken();
+  const presented = await storedRefreshToken();
   try {
     if (token) {
       await raw("POST", "/auth/logout", {
@@ -364,17 +427,16 @@ export async function logout() {
   } catch {
     // Offline or already logged out: still forget everything here.
   } finally {
-    clearStorage();
+    await clearStorage();
     forget();
+    channel?.postMessage("ended");
     notify();
   }
 }
 
-// Another tab logged out (or its refresh found the session revoked): follow it.
-window.addEventListener("storage", (event) => {
-  if ((event.key === REFRESH_KEY || event.key === null) && !storedRefreshToken()) {
-    if (forget()) notify();
-  }
+// Another tab logged out (or its refresh found the session over): follow it.
+channel?.addEventListener("message", (event) => {
+  if (event.data === "ended" && forget()) notify();
 });
 
 /** Small state kept across a reload and a crash (localStorage), cleared at logout. */

@@ -180,6 +180,7 @@ export function startMonitoring(options) {
   let timer = null;
   let flushing = null;
   let lastStatus = null;
+  let notBefore = 0; // no send before this time (backoff, Retry-After), unless forced
   let writes = Promise.resolve();
   const bufferReady = openBuffer();
   const cleanups = [];
@@ -222,7 +223,7 @@ export function startMonitoring(options) {
     clearTimeout(timer);
     if (stopped) return;
     timer = setTimeout(() => {
-      flush().catch(() => {});
+      flush({ force: true }).catch(() => {});
     }, delayMs);
   }
 
@@ -300,9 +301,17 @@ export function startMonitoring(options) {
     return backoff(); // offline (0), 401/403 (the token will be refreshed), 5xx
   }
 
-  /** Send everything buffered now (batches of up to 500). Never throws. */
-  function flush({ keepalive = false } = {}) {
+  /**
+   * Send everything buffered (batches of up to 500). Never throws. While a
+   * backoff or a Retry-After runs, it waits for it, unless forced (the last
+   * chance before a submit, or the network just came back).
+   */
+  function flush({ keepalive = false, force = false } = {}) {
     if (flushing) return flushing;
+    if (!force && Date.now() < notBefore) {
+      schedule(notBefore - Date.now());
+      return Promise.resolve(false);
+    }
     const work = async () => {
       let delay = null;
       try {
@@ -313,6 +322,7 @@ export function startMonitoring(options) {
       } catch {
         delay = backoff();
       }
+      notBefore = delay ? Date.now() + delay : 0;
       status(delay ? "retrying" : "idle");
       if (!stopped && !closed) schedule(delay || flushSeconds * 1000);
       return delay === null || delay === 0;
@@ -361,7 +371,7 @@ export function startMonitoring(options) {
   on(window, "online", () => {
     record("network_online");
     failures = 0;
-    flush();
+    flush({ force: true });
   });
   on(window, "pagehide", () => flush({ keepalive: true }));
 
@@ -428,7 +438,7 @@ export function startMonitoring(options) {
     if (!stopped) {
       for (const undo of cleanups.splice(0)) undo();
       if (doFlush && !closed) {
-        const sent = flush();
+        const sent = flush({ force: true });
         await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
       }
       stopped = true;
