@@ -32,20 +32,19 @@ let inFlightRefresh = null;
 let adoptedRefreshToken = null; // the refresh token this tab received last
 const listeners = new Set();
 
-// Clock: the server's time minus ours, from the Date header of every answer.
-// At the moment the server wrote Date (second resolution) its clock was in
-// [D, D + 1 s), and that moment lies between our send and receive times, so
-// the offset lies in [D - received, D + 1 s - sent]. The intersection of
-// those intervals over all answers narrows it down; its middle is the estimate.
+// Clock: the server's time minus ours. Each answer bounds it: a server time T
+// read while the request was being served lies between our send and receive
+// times, so the offset lies in [T - received, T - sent]. The Date header of
+// every answer gives T to the second, and late (uvicorn refreshes it once a
+// second): T in [D, D + 2 s). A time the API returns, read by the database
+// during the request (an autosave's saved_at, a new attempt's started_at),
+// gives T to the microsecond (noteServerTime). The intersection of all the
+// intervals narrows the offset down; its middle is the estimate.
+const DATE_HEADER_SPAN_MS = 2000;
 let offsetLow = -Infinity;
 let offsetHigh = Infinity;
 
-function noteServerDate(response, sentAt, receivedAt) {
-  const header = response.headers.get("Date");
-  const date = header ? Date.parse(header) : NaN;
-  if (Number.isNaN(date)) return;
-  const low = date - receivedAt;
-  const high = date + 1000 - sentAt;
+function narrow(low, high) {
   if (low > offsetHigh || high < offsetLow) {
     // Our clock jumped (or the server's): start over from this answer.
     offsetLow = low;
@@ -54,6 +53,19 @@ function noteServerDate(response, sentAt, receivedAt) {
     offsetLow = Math.max(offsetLow, low);
     offsetHigh = Math.min(offsetHigh, high);
   }
+}
+
+function noteServerDate(response, sentAt, receivedAt) {
+  const header = response.headers.get("Date");
+  const date = header ? Date.parse(header) : NaN;
+  if (Number.isNaN(date)) return;
+  narrow(date - receivedAt, date + DATE_HEADER_SPAN_MS - sentAt);
+}
+
+/** A server time (RFC 3339) read while the request sent at sentAt was served. */
+function noteServerTime(value, sentAt, receivedAt) {
+  const t = value ? Date.parse(value) : NaN;
+  if (!Number.isNaN(t)) narrow(t - receivedAt, t - sentAt);
 }
 
 /** Milliseconds to add to Date.now() to get the server's clock (0 until known). */
@@ -272,7 +284,9 @@ async function raw(method, path, { body, token, accept = "application/json", que
   } catch {
     throw new ApiError(0, null);
   }
-  noteServerDate(response, sentAt, Date.now());
+  const receivedAt = Date.now();
+  noteServerDate(response, sentAt, receivedAt);
+  response.timing = { sentAt, receivedAt };
   if (!response.ok) {
     let errorBody = null;
     try {
@@ -385,12 +399,23 @@ export async function getPage(path, query) {
   return { data: await json(response), next: match ? match[1] : null };
 }
 
-export async function post(path, body = {}) {
-  return json(await request("POST", path, { body }));
+/**
+ * serverTime: (answer) => a time the server read while serving this request
+ * (e.g. an autosave's saved_at), or null; it sharpens clockOffset().
+ */
+async function send(method, path, body, serverTime) {
+  const response = await request(method, path, { body });
+  const data = await json(response);
+  if (serverTime && data) noteServerTime(serverTime(data), response.timing.sentAt, response.timing.receivedAt);
+  return data;
 }
 
-export async function put(path, body = {}) {
-  return json(await request("PUT", path, { body }));
+export function post(path, body = {}, { serverTime } = {}) {
+  return send("POST", path, body, serverTime);
+}
+
+export function put(path, body = {}, { serverTime } = {}) {
+  return send("PUT", path, body, serverTime);
 }
 
 /** A file of the API (e.g. a timeline as CSV), with the token; a Blob. */

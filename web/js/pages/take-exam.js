@@ -65,7 +65,10 @@ async function begin(main, examId, exam, ctx) {
   main.replaceChildren(h("p", { class: "loading", text: "Opening your attempt…" }));
   let attempt;
   try {
-    attempt = await api.post(`/student/exams/${examId}/start`);
+    // A new attempt's started_at is the server's clock during this request.
+    attempt = await api.post(`/student/exams/${examId}/start`, {}, {
+      serverTime: (a) => (a.resumed ? null : a.started_at),
+    });
   } catch (error) {
     main.replaceChildren(h("h1", { text: exam.title }), errorBox(error));
     return undefined;
@@ -346,7 +349,9 @@ class ExamSession {
     const answer = this.unsent.get(qid);
     this.setState(qid, { status: "saving" });
     const work = api
-      .put(`/student/attempts/${this.attempt.attempt_id}/answers/${qid}`, { answer })
+      .put(`/student/attempts/${this.attempt.attempt_id}/answers/${qid}`, { answer }, {
+        serverTime: (r) => r.saved_at,
+      })
       .then((result) => {
         if (sameAnswer(this.unsent.get(qid), answer)) this.unsent.delete(qid);
         this.keepUnsent();
