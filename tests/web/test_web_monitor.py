@@ -146,3 +146,33 @@ def test_stop_flushes_and_a_finished_attempt_drops_the_rest(http, migrated_db, n
     page.evaluate("() => monitor.flush()")
     assert _pending(page) == 0, "events the server can no longer take are dropped, not retried"
     assert page.evaluate("() => monitor.record('copy')") is None
+
+
+def test_what_it_watches(http, migrated_db, new_context):
+    attempt_id, token = _attempt(http, migrated_db)
+    page = new_context().new_page()
+    page.goto("/")
+    page.locator("main h1").wait_for()
+    page.evaluate(START, [attempt_id, token, {"pauseSeconds": 1}])
+    page.wait_for_timeout(1800)  # no input: one unusual_pause, however long the pause lasts
+    page.mouse.move(10, 10)
+    page.evaluate("() => { window.dispatchEvent(new Event('blur'));"
+                  " window.dispatchEvent(new Event('focus')); }")
+    page.locator("body").click()  # a user gesture: full screen may be asked for
+    page.evaluate("() => document.documentElement.requestFullscreen()")
+    page.wait_for_timeout(300)
+    page.evaluate("() => document.exitFullscreen()")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => monitor.stop({flush: true})") == {"left": 0}
+    with psycopg.connect(migrated_db) as conn:
+        rows = conn.execute(
+            "SELECT event_type::text, payload FROM app.monitoring_events WHERE attempt_id = %s"
+            " ORDER BY occurred_at", [attempt_id]).fetchall()
+    kinds = [kind for kind, _ in rows]
+    for kind in ("heartbeat", "unusual_pause", "window_blur", "window_focus",
+                 "fullscreen_enter", "fullscreen_exit"):
+        assert kind in kinds, (kind, kinds)
+    assert kinds.count("unusual_pause") == 1
+    pause = next(payload for kind, payload in rows if kind == "unusual_pause")
+    assert set(pause) == {"seconds"} and pause["seconds"] >= 1
+    assert "devtools_open" not in kinds
