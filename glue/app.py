@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from glue import auth_routes, dispatch, errors
+from glue import auth_routes, dispatch, errors, web
 from glue.bearer import VerifiedTokens
 from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
@@ -129,7 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         for e in ENDPOINTS
     ]
     app = Starlette(
-        routes=routes,
+        routes=[*routes, *web.routes()],  # the web app: / and /app/... (glue/web.py)
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={
