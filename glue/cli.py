@@ -175,8 +175,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     try:
         anchors = [audit_verify.parse_anchor(a) for a in args.anchor]
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    except ValueError as exc:  # a usage error (exit 2), never reported as tampering (exit 1)
+        print(f"veritas: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     with _target(args) as target:
         try:
             report = audit_verify.verify(target.admin_url, anchors)
