@@ -17,7 +17,13 @@ from pathlib import Path
 
 from glue import admin_db, archive, dbtarget, migrate, snapshot
 from glue.localdb import LocalDbError
-from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
+from glue.settings import (
+    Settings,
+    SettingsError,
+    data_dir_from_env,
+    load_jwt_secret,
+    require_shared_jwt_secret,
+)
 from glue.users import UserAddError
 
 
@@ -48,8 +54,9 @@ def _target(
             target.close()
 
 
-def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
-    base = Settings.from_env(target.app_url, load_jwt_secret(args.data_dir))
+def _settings(args: argparse.Namespace) -> Settings:
+    """Every setting checked (before anything starts); the database URL comes later."""
+    base = Settings.from_env("", load_jwt_secret(args.data_dir))
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
 
 
@@ -84,8 +91,12 @@ def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
 def cmd_up(args: argparse.Namespace) -> None:
     from glue import demo
 
-    host = args.host or os.environ.get("VERITAS_HOST", "127.0.0.1")
-    port = args.port or int(os.environ.get("VERITAS_PORT", "8000"))
+    settings = _settings(args)
+    host, port = settings.host, settings.port
+    if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
+        print(f"veritas: warning: tokens are signed with the development secret in "
+              f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one secret "
+              "with the other glue processes of this database", file=sys.stderr)
     if not _port_free(host, port):
         raise CliError(
             f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
@@ -102,7 +113,7 @@ def cmd_up(args: argparse.Namespace) -> None:
                 print("database already holds users: demo data not loaded")
         _start_worker(target.app_url)
         print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-        _serve(_settings(args, target))
+        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
 
 
 def _start_worker(app_url: str) -> None:
@@ -112,8 +123,13 @@ def _start_worker(app_url: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    if dbtarget.uses_private_server(need_admin=False):
+        dbtarget.require_private_database(args.data_dir)
+    else:
+        require_shared_jwt_secret(args.data_dir)
+    settings = _settings(args)
     with _target(args, need_admin=False) as target:
-        _serve(_settings(args, target))
+        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
@@ -191,7 +207,10 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
     with _target(args, need_admin=False) as target:
-        worker.run(target.app_url, once=args.once)
+        try:
+            worker.run(target.app_url, once=args.once)
+        except worker.LoginRefused as exc:
+            raise CliError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
             ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
+        # also after the command (veritas up --data-dir X); SUPPRESS keeps the
+        # value given before it when this one is absent
+        p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                       help="as before the command")
         return p
 
     up = add("up", cmd_up, "start the database (private unless DATABASE_URL), migrate, "

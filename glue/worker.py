@@ -21,6 +21,24 @@ from glue.settings import listen_database_url
 
 JOBS_CHANNEL = "veritas_jobs"
 MAX_DRAIN_ROUNDS = 50
+# The server's answers to a login that retrying will not fix: a wrong
+# password, an unknown role or database (a database never migrated).
+LOGIN_REFUSED_SQLSTATES = {"28P01", "28000", "3D000"}
+LOGIN_REFUSED_WORDS = ("password authentication failed", "does not exist")
+
+
+class LoginRefused(Exception):
+    """The database refused the worker's login before it ever ran: not an outage."""
+
+
+def _login_refused(exc: psycopg.OperationalError) -> bool:
+    text = str(exc)
+    return exc.sqlstate in LOGIN_REFUSED_SQLSTATES or any(w in text for w in LOGIN_REFUSED_WORDS)
+
+
+def _where(conn: psycopg.Connection) -> str:
+    info = conn.info
+    return f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
 
 
 @dataclass
@@ -79,8 +97,12 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
 
 
 def run(app_url: str, once: bool = False) -> None:
+    """Run the schedule until stopped. Prints one line when it first connects;
+    an outage is retried every second, but a login refused before the first
+    connection raises LoginRefused (a database not migrated, a wrong URL)."""
     name = f"{socket.gethostname()}:{os.getpid()}"
     tasks = schedule(name)
+    announced = False
     while True:
         try:
             # One session of its own, which LISTENs: VERITAS_LISTEN_DATABASE_URL
@@ -88,6 +110,10 @@ def run(app_url: str, once: bool = False) -> None:
             with psycopg.connect(listen_database_url(app_url), autocommit=True,
                                  connect_timeout=5, prepare_threshold=None) as conn:
                 conn.execute(f"LISTEN {JOBS_CHANNEL}")
+                if not announced:
+                    announced = True
+                    print(f"veritas worker {name}: serving {_where(conn)}: "
+                          f"{', '.join(t.name for t in tasks)}", flush=True)
                 while True:
                     for problem in run_due(conn, tasks, time.monotonic()):
                         print(f"veritas worker: {problem}", file=sys.stderr)
@@ -100,8 +126,14 @@ def run(app_url: str, once: bool = False) -> None:
                             if task.wakes_on_notify:
                                 task.last_run = float("-inf")
         except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
+            if not announced and _login_refused(exc):
+                raise LoginRefused(
+                    f"The database refused the worker's login ({reason[0].strip()}): "
+                    "is it migrated? Run `veritas db migrate` (or `veritas up`, which also "
+                    "runs a worker), or check VERITAS_APP_DATABASE_URL."
+                ) from None
             if once:
                 raise
-            reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
             print(f"veritas worker: {reason[0]}; retrying in 1 s", file=sys.stderr)
             time.sleep(1.0)
