@@ -253,7 +253,7 @@ ALTER FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) OWNER T
 
 COMMENT ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) IS 'Submit the caller''s attempt, with optional final answers {question_id: answer} saved first: {attempt_id, status: "submitted", score, max_score, percentage, submitted_at}. Graded at once against the questions as they were at the start; analysis is queued and the student''s metrics updated in the same transaction. Submitting within the grace period after the deadline counts. A second submit changes nothing and returns the same result. 409 once the deadline plus grace has passed (the attempt is expired and graded on its saved answers) or if it was abandoned; 404 for an attempt that is not the caller''s.';
 
-CREATE FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text DEFAULT NULL::text, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -315,9 +315,9 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) OWNER TO veritas_owner;
+ALTER FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) IS 'Create an exam with its questions (teacher or admin); the creator gets permission on it. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
+COMMENT ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) IS 'Create an exam with its questions (teacher or admin); the creator gets permission on it. description (optional, at most 10000 characters) defaults to none. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
 
 CREATE FUNCTION api.create_exam_attempt(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -4267,6 +4267,8 @@ CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted in
     AS $$
 DECLARE
     v_count integer;
+    -- the valid event types, read once per call (about 4 us), not per row
+    v_types constant text[] := enum_range(NULL::app.event_type)::text[];
     v_problem record;
     v_attempt record;
     v_inserted integer;
@@ -4281,14 +4283,20 @@ BEGIN
             MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
     END IF;
 
-    -- Shape first, with a message naming the event and the field; the casts
-    -- below then raise 22P02/22007 (400) naming a bad value.
+    -- Shape first, with a message naming the event and the field (an
+    -- unknown event type names the valid ones); the casts below then raise
+    -- 22P02/22007 (400) naming a bad value.
     SELECT x.ord, CASE
         WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
         WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
             THEN 'attempt_id is required'
         WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
             THEN 'event_type is required'
+        WHEN NOT (x.e ->> 'event_type') = ANY (v_types)
+            THEN format(
+                'unknown event_type %s; the event types are %s',
+                to_json(x.e ->> 'event_type'), array_to_string(v_types, ', ')
+            )
         WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
             THEN 'occurred_at is required (an RFC 3339 time)'
         WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
@@ -4304,6 +4312,7 @@ BEGIN
         jsonb_typeof(x.e) <> 'object'
         OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
         OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+        OR NOT (x.e ->> 'event_type') = ANY (v_types)
         OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
         OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
         OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
@@ -7677,9 +7686,9 @@ REVOKE ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb)
 GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO student;
 GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO admin;
 
-REVOKE ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO teacher;
-GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO admin;
+REVOKE ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO teacher;
+GRANT ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO admin;
 
 REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
