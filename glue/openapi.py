@@ -6,6 +6,7 @@ Built from the routes table and the live API catalog, whose function comments
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -119,9 +120,14 @@ def _answers(response: dict[str, Any], endpoint: Endpoint) -> None:
         }
 
 
+def _operation_id(method: str, path: str) -> str:
+    """``post_auth_register`` for POST /auth/register: unique, as paths are."""
+    return f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}"
+
+
 async def document(request: Request) -> dict[str, Any]:
     functions = (await current_catalog(request)).functions
-    paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in GLUE_PATHS.items()}
+    paths: dict[str, dict[str, Any]] = copy.deepcopy(GLUE_PATHS)
     for e in ENDPOINTS:
         path_params = re.findall(r"{(\w+)}", e.path)
         op = _operation(
@@ -137,6 +143,9 @@ async def document(request: Request) -> dict[str, Any]:
         for method, op in entry.items():  # unique: the REST route has the function's name
             op["operationId"] = f"rpc_{method}_{name}"
         paths[f"/rpc/{name}"] = entry
+    for path, ops in paths.items():  # the glue's own routes: named after method and path
+        for method, op in ops.items():
+            op.setdefault("operationId", _operation_id(method, path))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Veritas API", "version": "1"},
