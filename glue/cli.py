@@ -81,6 +81,7 @@ def _serve(settings: Settings) -> None:
 
 def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
     report = migrate.migrate(target.admin_url, target.passwords)
+    target.remember_passwords()
     applied = ", ".join(report.applied) if report.applied else "none new"
     print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
     for warning in report.warnings:

@@ -26,6 +26,12 @@ class DbTarget:
     local: LocalServer | None = None
     started_here: bool = False
 
+    def remember_passwords(self) -> None:
+        """After a migrate set them: the private server's state keeps the passwords."""
+        if self.local is not None:
+            for role, password in self.passwords.items():
+                self.local.remember_secret(f"{role}_password", password)
+
     def close(self) -> None:
         """Stop the private server if this process started it."""
         if self.local is not None and self.started_here:
@@ -88,7 +94,12 @@ def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -
         require_private_database(data_dir)
     local = LocalServer(data_dir)
     started = local.start() if start_local else False
-    passwords = {role: local.secret(f"{role}_password") for role in LOGIN_ROLES}
+    # VERITAS_<ROLE>_PASSWORD overrides the generated one here too; a migrate
+    # sets it on the login and remembers it (remember_passwords).
+    passwords = {
+        role: os.environ.get(f"VERITAS_{role.upper()}_PASSWORD") or local.secret(f"{role}_password")
+        for role in LOGIN_ROLES
+    }
     return DbTarget(
         admin_url=local.url(),
         app_url=local.url("authenticator", password=passwords["authenticator"]),

@@ -5,15 +5,18 @@ says what is wrong instead of making a fresh database or a secret of its own."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from glue.cli import build_parser
+from glue.localdb import LocalServer
 from tests.databases import app_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,3 +123,22 @@ def test_serve_on_a_shared_database_needs_the_jwt_secret(migrated_db, empty_fold
     assert "Set VERITAS_JWT_SECRET" in _one_sentence(done.stderr)
     assert not (empty_folder / ".veritas").exists()
     assert time.monotonic() - start < 30
+
+
+def test_login_passwords_from_the_environment_are_set_on_the_private_server_too():
+    folder = Path(tempfile.mkdtemp(prefix="veritas-pw-"))
+    folder.chmod(0o755)
+    try:
+        done = _veritas("--data-dir", str(folder), "db", "migrate", timeout=180,
+                        env=_env(VERITAS_ANALYST_PASSWORD="analyst-from-the-environment"))
+        assert done.returncode == 0, done.stderr
+        again = _veritas("--data-dir", str(folder), "db", "migrate", timeout=180)
+        assert again.returncode == 0, again.stderr  # remembered: not reset to the generated one
+        server = LocalServer(folder)
+        server.start()
+        url = server.url("analyst", password="analyst-from-the-environment")
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("analyst",)
+    finally:
+        LocalServer(folder).stop()
+        shutil.rmtree(folder, ignore_errors=True)
