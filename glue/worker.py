@@ -113,7 +113,7 @@ def run(app_url: str, once: bool = False) -> None:
                 if not announced:
                     announced = True
                     print(f"veritas worker {name}: serving {_where(conn)}: "
-                          f"{', '.join(t.name for t in tasks)}", flush=True)
+                          f"{', '.join(t.name for t in tasks)}", file=sys.stderr, flush=True)
                 while True:
                     for problem in run_due(conn, tasks, time.monotonic()):
                         print(f"veritas worker: {problem}", file=sys.stderr)

@@ -104,8 +104,8 @@ def test_a_healthy_worker_says_what_it_serves(migrated_db):
         stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
     )
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
+        assert process.stderr is not None  # the worker's messages go to stderr, like its errors
+        first = process.stderr.readline()
     finally:
         process.terminate()
         process.wait(timeout=30)
