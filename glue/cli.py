@@ -94,10 +94,6 @@ def cmd_up(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     host, port = settings.host, settings.port
-    if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
-        print(f"veritas: warning: tokens are signed with the development secret in "
-              f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one secret "
-              "with the other glue processes of this database", file=sys.stderr)
     if not _port_free(host, port):
         raise CliError(
             f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
@@ -113,6 +109,10 @@ def cmd_up(args: argparse.Namespace) -> None:
             else:
                 print("database already holds users: demo data not loaded")
         _start_worker(target.app_url)
+        if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
+            print(f"veritas: warning: tokens are signed with the development secret in "
+                  f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one "
+                  "secret with the other glue processes of this database", file=sys.stderr)
         print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
         _serve(dataclasses.replace(settings, app_database_url=target.app_url))
 
@@ -210,7 +210,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     with _target(args, need_admin=False) as target:
         try:
             worker.run(target.app_url, once=args.once)
-        except worker.LoginRefused as exc:
+        except worker.CannotStart as exc:
             raise CliError(str(exc)) from None
 
 

@@ -27,13 +27,28 @@ LOGIN_REFUSED_SQLSTATES = {"28P01", "28000", "3D000"}
 LOGIN_REFUSED_WORDS = ("password authentication failed", "does not exist")
 
 
-class LoginRefused(Exception):
-    """The database refused the worker's login before it ever ran: not an outage."""
+class CannotStart(Exception):
+    """Not an outage, so not retried: the database refused the worker's login
+    before it ever ran, or it is not migrated."""
 
 
 def _login_refused(exc: psycopg.OperationalError) -> bool:
     text = str(exc)
     return exc.sqlstate in LOGIN_REFUSED_SQLSTATES or any(w in text for w in LOGIN_REFUSED_WORDS)
+
+
+def _assert_migrated(conn: psycopg.Connection) -> None:
+    # from the catalog: the worker's login has no USAGE on internal itself
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n"
+        " ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'internal' AND p.proname = 'expire_overdue_attempts')"
+    ).fetchone()
+    if not (row and row[0]):
+        raise CannotStart(
+            f"The {_where(conn)} is not migrated (it has no internal.expire_overdue_attempts): "
+            "run `veritas db migrate` (or `veritas up`, which also runs a worker)."
+        )
 
 
 def _where(conn: psycopg.Connection) -> str:
@@ -99,7 +114,7 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
 def run(app_url: str, once: bool = False) -> None:
     """Run the schedule until stopped. Prints one line when it first connects;
     an outage is retried every second, but a login refused before the first
-    connection raises LoginRefused (a database not migrated, a wrong URL)."""
+    connection, or a database not migrated, raises CannotStart."""
     name = f"{socket.gethostname()}:{os.getpid()}"
     tasks = schedule(name)
     announced = False
@@ -111,6 +126,7 @@ def run(app_url: str, once: bool = False) -> None:
                                  connect_timeout=5, prepare_threshold=None) as conn:
                 conn.execute(f"LISTEN {JOBS_CHANNEL}")
                 if not announced:
+                    _assert_migrated(conn)
                     announced = True
                     print(f"veritas worker {name}: serving {_where(conn)}: "
                           f"{', '.join(t.name for t in tasks)}", file=sys.stderr, flush=True)
@@ -128,7 +144,7 @@ def run(app_url: str, once: bool = False) -> None:
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
             if not announced and _login_refused(exc):
-                raise LoginRefused(
+                raise CannotStart(
                     f"The database refused the worker's login ({reason[0].strip()}): "
                     "is it migrated? Run `veritas db migrate` (or `veritas up`, which also "
                     "runs a worker), or check VERITAS_APP_DATABASE_URL."

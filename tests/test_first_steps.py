@@ -94,7 +94,10 @@ def test_worker_on_a_database_never_migrated_stops_and_says_so(cluster):
         cluster.drop_database(url)
     assert done.returncode == 1
     sentence = _one_sentence(done.stderr)
-    assert "refused the worker's login" in sentence and "veritas db migrate" in sentence
+    # the cluster's roles may exist (another database migrated): then the
+    # login works and the missing functions say it
+    assert "refused the worker's login" in sentence or "is not migrated" in sentence
+    assert "veritas db migrate" in sentence
 
 
 def test_a_healthy_worker_says_what_it_serves(migrated_db):
