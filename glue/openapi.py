@@ -44,6 +44,17 @@ GLUE_PATHS: dict[str, dict[str, Any]] = {
     "/auth/me": {"get": {"summary": "the caller", "responses": {"200": {"description": "user"}}}},
     "/admin/users": {"post": {"summary": "create a user of any role (admin)",
                               "responses": {"201": {"description": "user"}}}},
+    "/admin/service-tokens": {"post": {
+        "summary": "issue a service token to an integration account (admin): {user_id, label, "
+                   "lifetime_days (1 to 365, default 90)}; 201 {access_token, token_type, "
+                   "expires_in, jti, user_id, email, label, issued_at, expires_at}",
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["user_id", "label"],
+            "properties": {"user_id": {"type": "string", "format": "uuid"},
+                           "label": {"type": "string"},
+                           "lifetime_days": {"type": "integer", "minimum": 1,
+                                             "maximum": 365}}}}}},
+        "responses": {"201": {"description": "the token, shown once"}}}},
     "/health": {"get": {"summary": "200 when the database answers, else 503", "security": [],
                         "responses": {"200": {"description": "ok"}}}},
     "/metrics": {"get": {"summary": "request counts, latencies and pool figures", "security": [],
