@@ -122,6 +122,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/auth/logout", auth_routes.logout, methods=["POST"]),
         Route("/auth/me", auth_routes.me, methods=["GET"]),
         Route("/admin/users", auth_routes.admin_create_user, methods=["POST"]),
+        Route("/admin/service-tokens", auth_routes.admin_issue_service_token, methods=["POST"]),
         Route("/rpc/{name}", dispatch.rpc, methods=["GET", "POST"]),
     ]
     routes += [

@@ -214,13 +214,36 @@ def verify_table(conn: psycopg.Connection, table: str) -> ChainReport:
     return report
 
 
+ANCHOR_HEX_DIGITS = 64  # a SHA-256, whole: a shortened hash would read as a mismatch
+
+
 def parse_anchor(text: str) -> tuple[str, int, bytes]:
-    """``table:position:hexhash`` (as printed by a previous run) -> its parts."""
-    try:
-        table, position, digest = text.split(":")
-        return table.removeprefix("audit."), int(position), bytes.fromhex(digest)
-    except ValueError:
-        raise ValueError(f"an anchor is table:position:sha256-hex, not {text!r}") from None
+    """``table:position:hexhash`` (as printed by a previous run) -> its parts.
+
+    A malformed anchor (a shortened hash, an unknown table, a position that
+    is not a whole number from 1) is refused here, with its own message:
+    checked against the chain it would read as tampering.
+    """
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(
+            f"an anchor is TABLE:POSITION:HASH as printed by an earlier run "
+            f"(e.g. log:1200:<64 hex digits>), not {text!r}"
+        )
+    table, position, digest = parts[0].removeprefix("audit."), parts[1], parts[2]
+    if table not in CONTENT:
+        raise ValueError(
+            f"anchor {text!r}: no chained table {table!r} (one of {', '.join(CONTENT)})"
+        )
+    if not position.isdigit() or int(position) < 1:
+        raise ValueError(f"anchor {text!r}: the position must be a whole number from 1")
+    if len(digest) != ANCHOR_HEX_DIGITS or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise ValueError(
+            f"anchor {text!r}: the hash must be the whole SHA-256 as printed, "
+            f"{ANCHOR_HEX_DIGITS} hex digits (it has {len(digest)} characters); "
+            "a shortened hash cannot be checked"
+        )
+    return table, int(position), bytes.fromhex(digest)
 
 
 def check_anchor(conn: psycopg.Connection, anchor: tuple[str, int, bytes]) -> None:

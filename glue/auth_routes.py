@@ -1,5 +1,6 @@
-"""The HTTP handlers of ``/auth/*`` and ``POST /admin/users``: register, login,
-refresh, logout, me, and admin user creation.
+"""The HTTP handlers of ``/auth/*``, ``POST /admin/users`` and ``POST
+/admin/service-tokens``: register, login, refresh, logout, me, admin user
+creation, and the service tokens an admin issues to integration accounts.
 
 Passwords are hashed and checked here (bcrypt, off the event loop, on a small
 dedicated thread pool so that a login storm cannot starve other requests);
@@ -29,6 +30,7 @@ _HASHING = ThreadPoolExecutor(
     max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="bcrypt"
 )
 BAD_LOGIN = "invalid email or password"
+SERVICE_TOKEN_DEFAULT_DAYS = 90
 
 
 async def _off_loop(func: Any, *args: Any) -> Any:
@@ -185,3 +187,28 @@ async def admin_create_user(request: Request) -> Response:
     ))
     return JSONResponse(user, status_code=201)
 
+
+
+async def admin_issue_service_token(request: Request) -> Response:
+    """POST /admin/service-tokens: the database records the token (its jti,
+    lifetime and account); the glue signs it and hands it out once."""
+    claims = bearer_claims(request, required=True)
+    body = await json_body(request, required=True)
+    user_id, label = _text(body, "user_id"), _text(body, "label")
+    lifetime = body.get("lifetime_days", SERVICE_TOKEN_DEFAULT_DAYS)
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+        raise ApiError(400, BAD_REQUEST, "lifetime_days must be a whole number of days")
+    record = _as_dict(await _sql(
+        request, claims, "SELECT internal.issue_service_token(%s::uuid, %s, %s)",
+        [user_id, label, lifetime],
+    ))
+    access = tokens.sign_access_token(
+        request.app.state.settings.jwt_secret, user_id=str(record["user_id"]),
+        role="integration", jti=str(record["jti"]), iat=int(record["iat"]),
+        exp=int(record["exp"]),
+    )
+    answer = {k: record[k] for k in ("jti", "user_id", "email", "label", "issued_at",
+                                     "expires_at")}
+    return JSONResponse({"access_token": access, "token_type": "bearer",
+                         "expires_in": int(record["exp"]) - int(record["iat"]), **answer},
+                        status_code=201)

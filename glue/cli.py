@@ -17,7 +17,13 @@ from pathlib import Path
 
 from glue import admin_db, archive, dbtarget, migrate, snapshot
 from glue.localdb import LocalDbError
-from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
+from glue.settings import (
+    Settings,
+    SettingsError,
+    data_dir_from_env,
+    load_jwt_secret,
+    require_shared_jwt_secret,
+)
 from glue.users import UserAddError
 
 
@@ -48,8 +54,9 @@ def _target(
             target.close()
 
 
-def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
-    base = Settings.from_env(target.app_url, load_jwt_secret(args.data_dir))
+def _settings(args: argparse.Namespace) -> Settings:
+    """Every setting checked (before anything starts); the database URL comes later."""
+    base = Settings.from_env("", load_jwt_secret(args.data_dir))
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
 
 
@@ -75,6 +82,7 @@ def _serve(settings: Settings) -> None:
 
 def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
     report = migrate.migrate(target.admin_url, target.passwords)
+    target.remember_passwords()
     applied = ", ".join(report.applied) if report.applied else "none new"
     print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
     for warning in report.warnings:
@@ -85,8 +93,8 @@ def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
 def cmd_up(args: argparse.Namespace) -> None:
     from glue import demo
 
-    host = args.host or os.environ.get("VERITAS_HOST", "127.0.0.1")
-    port = args.port or int(os.environ.get("VERITAS_PORT", "8000"))
+    settings = _settings(args)
+    host, port = settings.host, settings.port
     if not _port_free(host, port):
         raise CliError(
             f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
@@ -102,8 +110,12 @@ def cmd_up(args: argparse.Namespace) -> None:
             else:
                 print("database already holds users: demo data not loaded")
         _start_worker(target.app_url)
+        if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
+            print(f"veritas: warning: tokens are signed with the development secret in "
+                  f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one "
+                  "secret with the other glue processes of this database", file=sys.stderr)
         print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-        _serve(_settings(args, target))
+        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
 
 
 def _start_worker(app_url: str) -> None:
@@ -113,8 +125,13 @@ def _start_worker(app_url: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    if dbtarget.uses_private_server(need_admin=False):
+        dbtarget.require_private_database(args.data_dir)
+    else:
+        require_shared_jwt_secret(args.data_dir)
+    settings = _settings(args)
     with _target(args, need_admin=False) as target:
-        _serve(_settings(args, target))
+        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
@@ -176,8 +193,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     try:
         anchors = [audit_verify.parse_anchor(a) for a in args.anchor]
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    except ValueError as exc:  # a usage error (exit 2), never reported as tampering (exit 1)
+        print(f"veritas: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     with _target(args) as target:
         try:
             report = audit_verify.verify(target.admin_url, anchors)
@@ -191,7 +209,10 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
     with _target(args, need_admin=False) as target:
-        worker.run(target.app_url, once=args.once)
+        try:
+            worker.run(target.app_url, once=args.once)
+        except worker.CannotStart as exc:
+            raise CliError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
             ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
+        # also after the command (veritas up --data-dir X); SUPPRESS keeps the
+        # value given before it when this one is absent
+        p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                       help="as before the command")
         return p
 
     up = add("up", cmd_up, "start the database (private unless DATABASE_URL), migrate, "

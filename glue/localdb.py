@@ -142,6 +142,13 @@ class LocalServer:
             self._save_state(state)
         return str(state[key])
 
+    def remember_secret(self, key: str, value: str) -> None:
+        """Keep ``value`` as this secret (a password set from the environment)."""
+        state = self._state()
+        if state.get(key) != value:
+            state[key] = value
+            self._save_state(state)
+
     def url(
         self, user: str = SUPERUSER, dbname: str = "veritas", password: str | None = None
     ) -> str:

@@ -6,6 +6,7 @@ Built from the routes table and the live API catalog, whose function comments
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -43,6 +44,17 @@ GLUE_PATHS: dict[str, dict[str, Any]] = {
     "/auth/me": {"get": {"summary": "the caller", "responses": {"200": {"description": "user"}}}},
     "/admin/users": {"post": {"summary": "create a user of any role (admin)",
                               "responses": {"201": {"description": "user"}}}},
+    "/admin/service-tokens": {"post": {
+        "summary": "issue a service token to an integration account (admin): {user_id, label, "
+                   "lifetime_days (1 to 365, default 90)}; 201 {access_token, token_type, "
+                   "expires_in, jti, user_id, email, label, issued_at, expires_at}",
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["user_id", "label"],
+            "properties": {"user_id": {"type": "string", "format": "uuid"},
+                           "label": {"type": "string"},
+                           "lifetime_days": {"type": "integer", "minimum": 1,
+                                             "maximum": 365}}}}}},
+        "responses": {"201": {"description": "the token, shown once"}}}},
     "/health": {"get": {"summary": "200 when the database answers, else 503", "security": [],
                         "responses": {"200": {"description": "ok"}}}},
     "/metrics": {"get": {"summary": "request counts, latencies and pool figures", "security": [],
@@ -119,9 +131,14 @@ def _answers(response: dict[str, Any], endpoint: Endpoint) -> None:
         }
 
 
+def _operation_id(method: str, path: str) -> str:
+    """``post_auth_register`` for POST /auth/register: unique, as paths are."""
+    return f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', path).strip('_')}"
+
+
 async def document(request: Request) -> dict[str, Any]:
     functions = (await current_catalog(request)).functions
-    paths: dict[str, dict[str, Any]] = {k: dict(v) for k, v in GLUE_PATHS.items()}
+    paths: dict[str, dict[str, Any]] = copy.deepcopy(GLUE_PATHS)
     for e in ENDPOINTS:
         path_params = re.findall(r"{(\w+)}", e.path)
         op = _operation(
@@ -137,6 +154,9 @@ async def document(request: Request) -> dict[str, Any]:
         for method, op in entry.items():  # unique: the REST route has the function's name
             op["operationId"] = f"rpc_{method}_{name}"
         paths[f"/rpc/{name}"] = entry
+    for path, ops in paths.items():  # the glue's own routes: named after method and path
+        for method, op in ops.items():
+            op.setdefault("operationId", _operation_id(method, path))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Veritas API", "version": "1"},

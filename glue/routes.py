@@ -82,4 +82,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/admin/audit", "get_audit_log", summary="the audit trail, newest first"),
     Endpoint("POST", "/admin/users/{user_id}/active", "set_user_active",
              summary="enable or disable a user (disabling ends their sessions)"),
+    Endpoint("GET", "/admin/service-tokens", "get_service_tokens",
+             summary="the service tokens issued, newest first (never the tokens themselves)"),
+    Endpoint("POST", "/admin/service-tokens/{jti}/revoke", "revoke_service_token",
+             summary="revoke a service token at once"),
 )

@@ -52,6 +52,20 @@ def load_jwt_secret(data_dir: Path) -> bytes:
     return secret
 
 
+def require_shared_jwt_secret(data_dir: Path) -> None:
+    """Refuse a glue process on a shared database without ``VERITAS_JWT_SECRET``.
+
+    The development secret is a file in ``data_dir``: a process started from
+    another folder would make its own, and refuse every token the others sign.
+    """
+    if os.environ.get("VERITAS_JWT_SECRET") is None:
+        raise SettingsError(
+            "Set VERITAS_JWT_SECRET (the secret every glue process of this database shares, "
+            "e.g. openssl rand -base64 48): without it, against a database other than the "
+            f"private one, this process would sign with a secret of its own in {data_dir}."
+        )
+
+
 def listen_database_url(app_database_url: str) -> str:
     """The URL of a session that LISTENs (the reloader's, the worker's):
     ``VERITAS_LISTEN_DATABASE_URL``, else the glue's own URL."""

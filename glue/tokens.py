@@ -38,18 +38,21 @@ def issue_access_token(
     secret: bytes, user_id: str, role: str, now: float | None = None
 ) -> tuple[str, AccessClaims]:
     issued = int(now if now is not None else time.time())
-    claims: dict[str, Any] = {
-        "sub": user_id,
-        "role": role,
-        "jti": str(uuid.uuid4()),
-        "iat": issued,
-        "exp": issued + ACCESS_TTL_SECONDS,
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "typ": "access",
-    }
+    claims = _access_claims(user_id, role, str(uuid.uuid4()), issued, issued + ACCESS_TTL_SECONDS)
     token = jwt.encode(claims, secret, algorithm=ALGORITHM)
     return token, _claims(claims)
+
+
+def sign_access_token(secret: bytes, *, user_id: str, role: str, jti: str, iat: int,
+                      exp: int) -> str:
+    """An access token whose id and lifetime were decided elsewhere: a service
+    token recorded by the database (``internal.issue_service_token``)."""
+    return jwt.encode(_access_claims(user_id, role, jti, iat, exp), secret, algorithm=ALGORITHM)
+
+
+def _access_claims(user_id: str, role: str, jti: str, iat: int, exp: int) -> dict[str, Any]:
+    return {"sub": user_id, "role": role, "jti": jti, "iat": iat, "exp": exp,
+            "iss": ISSUER, "aud": AUDIENCE, "typ": "access"}
 
 
 def _claims(payload: dict[str, Any]) -> AccessClaims:

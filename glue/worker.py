@@ -21,6 +21,39 @@ from glue.settings import listen_database_url
 
 JOBS_CHANNEL = "veritas_jobs"
 MAX_DRAIN_ROUNDS = 50
+# The server's answers to a login that retrying will not fix: a wrong
+# password, an unknown role or database (a database never migrated).
+LOGIN_REFUSED_SQLSTATES = {"28P01", "28000", "3D000"}
+LOGIN_REFUSED_WORDS = ("password authentication failed", "does not exist")
+
+
+class CannotStart(Exception):
+    """Not an outage, so not retried: the database refused the worker's login
+    before it ever ran, or it is not migrated."""
+
+
+def _login_refused(exc: psycopg.OperationalError) -> bool:
+    text = str(exc)
+    return exc.sqlstate in LOGIN_REFUSED_SQLSTATES or any(w in text for w in LOGIN_REFUSED_WORDS)
+
+
+def _assert_migrated(conn: psycopg.Connection) -> None:
+    # from the catalog: the worker's login has no USAGE on internal itself
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n"
+        " ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'internal' AND p.proname = 'expire_overdue_attempts')"
+    ).fetchone()
+    if not (row and row[0]):
+        raise CannotStart(
+            f"The {_where(conn)} is not migrated (it has no internal.expire_overdue_attempts): "
+            "run `veritas db migrate` (or `veritas up`, which also runs a worker)."
+        )
+
+
+def _where(conn: psycopg.Connection) -> str:
+    info = conn.info
+    return f"database {info.dbname} on {info.host}:{info.port} as {info.user}"
 
 
 @dataclass
@@ -79,8 +112,12 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
 
 
 def run(app_url: str, once: bool = False) -> None:
+    """Run the schedule until stopped. Prints one line when it first connects;
+    an outage is retried every second, but a login refused before the first
+    connection, or a database not migrated, raises CannotStart."""
     name = f"{socket.gethostname()}:{os.getpid()}"
     tasks = schedule(name)
+    announced = False
     while True:
         try:
             # One session of its own, which LISTENs: VERITAS_LISTEN_DATABASE_URL
@@ -88,6 +125,11 @@ def run(app_url: str, once: bool = False) -> None:
             with psycopg.connect(listen_database_url(app_url), autocommit=True,
                                  connect_timeout=5, prepare_threshold=None) as conn:
                 conn.execute(f"LISTEN {JOBS_CHANNEL}")
+                if not announced:
+                    _assert_migrated(conn)
+                    announced = True
+                    print(f"veritas worker {name}: serving {_where(conn)}: "
+                          f"{', '.join(t.name for t in tasks)}", file=sys.stderr, flush=True)
                 while True:
                     for problem in run_due(conn, tasks, time.monotonic()):
                         print(f"veritas worker: {problem}", file=sys.stderr)
@@ -100,8 +142,14 @@ def run(app_url: str, once: bool = False) -> None:
                             if task.wakes_on_notify:
                                 task.last_run = float("-inf")
         except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
+            if not announced and _login_refused(exc):
+                raise CannotStart(
+                    f"The database refused the worker's login ({reason[0].strip()}): "
+                    "is it migrated? Run `veritas db migrate` (or `veritas up`, which also "
+                    "runs a worker), or check VERITAS_APP_DATABASE_URL."
+                ) from None
             if once:
                 raise
-            reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
             print(f"veritas worker: {reason[0]}; retrying in 1 s", file=sys.stderr)
             time.sleep(1.0)

@@ -319,3 +319,27 @@ def test_a_rolled_back_audit_id_is_forgotten(audited_db):
     seal(audited_db)  # and passed: every transaction that could commit it has ended
     assert lost[0] not in pending()
     assert verify_cli(audited_db).returncode == 0
+
+
+@pytest.mark.parametrize("anchor", [
+    "log:1200:9f2c",            # the docs' example, shortened
+    "log:1200:9f2c...",
+    "log:1200",
+    "nothing:1:" + "ab" * 32,
+    "log:first:" + "ab" * 32,
+    "log:0:" + "ab" * 32,
+    "log:1:" + "zz" * 32,
+])
+def test_a_malformed_anchor_is_refused_not_reported_as_tampering(anchor):
+    with pytest.raises(ValueError, match="anchor"):
+        audit_verify.parse_anchor(anchor)
+
+
+def test_a_shortened_anchor_exits_2_with_its_own_message(audited_db):
+    head = next(line.split(" head ")[1] for line in verify_cli(audited_db).stdout.splitlines()
+                if line.startswith("  audit.log:")).split(";")[0]
+    assert verify_cli(audited_db, "--anchor", f"log:{head}").returncode == 0
+    done = verify_cli(audited_db, "--anchor", f"log:{head[:20]}")
+    assert done.returncode == 2
+    assert "64 hex digits" in done.stderr
+    assert "rewritten" not in done.stderr and "broken" not in done.stderr

@@ -60,3 +60,14 @@ def test_the_image_gets_every_folder_the_wheel_carries():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for folder in carried:
         assert f"COPY {folder} ./{folder}" in dockerfile, folder
+
+
+def test_the_analyst_port_is_documented_commented_and_localhost_only():
+    """docs/operations.md, 'Analysts under docker-compose': the db service
+    publishes nothing unless uncommented, and then on 127.0.0.1 only."""
+    assert "ports" not in SERVICES["db"]
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert '#   - "127.0.0.1:5432:5432"' in text
+    uncommented = yaml.safe_load(text.replace("    # ports:", "    ports:").replace(
+        '    #   - "127.0.0.1:5432:5432"', '      - "127.0.0.1:5432:5432"'))
+    assert uncommented["services"]["db"]["ports"] == ["127.0.0.1:5432:5432"]

@@ -20,6 +20,40 @@ from tests.exams import create_exam, exam_body, iso, right_answers
 ERROR_KEYS = {"code", "message", "details", "hint"}
 
 
+
+def test_description_is_optional_and_the_required_settings_are_named(http, teacher):
+    body = exam_body()
+    del body["description"]
+    answer = http.post("/teacher/exams", headers=bearer(teacher), json=body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["description"] is None
+    for required in ("title", "duration_minutes", "opens_at", "closes_at", "max_attempts",
+                     "questions"):
+        body = exam_body()
+        del body[required]
+        missing = http.post("/teacher/exams", headers=bearer(teacher), json=body)
+        assert missing.status_code == 400, missing.text
+        assert required in missing.json()["message"]
+    typo = http.post("/teacher/exams", headers=bearer(teacher),
+                     json={**exam_body(), "descripton": "x"})
+    assert typo.status_code == 400
+    assert "create_exam has no argument named descripton" in typo.json()["message"]
+
+
+def test_the_minimal_exam_of_the_docs_is_created(http, teacher):
+    """docs/exams.md's minimal exam, its window moved to now."""
+    now = datetime.now(UTC)
+    body = {"title": "Quiz 1", "duration_minutes": 20, "opens_at": iso(now),
+            "closes_at": iso(now + timedelta(hours=9)), "max_attempts": 1,
+            "questions": [{"kind": "true_false",
+                           "prompt": "Water boils at 100 °C at sea level.", "correct": True}]}
+    answer = http.post("/teacher/exams", headers=bearer(teacher), json=body)
+    assert answer.status_code == 201, answer.text
+    exam = answer.json()
+    assert (exam["grading_method"], exam["grace_seconds"], exam["published"]) == (
+        "highest", 60, True)
+    assert {"id", "created_by", "created_at", "updated_at", "max_score"} <= set(exam)
+
 def test_full_student_flow(http, teacher):
     exam = create_exam(http, teacher)
     student = register(http)

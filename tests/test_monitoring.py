@@ -94,6 +94,32 @@ def test_bad_events_are_400_and_store_nothing(http, running, migrated_db, bad):
     assert _count(migrated_db, attempt) == 0
 
 
+def test_an_unknown_event_type_names_the_event_and_the_valid_types(http, running, migrated_db):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    answer = http.post("/monitor/events", headers=me, json={"events": [
+        event(attempt, "heartbeat", "ok-1"), event(attempt, "sneeze")]})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "22023"
+    message = answer.json()["message"]
+    assert message.startswith('event 2: unknown event_type "sneeze"; the event types are ')
+    with psycopg.connect(migrated_db) as conn:
+        types = [t for (t,) in conn.execute("SELECT unnest(enum_range(NULL::app.event_type))")]
+    assert message.endswith(", ".join(types))
+    single = http.post("/monitor/events", headers=me, json=event(attempt, "Heartbeat"))
+    assert single.status_code == 400
+    assert single.json()["message"].startswith('event 1: unknown event_type "Heartbeat"')
+    assert _count(migrated_db, attempt) == 0
+
+
+def test_a_bad_uuid_or_time_is_400_naming_the_value(http, running):
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    for bad, value in (({"attempt_id": "not-a-uuid"}, "not-a-uuid"),
+                       ({"occurred_at": "yesterday-ish"}, "yesterday-ish")):
+        answer = http.post("/monitor/events", headers=me, json={**event(attempt), **bad})
+        assert answer.status_code == 400, answer.text
+        assert value in answer.json()["message"]
+
+
 def test_empty_and_oversized_batches_are_400(http, running):
     me, attempt = bearer(running["student"]), running["attempt_id"]
     assert http.post("/monitor/events", headers=me, json={"events": []}).status_code == 400

@@ -56,3 +56,17 @@ def test_operation_ids_are_unique(http):
     ids = [op["operationId"] for ops in _document(http)["paths"].values()
            for op in ops.values() if "operationId" in op]
     assert len(ids) == len(set(ids))
+
+
+def test_the_document_is_valid_openapi(http):
+    """openapi-spec-validator, as code generators (openapi-generator,
+    openapi-typescript) read it: a document they would refuse fails here."""
+    from openapi_spec_validator import validate
+
+    validate(_document(http))
+
+
+def test_every_operation_has_an_id(http):
+    missing = [(path, method) for path, ops in _document(http)["paths"].items()
+               for method, op in ops.items() if "operationId" not in op]
+    assert missing == []

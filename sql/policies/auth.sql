@@ -182,6 +182,32 @@ USING (expires_at < now());
 
 GRANT SELECT ON auth.revoked_tokens TO admin;
 
+-- service_tokens -----------------------------------------------------------------
+
+DROP POLICY IF EXISTS admins_read_service_tokens ON auth.service_tokens;
+CREATE POLICY admins_read_service_tokens ON auth.service_tokens
+AS PERMISSIVE FOR SELECT TO admin
+USING (TRUE);
+
+-- issue_service_token and revoke_service_token.
+DROP POLICY IF EXISTS definer_helpers_read_service_tokens ON auth.service_tokens;
+CREATE POLICY definer_helpers_read_service_tokens ON auth.service_tokens
+AS PERMISSIVE FOR SELECT TO veritas_owner
+USING (TRUE);
+
+DROP POLICY IF EXISTS definer_helpers_issue_service_tokens ON auth.service_tokens;
+CREATE POLICY definer_helpers_issue_service_tokens ON auth.service_tokens
+AS PERMISSIVE FOR INSERT TO veritas_owner
+WITH CHECK (revoked_at IS NULL);
+
+DROP POLICY IF EXISTS definer_helpers_revoke_service_tokens ON auth.service_tokens;
+CREATE POLICY definer_helpers_revoke_service_tokens ON auth.service_tokens
+AS PERMISSIVE FOR UPDATE TO veritas_owner
+USING (revoked_at IS NULL)
+WITH CHECK (revoked_at IS NOT NULL);
+
+GRANT SELECT ON auth.service_tokens TO admin;
+
 -- login_attempts ---------------------------------------------------------------
 
 DROP POLICY IF EXISTS admins_read_login_attempts ON auth.login_attempts;

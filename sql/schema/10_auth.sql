@@ -1,6 +1,7 @@
--- auth: users, refresh tokens, revoked access tokens, login attempts, the
--- role x permission matrix; and the users' profiles (app.student_profiles,
--- app.teacher_profiles), which belong to the same domain.
+-- auth: users, refresh tokens, revoked access tokens, service tokens, login
+-- attempts, the role x permission matrix; and the users' profiles
+-- (app.student_profiles, app.teacher_profiles), which belong to the same
+-- domain.
 --
 -- Run as veritas_owner after 01_schemas.sql. Row-level security is enabled
 -- and forced on every table, with no policy: deny by default until
@@ -111,6 +112,33 @@ COMMENT ON COLUMN auth.revoked_tokens.expires_at IS
 
 CREATE INDEX revoked_tokens_user_id_idx ON auth.revoked_tokens (user_id);
 CREATE INDEX revoked_tokens_expires_at_idx ON auth.revoked_tokens (expires_at);
+
+-- service_tokens -----------------------------------------------------------------
+
+CREATE TABLE auth.service_tokens (
+    jti uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- A token dies with its account.
+    user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    label text NOT NULL,
+    issued_by uuid REFERENCES auth.users (id) ON DELETE SET NULL,
+    issued_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz,
+    revoked_by uuid REFERENCES auth.users (id) ON DELETE SET NULL,
+    CONSTRAINT service_tokens_label_check CHECK (
+        length(label) <= 200 AND btrim(label) <> ''
+    ),
+    CONSTRAINT service_tokens_expires_at_check CHECK (expires_at > issued_at),
+    CONSTRAINT service_tokens_revoked_check CHECK (revoked_by IS NULL OR revoked_at IS NOT NULL)
+);
+COMMENT ON TABLE auth.service_tokens IS
+'Long-lived access tokens an admin issued to integration accounts (POST /admin/service-tokens), by jti; the token itself is never stored. Revoking one also lists its jti in auth.revoked_tokens.';
+COMMENT ON COLUMN auth.service_tokens.label IS
+'What the token is for (the system that holds it), chosen by the admin.';
+
+CREATE INDEX service_tokens_user_id_idx ON auth.service_tokens (user_id);
+CREATE INDEX service_tokens_issued_by_idx ON auth.service_tokens (issued_by);
+CREATE INDEX service_tokens_revoked_by_idx ON auth.service_tokens (revoked_by);
 
 -- login_attempts ---------------------------------------------------------------
 
@@ -236,6 +264,8 @@ ALTER TABLE auth.refresh_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.refresh_tokens FORCE ROW LEVEL SECURITY;
 ALTER TABLE auth.revoked_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.revoked_tokens FORCE ROW LEVEL SECURITY;
+ALTER TABLE auth.service_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.service_tokens FORCE ROW LEVEL SECURITY;
 ALTER TABLE auth.login_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.login_attempts FORCE ROW LEVEL SECURITY;
 ALTER TABLE auth.role_permissions ENABLE ROW LEVEL SECURITY;

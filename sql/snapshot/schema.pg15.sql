@@ -253,7 +253,7 @@ ALTER FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) OWNER T
 
 COMMENT ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) IS 'Submit the caller''s attempt, with optional final answers {question_id: answer} saved first: {attempt_id, status: "submitted", score, max_score, percentage, submitted_at}. Graded at once against the questions as they were at the start; analysis is queued and the student''s metrics updated in the same transaction. Submitting within the grace period after the deadline counts. A second submit changes nothing and returns the same result. 409 once the deadline plus grace has passed (the attempt is expired and graded on its saved answers) or if it was abandoned; 404 for an attempt that is not the caller''s.';
 
-CREATE FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
+CREATE FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text DEFAULT NULL::text, published boolean DEFAULT true, grading_method text DEFAULT 'highest'::text, grace_seconds integer DEFAULT 60, shuffle_questions boolean DEFAULT false, shuffle_options boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -315,9 +315,9 @@ BEGIN
 END
 $$;
 
-ALTER FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) OWNER TO veritas_owner;
+ALTER FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) IS 'Create an exam with its questions (teacher or admin); the creator gets permission on it. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
+COMMENT ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) IS 'Create an exam with its questions (teacher or admin); the creator gets permission on it. description (optional, at most 10000 characters) defaults to none. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
 
 CREATE FUNCTION api.create_exam_attempt(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -682,6 +682,24 @@ $$;
 ALTER FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) IS 'Admin: security events, newest first: [{id, occurred_at (UTC), kind (login_success, login_failure, refresh, logout, reuse_detected, lockout, role_change), user_id, email, client_addr, details}]. Filters kind, user_id, since; limit 1 to 1000; before = the last id of the previous page.';
+
+CREATE FUNCTION api.get_service_tokens() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(
+        jsonb_agg(
+            internal.service_token_document(s.jti) - 'iat' - 'exp'
+            ORDER BY s.issued_at DESC, s.jti
+        ),
+        '[]'::jsonb
+    )
+    FROM auth.service_tokens AS s;
+$$;
+
+ALTER FUNCTION api.get_service_tokens() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_service_tokens() IS 'Admin: every service token issued, newest first: [{jti, user_id, email, label, issued_by, issued_at, expires_at, revoked_at, revoked_by}] (GET /admin/service-tokens). The tokens themselves are never stored.';
 
 CREATE FUNCTION api.get_student_dashboard_data() RETURNS jsonb
     LANGUAGE plpgsql
@@ -1360,6 +1378,17 @@ $$;
 ALTER FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) IS 'Review an attempt''s flags: decision cleared or confirmed (400 otherwise), note required to confirm (400). Stored as a new review of the attempt''s latest analysis, which itself is left as it is; every review is kept and the latest is the attempt''s review_status. Answers {id, attempt_id, analysis_id, reviewer_id, decision, note, created_at, review_status}. 404 for an attempt at an exam the caller may not access; 409 when the attempt has no analysis yet.';
+
+CREATE FUNCTION api.revoke_service_token(jti uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT internal.revoke_service_token(revoke_service_token.jti);
+$$;
+
+ALTER FUNCTION api.revoke_service_token(jti uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.revoke_service_token(jti uuid) IS 'Admin: revokes a service token (POST /admin/service-tokens/{jti}/revoke); requests with it are refused (401) at once. A second revoke changes nothing. Returns the token {jti, user_id, email, label, issued_by, issued_at, expires_at, revoked_at, revoked_by}; 404 for an unknown jti.';
 
 CREATE FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) RETURNS jsonb
     LANGUAGE plpgsql
@@ -3578,6 +3607,55 @@ ALTER FUNCTION internal.install_matview(p_schema text, p_name text) OWNER TO ver
 
 COMMENT ON FUNCTION internal.install_matview(p_schema text, p_name text) IS 'Deploy helper: put <schema>.<name>__next (declared WITH NO DATA) in place of <schema>.<name> when that is missing or its query differs, else drop it. Returns created, unchanged or replaced.';
 
+CREATE FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer DEFAULT 90) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_actor constant uuid := internal.current_user_id();
+    v_user record;
+    v_jti uuid;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'only an admin issues service tokens' USING ERRCODE = '42501';
+    END IF;
+    IF p_user_id IS NULL THEN
+        RAISE EXCEPTION 'user_id is required' USING ERRCODE = '22023';
+    END IF;
+    IF p_label IS NULL OR btrim(p_label) = '' OR length(p_label) > 200 THEN
+        RAISE EXCEPTION 'label must have 1 to 200 characters (what the token is for)'
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_lifetime_days IS NULL OR p_lifetime_days NOT BETWEEN 1 AND 365 THEN
+        RAISE EXCEPTION 'lifetime_days must be between 1 and 365' USING ERRCODE = '22023';
+    END IF;
+
+    SELECT u.id, u.email, u.role, u.is_active INTO v_user
+    FROM auth.users AS u
+    WHERE u.id = p_user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such user' USING ERRCODE = 'VT404';
+    END IF;
+    IF v_user.role <> 'integration' THEN
+        RAISE EXCEPTION 'service tokens are for integration accounts, and this user is a %',
+            v_user.role
+            USING ERRCODE = '22023';
+    END IF;
+    IF NOT v_user.is_active THEN
+        RAISE EXCEPTION 'the account is disabled' USING ERRCODE = 'VT409';
+    END IF;
+
+    INSERT INTO auth.service_tokens (user_id, label, issued_by, expires_at)
+    VALUES (p_user_id, p_label, v_actor, now() + make_interval(days => p_lifetime_days))
+    RETURNING jti INTO v_jti;
+    RETURN internal.service_token_document(v_jti);
+END;
+$$;
+
+ALTER FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) IS 'Admin: records a service token for an active integration account (lifetime 1 to 365 days, default 90) and returns its jti, issued_at and expires_at for the glue to sign.';
+
 CREATE FUNCTION internal.jwt_claims() RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
@@ -4339,6 +4417,8 @@ CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted in
     AS $$
 DECLARE
     v_count integer;
+    -- the valid event types, read once per call (about 4 us), not per row
+    v_types constant text[] := enum_range(NULL::app.event_type)::text[];
     v_problem record;
     v_attempt record;
     v_inserted integer;
@@ -4353,14 +4433,20 @@ BEGIN
             MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
     END IF;
 
-    -- Shape first, with a message naming the event and the field; the casts
-    -- below then raise 22P02/22007 (400) naming a bad value.
+    -- Shape first, with a message naming the event and the field (an
+    -- unknown event type names the valid ones); the casts below then raise
+    -- 22P02/22007 (400) naming a bad value.
     SELECT x.ord, CASE
         WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
         WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
             THEN 'attempt_id is required'
         WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
             THEN 'event_type is required'
+        WHEN NOT (x.e ->> 'event_type') = ANY (v_types)
+            THEN format(
+                'unknown event_type %s; the event types are %s',
+                to_json(x.e ->> 'event_type'), array_to_string(v_types, ', ')
+            )
         WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
             THEN 'occurred_at is required (an RFC 3339 time)'
         WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
@@ -4376,6 +4462,7 @@ BEGIN
         jsonb_typeof(x.e) <> 'object'
         OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
         OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+        OR NOT (x.e ->> 'event_type') = ANY (v_types)
         OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
         OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
         OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
@@ -4812,6 +4899,36 @@ ALTER FUNCTION internal.register_student(p_email text, p_password_hash text, p_f
 
 COMMENT ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) IS 'Creates a student (user, profile, metrics) from an email, a bcrypt hash and a name; the user as JSON. 23505 if the email exists (case-insensitively).';
 
+CREATE FUNCTION internal.revoke_service_token(p_jti uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_token record;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'only an admin revokes service tokens' USING ERRCODE = '42501';
+    END IF;
+    UPDATE auth.service_tokens AS s
+    SET revoked_at = now(), revoked_by = internal.current_user_id()
+    WHERE s.jti = p_jti AND s.revoked_at IS NULL;
+    SELECT s.jti, s.user_id, s.expires_at INTO v_token
+    FROM auth.service_tokens AS s
+    WHERE s.jti = p_jti;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no such service token' USING ERRCODE = 'VT404';
+    END IF;
+    INSERT INTO auth.revoked_tokens (jti, user_id, expires_at)
+    VALUES (v_token.jti, v_token.user_id, v_token.expires_at)
+    ON CONFLICT (jti) DO NOTHING;
+    RETURN internal.service_token_document(p_jti);
+END;
+$$;
+
+ALTER FUNCTION internal.revoke_service_token(p_jti uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.revoke_service_token(p_jti uuid) IS 'Admin: revokes a service token at once (its jti joins auth.revoked_tokens); the token as JSON.';
+
 CREATE FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5001,6 +5118,32 @@ $$;
 ALTER FUNCTION internal.seal_audit_log() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.seal_audit_log() IS 'Worker: seals the newly committed rows of audit.log, audit.security_events and audit.disclosures into their hash chains (audit.seals; batches of 10000, up to 200000 a call); how many. One sealer at a time; others return 0.';
+
+CREATE FUNCTION internal.service_token_document(p_jti uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'jti', s.jti,
+        'user_id', s.user_id,
+        'email', u.email,
+        'label', s.label,
+        'issued_by', s.issued_by,
+        'issued_at', s.issued_at,
+        'expires_at', s.expires_at,
+        'revoked_at', s.revoked_at,
+        'revoked_by', s.revoked_by,
+        'iat', floor(extract(EPOCH FROM s.issued_at))::bigint,
+        'exp', floor(extract(EPOCH FROM s.expires_at))::bigint
+    )
+    FROM auth.service_tokens AS s
+    LEFT JOIN auth.users AS u ON s.user_id = u.id
+    WHERE s.jti = p_jti;
+$$;
+
+ALTER FUNCTION internal.service_token_document(p_jti uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.service_token_document(p_jti uuid) IS 'A service token as JSON, with its account''s email and iat and exp in epoch seconds; NULL when not visible.';
 
 CREATE FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6725,6 +6868,28 @@ ALTER TABLE auth.role_permissions OWNER TO veritas_owner;
 
 COMMENT ON TABLE auth.role_permissions IS 'The role x permission matrix read by api.has_permission().';
 
+CREATE TABLE auth.service_tokens (
+    jti uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    label text NOT NULL,
+    issued_by uuid,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_by uuid,
+    CONSTRAINT service_tokens_expires_at_check CHECK ((expires_at > issued_at)),
+    CONSTRAINT service_tokens_label_check CHECK (((length(label) <= 200) AND (btrim(label) <> ''::text))),
+    CONSTRAINT service_tokens_revoked_check CHECK (((revoked_by IS NULL) OR (revoked_at IS NOT NULL)))
+);
+
+ALTER TABLE ONLY auth.service_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE auth.service_tokens OWNER TO veritas_owner;
+
+COMMENT ON TABLE auth.service_tokens IS 'Long-lived access tokens an admin issued to integration accounts (POST /admin/service-tokens), by jti; the token itself is never stored. Revoking one also lists its jti in auth.revoked_tokens.';
+
+COMMENT ON COLUMN auth.service_tokens.label IS 'What the token is for (the system that holds it), chosen by the admin.';
+
 CREATE TABLE auth.users (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     email text NOT NULL,
@@ -6864,6 +7029,9 @@ ALTER TABLE ONLY auth.revoked_tokens
 ALTER TABLE ONLY auth.role_permissions
     ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (role, permission);
 
+ALTER TABLE ONLY auth.service_tokens
+    ADD CONSTRAINT service_tokens_pkey PRIMARY KEY (jti);
+
 ALTER TABLE ONLY auth.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
@@ -6966,6 +7134,12 @@ CREATE INDEX refresh_tokens_user_id_idx ON auth.refresh_tokens USING btree (user
 CREATE INDEX revoked_tokens_expires_at_idx ON auth.revoked_tokens USING btree (expires_at);
 
 CREATE INDEX revoked_tokens_user_id_idx ON auth.revoked_tokens USING btree (user_id);
+
+CREATE INDEX service_tokens_issued_by_idx ON auth.service_tokens USING btree (issued_by);
+
+CREATE INDEX service_tokens_revoked_by_idx ON auth.service_tokens USING btree (revoked_by);
+
+CREATE INDEX service_tokens_user_id_idx ON auth.service_tokens USING btree (user_id);
 
 CREATE UNIQUE INDEX users_email_lower_key ON auth.users USING btree (lower(email));
 
@@ -7167,6 +7341,8 @@ CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.revoked_tokens REFERENCING
 
 CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.role_permissions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
 
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.service_tokens REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
 CREATE TRIGGER _500_audit_delete AFTER DELETE ON auth.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.refresh_token_families REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
@@ -7176,6 +7352,8 @@ CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.refresh_tokens REFERENCING
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.revoked_tokens REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.role_permissions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.service_tokens REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON auth.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
 
@@ -7187,6 +7365,8 @@ CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.revoked_tokens FOR EAC
 
 CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.role_permissions FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
 
+CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.service_tokens FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
+
 CREATE TRIGGER _500_audit_truncate AFTER TRUNCATE ON auth.users FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.refresh_token_families REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{}');
@@ -7196,6 +7376,8 @@ CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.refresh_tokens REFERENCING
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.revoked_tokens REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.role_permissions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{role,permission}', '{}');
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.service_tokens REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{jti}', '{}');
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON auth.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.tg__audit('{id}', '{password_hash}');
 
@@ -7284,6 +7466,15 @@ ALTER TABLE ONLY auth.refresh_tokens
 
 ALTER TABLE ONLY auth.revoked_tokens
     ADD CONSTRAINT revoked_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY auth.service_tokens
+    ADD CONSTRAINT service_tokens_issued_by_fkey FOREIGN KEY (issued_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY auth.service_tokens
+    ADD CONSTRAINT service_tokens_revoked_by_fkey FOREIGN KEY (revoked_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY auth.service_tokens
+    ADD CONSTRAINT service_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE app.accommodations ENABLE ROW LEVEL SECURITY;
 
@@ -7634,6 +7825,8 @@ CREATE POLICY admins_read_refresh_tokens ON auth.refresh_tokens FOR SELECT TO ad
 
 CREATE POLICY admins_read_revoked_tokens ON auth.revoked_tokens FOR SELECT TO admin USING (true);
 
+CREATE POLICY admins_read_service_tokens ON auth.service_tokens FOR SELECT TO admin USING (true);
+
 CREATE POLICY admins_read_sessions ON auth.refresh_token_families FOR SELECT TO admin USING (true);
 
 CREATE POLICY admins_read_users ON auth.users FOR SELECT TO admin USING (true);
@@ -7641,6 +7834,8 @@ CREATE POLICY admins_read_users ON auth.users FOR SELECT TO admin USING (true);
 CREATE POLICY admins_update_users ON auth.users FOR UPDATE TO admin USING (true) WITH CHECK (true);
 
 CREATE POLICY definer_helpers_issue_refresh_tokens ON auth.refresh_tokens FOR INSERT TO veritas_owner WITH CHECK (((used_at IS NULL) AND (replaced_by IS NULL)));
+
+CREATE POLICY definer_helpers_issue_service_tokens ON auth.service_tokens FOR INSERT TO veritas_owner WITH CHECK ((revoked_at IS NULL));
 
 CREATE POLICY definer_helpers_open_sessions ON auth.refresh_token_families FOR INSERT TO veritas_owner WITH CHECK ((revoked_at IS NULL));
 
@@ -7660,6 +7855,8 @@ CREATE POLICY definer_helpers_read_refresh_tokens ON auth.refresh_tokens FOR SEL
 
 CREATE POLICY definer_helpers_read_revoked_tokens ON auth.revoked_tokens FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_read_service_tokens ON auth.service_tokens FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_sessions ON auth.refresh_token_families FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_users ON auth.users FOR SELECT TO veritas_owner USING (true);
@@ -7667,6 +7864,8 @@ CREATE POLICY definer_helpers_read_users ON auth.users FOR SELECT TO veritas_own
 CREATE POLICY definer_helpers_record_login_attempts ON auth.login_attempts FOR INSERT TO veritas_owner WITH CHECK (true);
 
 CREATE POLICY definer_helpers_register_students ON auth.users FOR INSERT TO veritas_owner WITH CHECK ((role = 'student'::auth.user_role));
+
+CREATE POLICY definer_helpers_revoke_service_tokens ON auth.service_tokens FOR UPDATE TO veritas_owner USING ((revoked_at IS NULL)) WITH CHECK ((revoked_at IS NOT NULL));
 
 CREATE POLICY definer_helpers_revoke_sessions ON auth.refresh_token_families FOR UPDATE TO veritas_owner USING (true) WITH CHECK ((revoked_at IS NOT NULL));
 
@@ -7687,6 +7886,8 @@ ALTER TABLE auth.revoked_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.role_permissions ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY roles_read_own_permissions ON auth.role_permissions FOR SELECT TO integration, student, teacher USING (((role)::text = CURRENT_USER));
+
+ALTER TABLE auth.service_tokens ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY teachers_read_their_students ON auth.users FOR SELECT TO teacher USING ((EXISTS ( SELECT
    FROM app.exam_attempts a
@@ -7749,9 +7950,9 @@ REVOKE ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb)
 GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO student;
 GRANT ALL ON FUNCTION api.complete_exam_attempt(attempt_id uuid, answers jsonb) TO admin;
 
-REVOKE ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO teacher;
-GRANT ALL ON FUNCTION api.create_exam(title text, description text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO admin;
+REVOKE ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO teacher;
+GRANT ALL ON FUNCTION api.create_exam(title text, duration_minutes integer, opens_at timestamp with time zone, closes_at timestamp with time zone, max_attempts integer, questions jsonb, description text, published boolean, grading_method text, grace_seconds integer, shuffle_questions boolean, shuffle_options boolean) TO admin;
 
 REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
@@ -7794,6 +7995,9 @@ GRANT ALL ON FUNCTION api.get_my_disclosures("limit" integer, before bigint) TO 
 
 REVOKE ALL ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_security_events(kind text, user_id uuid, since timestamp with time zone, "limit" integer, before bigint) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_service_tokens() FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_service_tokens() TO admin;
 
 REVOKE ALL ON FUNCTION api.get_student_dashboard_data() FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_student_dashboard_data() TO student;
@@ -7850,6 +8054,9 @@ GRANT ALL ON FUNCTION api.remove_question(question_id uuid) TO admin;
 REVOKE ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) TO teacher;
 GRANT ALL ON FUNCTION api.review_attempt(attempt_id uuid, decision text, note text) TO admin;
+
+REVOKE ALL ON FUNCTION api.revoke_service_token(jti uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.revoke_service_token(jti uuid) TO admin;
 
 REVOKE ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.save_answer(attempt_id uuid, question_id uuid, answer jsonb) TO student;
@@ -8096,6 +8303,9 @@ GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO admin;
 
 REVOKE ALL ON FUNCTION internal.install_matview(p_schema text, p_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) TO admin;
+
 REVOKE ALL ON FUNCTION internal.jwt_claims() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO student;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO teacher;
@@ -8192,6 +8402,9 @@ REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
 REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;
 
+REVOKE ALL ON FUNCTION internal.revoke_service_token(p_jti uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.revoke_service_token(p_jti uuid) TO admin;
+
 REVOKE ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.save_attempt_answers(p_attempt_id uuid, p_answers jsonb) TO admin;
@@ -8204,6 +8417,9 @@ REVOKE ALL ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) 
 
 REVOKE ALL ON FUNCTION internal.seal_audit_log() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.seal_audit_log() TO worker;
+
+REVOKE ALL ON FUNCTION internal.service_token_document(p_jti uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.service_token_document(p_jti uuid) TO admin;
 
 REVOKE ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.set_user_active(p_user_id uuid, p_active boolean) TO admin;
@@ -8609,6 +8825,8 @@ GRANT SELECT ON TABLE auth.role_permissions TO student;
 GRANT SELECT ON TABLE auth.role_permissions TO teacher;
 GRANT SELECT ON TABLE auth.role_permissions TO admin;
 GRANT SELECT ON TABLE auth.role_permissions TO integration;
+
+GRANT SELECT ON TABLE auth.service_tokens TO admin;
 
 GRANT DELETE ON TABLE auth.users TO admin;
 

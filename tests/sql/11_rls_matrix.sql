@@ -11,7 +11,7 @@
 -- the state is checked afterwards, as the superuser.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(203);
+SELECT plan(207);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -317,6 +317,28 @@ SELECT policies_are(
         'definer_helpers_revoke_tokens'
     ],
     'exactly the expected policies on auth.revoked_tokens'
+);
+SELECT policies_are(
+    'auth', 'service_tokens',
+    ARRAY[
+        'admins_read_service_tokens',
+        'definer_helpers_issue_service_tokens',
+        'definer_helpers_read_service_tokens',
+        'definer_helpers_revoke_service_tokens'
+    ],
+    'exactly the expected policies on auth.service_tokens'
+);
+SELECT table_privs_are(
+    'auth', 'service_tokens', 'admin', ARRAY['SELECT'],
+    'admin only reads auth.service_tokens (issuing and revoking go through definer helpers)'
+);
+SELECT function_privs_are(
+    'internal', 'issue_service_token', ARRAY['uuid', 'text', 'integer'], 'teacher', ARRAY[]::text[],
+    'a teacher may not issue service tokens'
+);
+SELECT function_privs_are(
+    'internal', 'issue_service_token', ARRAY['uuid', 'text', 'integer'], 'admin',
+    ARRAY['EXECUTE'], 'an admin may issue service tokens'
 );
 SELECT policies_are(
     'auth', 'role_permissions',

@@ -76,8 +76,10 @@ SELECT is(
 );
 SELECT throws_ok(
     $$SELECT api.record_monitoring_events(pg_temp.ev('f01', 'mind_reading', 'e-3'))$$,
-    '22P02', NULL,
-    'an unknown event type is refused (400)'
+    '22023',
+    'event 1: unknown event_type "mind_reading"; the event types are '
+    || array_to_string(enum_range(NULL::app.event_type), ', '),
+    'an unknown event type is refused (400), naming the event and the valid types'
 );
 SELECT throws_ok(
     $$SELECT api.record_monitoring_events(jsonb_build_object('events', '[]'::jsonb))$$,

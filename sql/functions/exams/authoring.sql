@@ -123,14 +123,17 @@ GRANT EXECUTE ON FUNCTION internal.question_document(uuid) TO teacher, admin;
 
 -- api.create_exam -----------------------------------------------------------------
 
+-- The required settings first: PostgreSQL wants every argument after one
+-- with a default to have one too. Callers name their arguments (the glue
+-- always does), so the order is no part of the contract.
 CREATE OR REPLACE FUNCTION api.create_exam(
     title text,
-    description text,
     duration_minutes integer,
     opens_at timestamptz,
     closes_at timestamptz,
     max_attempts integer,
     questions jsonb,
+    description text DEFAULT NULL,
     published boolean DEFAULT TRUE,
     grading_method text DEFAULT 'highest',
     grace_seconds integer DEFAULT 60,
@@ -201,16 +204,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.create_exam(
-    text, text, integer, timestamptz, timestamptz, integer, jsonb,
+    text, integer, timestamptz, timestamptz, integer, jsonb, text,
     boolean, text, integer, boolean, boolean
 ) IS
-'Create an exam with its questions (teacher or admin); the creator gets permission on it. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
+'Create an exam with its questions (teacher or admin); the creator gets permission on it. description (optional, at most 10000 characters) defaults to none. questions: [{kind, prompt, options, correct, tolerance, points}] of the kinds single_choice, multiple_choice, true_false, numeric, short_text. published (default true) lets students start it inside its window at once. grading_method: highest (default), average, first or last. grace_seconds (default 60, at most 600) absorbs network delay after a deadline. Returns the exam with its questions and answer key. 400 (22023) names the first invalid field.';
 REVOKE ALL ON FUNCTION api.create_exam(
-    text, text, integer, timestamptz, timestamptz, integer, jsonb,
+    text, integer, timestamptz, timestamptz, integer, jsonb, text,
     boolean, text, integer, boolean, boolean
 ) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.create_exam(
-    text, text, integer, timestamptz, timestamptz, integer, jsonb,
+    text, integer, timestamptz, timestamptz, integer, jsonb, text,
     boolean, text, integer, boolean, boolean
 ) TO teacher, admin;
 
