@@ -9,30 +9,26 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from glue import admin_db, archive, dbtarget, migrate, snapshot
-from glue.localdb import LocalDbError
-from glue.settings import Settings, SettingsError, data_dir_from_env, load_jwt_secret
+from glue import admin_db, archive, dbtarget, http_server, migrate, snapshot
+from glue.localdb import LocalDbError, LocalServer
+from glue.settings import (
+    Settings,
+    SettingsError,
+    data_dir_from_env,
+    load_jwt_secret,
+    shutdown_grace,
+)
+from glue.shutdown import Shutdown
 from glue.users import UserAddError
 
 
 class CliError(Exception):
     """Ends the command with this one sentence and exit status 1."""
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @contextlib.contextmanager
@@ -44,32 +40,17 @@ def _target(
     try:
         yield target
     finally:
-        if not getattr(args, "keep_db", False):
-            target.close()
+        target.close(keep=getattr(args, "keep_db", False))
+
+
+def _note_found(target: dbtarget.DbTarget) -> None:
+    if target.found:
+        print(f"veritas: note: {target.found}", file=sys.stderr, flush=True)
 
 
 def _settings(args: argparse.Namespace, target: dbtarget.DbTarget) -> Settings:
     base = Settings.from_env(target.app_url, load_jwt_secret(args.data_dir))
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
-
-
-def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    from glue.app import create_app
-
-    if not _port_free(settings.host, settings.port):
-        raise CliError(
-            f"Port {settings.port} on {settings.host} is already in use; "
-            "choose another with --port or VERITAS_PORT."
-        )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=os.environ.get("VERITAS_LOG_LEVEL", "warning"),
-        access_log=False,
-    )
 
 
 def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
@@ -82,38 +63,53 @@ def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    from glue import demo
+    from glue import demo, worker
 
-    host = args.host or os.environ.get("VERITAS_HOST", "127.0.0.1")
-    port = args.port or int(os.environ.get("VERITAS_PORT", "8000"))
-    if not _port_free(host, port):
-        raise CliError(
-            f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
-        )
-    with _target(args) as target:
-        _migrate(target)
-        if not args.no_demo:
-            logins = demo.load_if_empty(target.admin_url)
-            if logins:
-                print("demo data loaded; logins (email / password):")
-                for email, password, role in logins:
-                    print(f"  {role:<12} {email:<28} {password}")
-            else:
-                print("database already holds users: demo data not loaded")
-        _start_worker(target.app_url)
-        print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-        _serve(_settings(args, target))
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        grace = shutdown_grace()
+        host = args.host or os.environ.get("VERITAS_HOST", "127.0.0.1")
+        port = args.port or int(os.environ.get("VERITAS_PORT", "8000"))
+        http_server.check_port(host, port)
+        with _target(args) as target:
+            _note_found(target)
+            _migrate(target)
+            if not args.no_demo:
+                logins = demo.load_if_empty(target.admin_url)
+                if logins:
+                    print("demo data loaded; logins (email / password):")
+                    for email, password, role in logins:
+                        print(f"  {role:<12} {email:<28} {password}")
+                else:
+                    print("database already holds users: demo data not loaded")
+            settings = _settings(args, target)
+            background = worker.Worker(target.app_url)
+            background.stop_with(shutdown, grace)
+            thread = threading.Thread(target=background.run, name="worker", daemon=True)
+            thread.start()
+            print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
+            try:
+                http_server.serve(settings, shutdown, grace)
+            finally:
+                background.stop.set()
+                # the worker's task in hand finishes, or is cancelled after grace
+                thread.join(grace + 10)
+        _stopped(shutdown)
 
 
-def _start_worker(app_url: str) -> None:
-    from glue import worker
-
-    threading.Thread(target=worker.run, args=(app_url,), name="worker", daemon=True).start()
+def _stopped(shutdown: Shutdown) -> None:
+    cause = f" ({shutdown.signal_name})" if shutdown.signal_name else ""
+    print(f"stopped{cause}", flush=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    with _target(args, need_admin=False) as target:
-        _serve(_settings(args, target))
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        grace = shutdown_grace()
+        with _target(args, need_admin=False) as target:
+            _note_found(target)
+            http_server.serve(_settings(args, target), shutdown, grace)
+        _stopped(shutdown)
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
@@ -189,8 +185,34 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
-    with _target(args, need_admin=False) as target:
-        worker.run(target.app_url, once=args.once)
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        grace = shutdown_grace()
+        with _target(args, need_admin=False) as target:
+            _note_found(target)
+            background = worker.Worker(target.app_url)
+            if not args.once:
+                background.stop_with(shutdown, grace)
+            background.run(once=args.once)
+        if not args.once:
+            _stopped(shutdown)
+
+
+def cmd_db_stop(args: argparse.Namespace) -> None:
+    if os.environ.get("DATABASE_URL"):
+        raise CliError("db stop stops the private PostgreSQL only, and DATABASE_URL is set.")
+    local = LocalServer(args.data_dir)
+    if not local.running():
+        print(f"the private PostgreSQL in {local.pgdata} is not running")
+        return
+    starter = local.starter()
+    if starter.kind == "shared":
+        raise CliError(
+            f"The private PostgreSQL in {local.pgdata} is in use by a running veritas "
+            f"(pid {starter.pid}); stop that process instead (Ctrl-C, or kill {starter.pid})."
+        )
+    local.stop()
+    print(f"stopped the private PostgreSQL in {local.pgdata}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
+    add("stop", cmd_db_stop, "stop the private PostgreSQL of the data folder, when no "
+        "running veritas uses it (one left running by --keep-db, or by a crash)", db)
     add("snapshot", cmd_db_snapshot, "migrate, then rewrite sql/snapshot/ from the database", db)
     archive = add("archive-events", cmd_db_archive_events, "detach monitoring-event "
                   "partitions older than an age into the archive schema", db)
@@ -270,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError) as exc:
+    except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError,
+            http_server.PortInUse) as exc:
         print(f"veritas: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last resort: one sentence, never a traceback

@@ -24,11 +24,22 @@ class DbTarget:
     app_url: str
     passwords: dict[str, str]
     local: LocalServer | None = None
+    # This process started the private server (or took over an orphan): it
+    # stops it when done.
     started_here: bool = False
+    # What was found running, when this process did not start it: one
+    # sentence for ``veritas up`` to print.
+    found: str | None = None
 
-    def close(self) -> None:
-        """Stop the private server if this process started it."""
-        if self.local is not None and self.started_here:
+    def close(self, keep: bool = False) -> None:
+        """Stop the private server if this process started it; with ``keep``,
+        leave it running and forget who started it (a later command finds
+        it kept, not orphaned)."""
+        if self.local is None or not self.started_here:
+            return
+        if keep:
+            self.local.disown()
+        else:
             self.local.stop()
 
 
@@ -68,6 +79,9 @@ def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -
         return DbTarget(admin_url=admin_url, app_url=app_url, passwords=passwords)
     local = LocalServer(data_dir)
     started = local.start() if start_local else False
+    found = None
+    if start_local and not started:
+        started, found = _found_running(local)
     passwords = {role: local.secret(f"{role}_password") for role in LOGIN_ROLES}
     return DbTarget(
         admin_url=local.url(),
@@ -75,4 +89,29 @@ def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -
         passwords=passwords,
         local=local,
         started_here=started,
+        found=found,
+    )
+
+
+def _found_running(local: LocalServer) -> tuple[bool, str | None]:
+    """A private server found running: whether this process now stops it
+    when done, and what to tell the user."""
+    starter = local.starter()
+    where = f"The private PostgreSQL in {local.pgdata}"
+    if starter.kind == "self":
+        return True, None
+    if starter.kind == "orphan":
+        local.claim()
+        return True, (
+            f"{where} was left running by a veritas process that is gone (pid {starter.pid}): "
+            "this one takes it over and stops it on exit."
+        )
+    if starter.kind == "shared":
+        return False, (
+            f"{where} was started by another veritas process, still running (pid "
+            f"{starter.pid}): this one uses it too and leaves it running on exit."
+        )
+    return False, (
+        f"{where} was already running, not started by a running veritas (started by hand, "
+        "or kept with --keep-db): it is left running on exit; `veritas db stop` stops it."
     )

@@ -5,22 +5,47 @@ role may execute; the worker itself decides nothing. It wakes on
 ``NOTIFY veritas_jobs`` (queued analysis jobs) or on the next due task, and
 survives the database going away (it reconnects every second). Several
 workers may run at once: every task is safe to run concurrently.
+
+Each task is one transaction, with the worker's own bounds set in it
+(``WORKER_LIMITS``: longer than the ``authenticator`` login's, which are
+sized for a request). Asked to stop (glue/shutdown.py), it finishes the task
+in hand and closes its connection; a task still running after the grace
+period is cancelled, and its transaction rolls back: the analysis jobs it
+had claimed are queued again, as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
+from glue.errors import is_outage
 from glue.settings import listen_database_url
+from glue.shutdown import Shutdown
 
 JOBS_CHANNEL = "veritas_jobs"
 MAX_DRAIN_ROUNDS = 50
+APPLICATION_NAME = "veritas-worker"
+# While waiting for the next task, look at the stop flag this often (seconds).
+STOP_POLL_SECONDS = 0.25
+
+# Set in each task's transaction (transaction-local, so a transaction-mode
+# pooler's server session keeps nothing of them). The authenticator login's
+# own bounds (sql/schema/00_roles.sql) are a request's; the worker's tasks
+# may run longer: a refresh of the analytics, a batch of analyses, a new
+# event partition waiting for its lock.
+WORKER_LIMITS = {"statement_timeout": "15min", "lock_timeout": "30s"}
+_TASK_CONTEXT_SQL = "SELECT set_config('role', 'worker', true)" + "".join(
+    f", set_config('{name}', %s, true)" for name in WORKER_LIMITS
+)
 
 
 @dataclass
@@ -54,10 +79,17 @@ def schedule(worker_name: str) -> list[Task]:
     ]
 
 
-def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str]:
-    """Run every due task, each in its own transaction; what failed, by name."""
+def run_due(conn: psycopg.Connection[Any], tasks: list[Task], now: float,
+            stop: threading.Event | None = None) -> list[str]:
+    """Run every due task, each in its own transaction; what failed, by name.
+
+    An outage (the connection lost) is raised; any other error of a task is
+    reported and the next task runs. Once ``stop`` is set, no task starts.
+    """
     failed = []
     for task in tasks:
+        if stop is not None and stop.is_set():
+            break
         if not task.due(now):
             continue
         task.last_run = now
@@ -66,42 +98,93 @@ def run_due(conn: psycopg.Connection, tasks: list[Task], now: float) -> list[str
                 with conn.transaction():
                     # transaction-local: nothing of it outlives the task on
                     # the connection (or on a pooler's server connection)
-                    conn.execute("SELECT set_config('role', 'worker', true)")
+                    conn.execute(_TASK_CONTEXT_SQL, list(WORKER_LIMITS.values()))
                     row = conn.execute(task.statement, task.params).fetchone()
                 done = row[0] if row else None
                 if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
                     break
-        except psycopg.OperationalError:
-            raise
+                if stop is not None and stop.is_set():
+                    break
         except psycopg.Error as exc:
+            if is_outage(exc.sqlstate, conn.broken):
+                raise
             failed.append(f"{task.name}: {exc.diag.message_primary or exc}")
     return failed
 
 
-def run(app_url: str, once: bool = False) -> None:
-    name = f"{socket.gethostname()}:{os.getpid()}"
-    tasks = schedule(name)
-    while True:
-        try:
-            # One session of its own, which LISTENs: VERITAS_LISTEN_DATABASE_URL
-            # (PostgreSQL itself) when app_url is a transaction-mode pooler.
-            with psycopg.connect(listen_database_url(app_url), autocommit=True,
-                                 connect_timeout=5, prepare_threshold=None) as conn:
+class Worker:
+    """The worker's loop, which a ``Shutdown`` (or its ``stop`` event) ends."""
+
+    def __init__(self, app_url: str, stop: threading.Event | None = None,
+                 tasks: list[Task] | None = None) -> None:
+        self.app_url = app_url
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.stop = stop or threading.Event()
+        self.tasks = tasks if tasks is not None else schedule(self.name)
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def cancel(self) -> None:
+        """Cancel the statement running now, if any (from any thread)."""
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                conn.cancel_safe(timeout=5)
+
+    def stop_with(self, shutdown: Shutdown, grace: float) -> None:
+        """Stop when ``shutdown`` is asked: the task in hand may finish
+        within ``grace`` seconds, then it is cancelled (at once if forced)."""
+
+        def on_stop(forced: bool) -> None:
+            self.stop.set()
+            if forced:
+                self.cancel()
+            else:
+                timer = threading.Timer(grace, self.cancel)
+                timer.daemon = True
+                timer.start()
+
+        shutdown.on_stop(on_stop)
+
+    def run(self, once: bool = False) -> None:
+        tasks = self.tasks
+        while not self.stop.is_set():
+            try:
+                self._serve(tasks, once)
+                return
+            except psycopg.OperationalError as exc:
+                if once:
+                    raise
+                if self.stop.is_set():
+                    return
+                reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
+                print(f"veritas worker: {reason[0]}; retrying in 1 s", file=sys.stderr)
+                self.stop.wait(1.0)
+
+    def _serve(self, tasks: list[Task], once: bool) -> None:
+        # One session of its own, which LISTENs: VERITAS_LISTEN_DATABASE_URL
+        # (PostgreSQL itself) when app_url is a transaction-mode pooler.
+        with psycopg.connect(listen_database_url(self.app_url), autocommit=True,
+                             connect_timeout=5, prepare_threshold=None,
+                             application_name=APPLICATION_NAME) as conn:
+            self._conn = conn
+            try:
                 conn.execute(f"LISTEN {JOBS_CHANNEL}")
-                while True:
-                    for problem in run_due(conn, tasks, time.monotonic()):
+                while not self.stop.is_set():
+                    for problem in run_due(conn, tasks, time.monotonic(), self.stop):
                         print(f"veritas worker: {problem}", file=sys.stderr)
                     if once:
                         return
                     now = time.monotonic()
                     wait = min(t.every_seconds - (now - t.last_run) for t in tasks)
-                    for _ in conn.notifies(timeout=max(0.05, wait), stop_after=1):
+                    timeout = min(max(0.05, wait), STOP_POLL_SECONDS)
+                    for _ in conn.notifies(timeout=timeout, stop_after=1):
                         for task in tasks:
                             if task.wakes_on_notify:
                                 task.last_run = float("-inf")
-        except psycopg.OperationalError as exc:
-            if once:
-                raise
-            reason = str(exc).strip().splitlines()[:1] or ["database unreachable"]
-            print(f"veritas worker: {reason[0]}; retrying in 1 s", file=sys.stderr)
-            time.sleep(1.0)
+            finally:
+                self._conn = None
+
+
+def run(app_url: str, once: bool = False) -> None:
+    """One worker until the process ends (or one round, with ``once``)."""
+    Worker(app_url).run(once=once)
