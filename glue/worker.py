@@ -43,7 +43,7 @@ STOP_POLL_SECONDS = 0.25
 # may run longer: a refresh of the analytics, a batch of analyses, a new
 # event partition waiting for its lock.
 WORKER_LIMITS = {"statement_timeout": "15min", "lock_timeout": "30s"}
-_TASK_CONTEXT_SQL = "SELECT set_config('role', 'worker', true)" + "".join(
+TASK_CONTEXT_SQL = "SELECT set_config('role', 'worker', true)" + "".join(
     f", set_config('{name}', %s, true)" for name in WORKER_LIMITS
 )
 
@@ -98,7 +98,7 @@ def run_due(conn: psycopg.Connection[Any], tasks: list[Task], now: float,
                 with conn.transaction():
                     # transaction-local: nothing of it outlives the task on
                     # the connection (or on a pooler's server connection)
-                    conn.execute(_TASK_CONTEXT_SQL, list(WORKER_LIMITS.values()))
+                    conn.execute(TASK_CONTEXT_SQL, list(WORKER_LIMITS.values()))
                     row = conn.execute(task.statement, task.params).fetchone()
                 done = row[0] if row else None
                 if task.drain_at is None or not isinstance(done, int) or done < task.drain_at:
