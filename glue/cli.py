@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from glue import admin_db, archive, dbtarget, http_server, migrate, snapshot
+from glue import admin_db, archive, dbtarget, http_server, migrate, role_urls, snapshot
 from glue.localdb import LocalDbError, LocalServer
 from glue.settings import (
     Settings,
@@ -31,12 +31,13 @@ class CliError(Exception):
     """Ends the command with this one sentence and exit status 1."""
 
 
+
 @contextlib.contextmanager
 def _target(
-    args: argparse.Namespace, need_admin: bool = True
+    args: argparse.Namespace, need_admin: bool = True, need_app: bool = True
 ) -> Iterator[dbtarget.DbTarget]:
     """The database of this command; a private server started for it stops after."""
-    target = dbtarget.resolve(args.data_dir, need_admin=need_admin)
+    target = dbtarget.resolve(args.data_dir, need_admin=need_admin, need_app=need_app)
     try:
         yield target
     finally:
@@ -99,7 +100,7 @@ def cmd_up(args: argparse.Namespace) -> None:
 
 def _stopped(shutdown: Shutdown) -> None:
     cause = f" ({shutdown.signal_name})" if shutdown.signal_name else ""
-    print(f"stopped{cause}", flush=True)
+    print(f"veritas: stopped{cause}", file=sys.stderr, flush=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -198,6 +199,42 @@ def cmd_worker(args: argparse.Namespace) -> None:
             _stopped(shutdown)
 
 
+def cmd_db_url(args: argparse.Namespace) -> None:
+    private = not os.environ.get("DATABASE_URL") and not (
+        args.role == "app" and os.environ.get("VERITAS_APP_DATABASE_URL"))
+    if private and not (LocalServer(args.data_dir).pgdata / "PG_VERSION").exists():
+        raise CliError(
+            f"There is no private database in {args.data_dir} yet: run veritas up first "
+            "(or set DATABASE_URL)."
+        )
+    # the private server is not started: its URL is read from its state file
+    target = dbtarget.resolve(args.data_dir, start_local=False,
+                              need_admin=args.role != "app", need_app=args.role == "app")
+    print(role_urls.role_url(target, args.role))
+    if target.local is not None and not target.local.running():
+        print(f"veritas: note: the private PostgreSQL in {target.local.pgdata} is not running: "
+              "start it with veritas up (it keeps its port when that is still free).",
+              file=sys.stderr)
+
+
+def cmd_psql(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+
+    from glue.localdb import client_tool
+
+    with _target(args, need_admin=args.role != "app", need_app=args.role == "app") as target:
+        url = role_urls.role_url(target, args.role)
+        psql = target.local.tool("psql") if target.local else client_tool("psql")
+        command, env = role_urls.psql_command(psql, url, args.extra)
+        # Ctrl-C belongs to psql (it cancels the query), not to this process.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return subprocess.run(command, env=env).returncode
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 def cmd_db_stop(args: argparse.Namespace) -> None:
     if os.environ.get("DATABASE_URL"):
         raise CliError("db stop stops the private PostgreSQL only, and DATABASE_URL is set.")
@@ -227,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     # argparse names the type of its subcommand groups only privately.
-    def add(name: str, func: Callable[[argparse.Namespace], None], helptext: str,
+    def add(name: str, func: Callable[[argparse.Namespace], int | None], helptext: str,
             parent: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
             ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
@@ -252,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
+    url = add("url", cmd_db_url, "print the connection string of a login: analyst (read-only "
+              "analytics), dba, or app (the glue's own)", db)
+    url.add_argument("--role", choices=role_urls.ROLES, default="analyst",
+                     help="whose login (default analyst)")
     add("stop", cmd_db_stop, "stop the private PostgreSQL of the data folder, when no "
         "running veritas uses it (one left running by --keep-db, or by a crash)", db)
     add("snapshot", cmd_db_snapshot, "migrate, then rewrite sql/snapshot/ from the database", db)
@@ -281,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a chain head printed by an earlier run and kept outside the "
                         "database: it must still be there (repeatable)")
 
+    psql = add("psql", cmd_psql, "open psql on the database as a login (default analyst); "
+               "psql's own arguments follow, e.g. -c 'select ...' (or after --)")
+    psql.add_argument("--role", choices=role_urls.ROLES, default="analyst",
+                      help="whose login (default analyst)")
+    psql.set_defaults(passes_through=True)
+    psql.allow_abbrev = False  # psql's --record-separator is not our --role
+
     worker = add("worker", cmd_worker, "run the background worker (analysis queue, "
                  "expiry, analytics refresh, partitions)")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
@@ -288,10 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra[1:] if extra[:1] == ["--"] else extra
     args.data_dir = data_dir_from_env(str(args.data_dir) if args.data_dir else None)
     try:
-        args.func(args)
+        code = args.func(args)
     except KeyboardInterrupt:
         return 130
     except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError,
@@ -302,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = str(exc).strip().splitlines()[:1] or ["no detail"]
         print(f"veritas: unexpected {type(exc).__name__}: {first[0]}", file=sys.stderr)
         return 1
-    return 0
+    return int(code or 0)
 
 
 if __name__ == "__main__":

@@ -43,18 +43,21 @@ class DbTarget:
             self.local.stop()
 
 
-def _with_credentials(url: str, user: str, password: str) -> str:
+def with_credentials(url: str, user: str, password: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rsplit("@", 1)[-1]
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -> DbTarget:
+def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True,
+            need_app: bool = True) -> DbTarget:
     """``DATABASE_URL`` when set; else the private server in ``data_dir``, started.
 
     Commands that only serve (``serve``, ``worker``) pass ``need_admin=False``:
     ``VERITAS_APP_DATABASE_URL`` alone is then enough, with no DBA login at all.
+    Commands that never use the glue's login (``db url --role analyst``) pass
+    ``need_app=False``: its password is then not required (``app_url`` empty).
     """
     admin_url = os.environ.get("DATABASE_URL")
     app_only = os.environ.get("VERITAS_APP_DATABASE_URL")
@@ -68,14 +71,16 @@ def resolve(data_dir: Path, start_local: bool = True, need_admin: bool = True) -
             for role in LOGIN_ROLES
             if os.environ.get(f"VERITAS_{role.upper()}_PASSWORD")
         }
-        app_url = os.environ.get("VERITAS_APP_DATABASE_URL")
+        app_url = os.environ.get("VERITAS_APP_DATABASE_URL") or ""
+        if not app_url and not need_app and "authenticator" not in passwords:
+            return DbTarget(admin_url=admin_url, app_url="", passwords=passwords)
         if not app_url:
             if "authenticator" not in passwords:
                 raise SettingsError(
                     "With DATABASE_URL set, set VERITAS_AUTHENTICATOR_PASSWORD "
                     "(or VERITAS_APP_DATABASE_URL) for the glue's own login."
                 )
-            app_url = _with_credentials(admin_url, "authenticator", passwords["authenticator"])
+            app_url = with_credentials(admin_url, "authenticator", passwords["authenticator"])
         return DbTarget(admin_url=admin_url, app_url=app_url, passwords=passwords)
     local = LocalServer(data_dir)
     started = local.start() if start_local else False

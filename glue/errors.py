@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from starlette.responses import JSONResponse
 
 # Project SQLSTATEs raised by the API functions (class VT) and their statuses.
@@ -53,10 +54,14 @@ CLASS_STATUS = {
 OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 
-def is_outage(sqlstate: str | None, connection_broken: bool) -> bool:
+def is_outage(exc: psycopg.Error, connection_broken: bool) -> bool:
     """True when an error means the database is unreachable (answered 503
     "the database is unreachable", and requests wait less for a connection
-    until one succeeds), False when the database answered with an error."""
+    until one succeeds), False when the database (or the driver, refusing a
+    value) answered with an error."""
+    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    sqlstate = exc.sqlstate
     if connection_broken or not sqlstate:
         return True
     return sqlstate.startswith("08") or sqlstate in OUTAGE_SQLSTATES

@@ -104,6 +104,25 @@ def find_bindir() -> Path:
     )
 
 
+def client_tool(name: str) -> Path:
+    """A client program (psql, pg_dump, pg_restore) for a server that is not
+    the private one: the newest found as ``find_bindir`` searches, else PATH.
+    pg_dump must be at least as new as the server it dumps."""
+    try:
+        candidate = find_bindir() / name
+        if candidate.exists():
+            return candidate
+    except LocalDbError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise LocalDbError(
+            f"{name} was not found: install the PostgreSQL client programs "
+            "(Debian: postgresql-client), or set VERITAS_PG_BINDIR."
+        )
+    return Path(found)
+
+
 def _free_port(preferred: int | None) -> int:
     ports = ([preferred] if preferred else []) + [0]
     for port in ports:

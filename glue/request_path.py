@@ -133,7 +133,7 @@ async def call(
             # An outage goes up to the app's handler (503 "unreachable", and
             # requests wait less for a connection until one succeeds); any
             # other error is the database's answer, mapped by its SQLSTATE.
-            if is_outage(exc.sqlstate, conn.broken):
+            if is_outage(exc, conn.broken):
                 raise
             raise refusal_for(caller, database_error(exc)) from None
 

@@ -106,7 +106,7 @@ def run_due(conn: psycopg.Connection[Any], tasks: list[Task], now: float,
                 if stop is not None and stop.is_set():
                     break
         except psycopg.Error as exc:
-            if is_outage(exc.sqlstate, conn.broken):
+            if is_outage(exc, conn.broken):
                 raise
             failed.append(f"{task.name}: {exc.diag.message_primary or exc}")
     return failed

@@ -132,7 +132,7 @@ def test_up_stopped_by_sigterm_under_load_loses_nothing_and_leaves_nothing(data_
             up.wait()
 
     assert up.returncode == 0, out
-    assert "stopped (SIGTERM)" in out, out
+    assert "veritas: stopped (SIGTERM)" in out, out
     assert stopped_in < 30, f"took {stopped_in:.1f} s to stop"
     assert load.acknowledged, f"no event was acknowledged: {load.statuses}"
     assert "500" not in load.statuses, load.statuses
@@ -268,7 +268,7 @@ def test_serve_and_worker_stop_on_sigterm_and_close_their_sessions(own_db):
                 process.kill()
                 process.wait()
     assert serve.returncode == 0 and work.returncode == 0, outs
-    assert all("stopped (SIGTERM)" in out for out in outs), outs
+    assert all("veritas: stopped (SIGTERM)" in out for out in outs), outs
     assert _eventually(lambda: _sessions(own_db, "veritas-glue") == 0, within=5)
     assert _eventually(lambda: _sessions(own_db, "veritas-worker") == 0, within=5)
 
