@@ -199,6 +199,45 @@ def cmd_worker(args: argparse.Namespace) -> None:
             _stopped(shutdown)
 
 
+def _client(target: dbtarget.DbTarget, name: str) -> Path:
+    from glue.localdb import client_tool
+
+    return target.local.tool(name) if target.local else client_tool(name)
+
+
+def cmd_db_backup(args: argparse.Namespace) -> None:
+    from glue import backup
+
+    path = Path(args.file).resolve()
+    if path.is_dir() or not path.parent.is_dir():
+        raise CliError(f"Cannot write a backup to {path}: name a file in an existing folder.")
+    with _target(args, need_app=False) as target:
+        size = backup.backup(target, path, _client(target, "pg_dump"))
+    print(f"backed up to {path} ({size / 1_048_576:.1f} MiB, pg_dump custom format)")
+
+
+def cmd_db_restore(args: argparse.Namespace) -> None:
+    from glue import backup
+
+    path = Path(args.file).resolve()
+    jobs = backup.default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise CliError("--jobs must be 1 or more.")
+    with _target(args, need_app=False) as target:
+        pg_restore = _client(target, "pg_restore")
+        backup.entries(pg_restore, path)  # a readable backup, before anything is dropped
+        if backup.holds_veritas(target.admin_url) and not args.yes:
+            raise CliError(
+                "This database already holds Veritas tables, which the restore drops with "
+                "their data; confirm with --yes."
+            )
+        report = backup.restore(target, path, pg_restore, jobs)
+    applied = ", ".join(report.migrations_applied) or "none new"
+    counts = ", ".join(f"{table} {rows}" for table, rows in report.rows.items())
+    print(f"restored {path}; migrations applied since the backup: {applied}; "
+          "analytics refreshed" + (f"; rows: {counts}" if counts else ""))
+
+
 def cmd_db_url(args: argparse.Namespace) -> None:
     private = not os.environ.get("DATABASE_URL") and not (
         args.role == "app" and os.environ.get("VERITAS_APP_DATABASE_URL"))
@@ -221,11 +260,9 @@ def cmd_psql(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
-    from glue.localdb import client_tool
-
     with _target(args, need_admin=args.role != "app", need_app=args.role == "app") as target:
         url = role_urls.role_url(target, args.role)
-        psql = target.local.tool("psql") if target.local else client_tool("psql")
+        psql = _client(target, "psql")
         command, env = role_urls.psql_command(psql, url, args.extra)
         # Ctrl-C belongs to psql (it cancels the query), not to this process.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -293,6 +330,16 @@ def build_parser() -> argparse.ArgumentParser:
               "analytics), dba, or app (the glue's own)", db)
     url.add_argument("--role", choices=role_urls.ROLES, default="analyst",
                      help="whose login (default analyst)")
+    backup = add("backup", cmd_db_backup, "dump the database to FILE (pg_dump custom format)", db)
+    backup.add_argument("file", metavar="FILE")
+    restore = add("restore", cmd_db_restore, "replace the database's contents with a backup: "
+                  "roles, an emptied database, pg_restore in parallel, migrate, analytics "
+                  "refreshed", db)
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--jobs", type=int, default=None,
+                         help="parallel pg_restore jobs (default: the CPUs, at most 4)")
+    restore.add_argument("--yes", action="store_true",
+                         help="confirm when the database already holds Veritas data")
     add("stop", cmd_db_stop, "stop the private PostgreSQL of the data folder, when no "
         "running veritas uses it (one left running by --keep-db, or by a crash)", db)
     add("snapshot", cmd_db_snapshot, "migrate, then rewrite sql/snapshot/ from the database", db)
