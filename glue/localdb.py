@@ -281,6 +281,9 @@ class LocalServer:
         state = self._state()
         state["port"] = _free_port(int(state["port"]) if "port" in state else None)
         self._save_state(state)
+        # Claimed before it starts: if this process is killed meanwhile, the
+        # next command finds an orphan it may take over.
+        self.claim()
         if not self.log_file.exists():
             self.log_file.touch()
         self._give_to_server_user(self.log_file)
@@ -294,9 +297,13 @@ class LocalServer:
         )
         if done.returncode != 0:
             tail = self.log_file.read_text().strip().splitlines()[-1:] or ["no log"]
+            self.disown()
             raise LocalDbError(f"The private PostgreSQL did not start: {tail[0]}")
-        self.claim()
-        self._ensure_database("veritas")
+        try:
+            self._ensure_database("veritas")
+        except BaseException:  # interrupted (a signal), or refused: leave nothing running
+            self.stop()
+            raise
         return True
 
     def stop(self) -> None:
