@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY glue ./glue
 COPY sql ./sql
 COPY migrations ./migrations
+COPY web ./web
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 veritas
 USER veritas
 WORKDIR /home/veritas

@@ -16,13 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from glue import auth_routes, dispatch, errors
+from glue import auth_routes, dispatch, errors, web
 from glue.bearer import VerifiedTokens
 from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
 from glue.pool import make_pool
 from glue.reload import CatalogReloader
+from glue.request_log import RequestIdMiddleware
 from glue.routes import ENDPOINTS
 from glue.settings import Settings
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
 
     registry = Registry()
     middleware = [
+        Middleware(RequestIdMiddleware, access_log=settings.access_log),
         Middleware(MetricsMiddleware, registry=registry),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
@@ -127,7 +129,7 @@ def create_app(settings: Settings) -> Starlette:
         for e in ENDPOINTS
     ]
     app = Starlette(
-        routes=routes,
+        routes=[*routes, *web.routes()],  # the web app: / and /app/... (glue/web.py)
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={

@@ -22,6 +22,7 @@ from glue import passwords, request_path, tokens
 from glue.bearer import bearer_claims, unauthenticated
 from glue.dispatch import json_body
 from glue.errors import BAD_REQUEST, TOO_MANY, ApiError
+from glue.request_log import request_id_of
 
 # bcrypt at cost 12 takes ~250 ms of one core. Leave a core to the event loop.
 _HASHING = ThreadPoolExecutor(
@@ -62,7 +63,8 @@ async def _sql(
     request: Request, claims: tokens.AccessClaims | None, query: str, params: list[Any]
 ) -> Any:
     """One internal function call as the caller (or anon); its single value."""
-    caller = request_path.Caller(claims, request.method, request.url.path)
+    caller = request_path.Caller(claims, request.method, request.url.path,
+                                 request_id_of(request.scope))
     state = request.app.state
     rows = await request_path.call(state.pool, caller, query, params,
                                    acquire_timeout=request_path.acquire_timeout(state))

@@ -16,7 +16,7 @@ stay unpopulated). So a restore goes in steps:
 1. the roles (``sql/schema/00_roles.sql``), with the passwords migrate sets;
 2. an empty database: every schema of ours dropped, yoyo's too;
 3. ``pg_restore --jobs N --exit-on-error`` of every entry of the dump but the
-   materialized views' data;
+   materialized views' data and extensions;
 4. ``veritas db migrate``: the migrations newer than the backup, and the
    functions, views, policies and grants of this release re-applied;
 5. ``internal.refresh_analytics(true)``: the views filled (at once, and not
@@ -41,8 +41,10 @@ from glue.admin_db import AdminDbError, connect
 from glue.dbtarget import DbTarget
 
 # The dump's entries pg_restore must not run: the materialized views' REFRESH
-# (step 5 fills them instead, with row-level security on).
-SKIPPED_ENTRIES = ("MATERIALIZED VIEW DATA",)
+# (step 5 fills them instead, with row-level security on), and extensions
+# with their comments (pg_stat_statements on the private server): not ours,
+# already there or not installable on the target, and owned by a superuser.
+SKIPPED_ENTRIES = ("MATERIALIZED VIEW DATA", "EXTENSION")
 
 # Rows counted after a restore, to say what came back.
 COUNTED_TABLES = ("auth.users", "app.exam_attempts", "app.monitoring_events",

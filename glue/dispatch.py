@@ -16,6 +16,7 @@ from glue import pages, request_path
 from glue.bearer import bearer_claims
 from glue.catalog import ArgumentError, Catalog, Function, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
+from glue.request_log import request_id_of
 from glue.routes import Endpoint
 
 
@@ -75,7 +76,8 @@ async def invoke(
     no GET form, so a next page cannot be linked.
     """
     claims = bearer_claims(request, required=False)
-    caller = request_path.Caller(claims, request.method, request.url.path)
+    caller = request_path.Caller(claims, request.method, request.url.path,
+                                 request_id_of(request.scope))
     state = request.app.state
 
     async def fetch(call_args: dict[str, Any]) -> pages.Page:
@@ -108,6 +110,14 @@ async def invoke(
     return JsonResponseText(page.text, status_code=status, headers=headers)
 
 
+def _refuse_clash(given: dict[str, Any], path_args: dict[str, Any]) -> None:
+    """A query or body argument may not override one the path sets (400)."""
+    clash = set(given) & set(path_args)
+    if clash:
+        names = ", ".join(sorted(clash))
+        raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
+
+
 def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     """The Starlette endpoint of one REST route of the routes table."""
 
@@ -117,16 +127,14 @@ def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Respon
         link_query: dict[str, Any] | None = None
         if request.method == "GET":
             link_query = dict(request.query_params)
+            _refuse_clash(link_query, args)
             args.update(link_query)
         else:
             body = await json_body(request)
             if endpoint.body_arg:
                 args[endpoint.body_arg] = body
             else:
-                clash = set(body) & set(args)
-                if clash:
-                    names = ", ".join(sorted(clash))
-                    raise ApiError(400, BAD_REQUEST, f"{names} is set by the path")
+                _refuse_clash(body, args)
                 args.update(body)
         return await invoke(request, function, args, endpoint.status, endpoint.status_if,
                             endpoint.csv_columns, link_query)

@@ -52,14 +52,15 @@ class _Server(uvicorn.Server):
 def serve(settings: Settings, shutdown: Shutdown, grace: float) -> None:
     """Serve the API until ``shutdown`` is asked for, then stop in order."""
     from glue.app import create_app
+    from glue.request_log import log_config
 
     check_port(settings.host, settings.port)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=os.environ.get("VERITAS_LOG_LEVEL", "warning"),
-        access_log=False,
+        log_config=log_config(os.environ.get("VERITAS_LOG_LEVEL", "warning")),
+        access_log=False,  # glue/request_log.py writes the access lines
         timeout_graceful_shutdown=max(1, round(grace)),
     )
     server = _Server(config)

@@ -289,7 +289,9 @@ class LocalServer:
         self._give_to_server_user(self.log_file)
         options = (
             f"-p {state['port']} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-            "-c timezone=UTC -c shared_buffers=256MB -c max_connections=200"
+            "-c timezone=UTC -c shared_buffers=256MB -c max_connections=200 "
+            # per-statement figures for the DBA (docs/operations.md, "Observability")
+            "-c shared_preload_libraries=pg_stat_statements"
         )
         done = self._run(
             "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),
@@ -328,6 +330,8 @@ class LocalServer:
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not found:
                 conn.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(self.url(dbname=name), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
     def tool(self, name: str) -> Path:
         """A client binary (psql, pg_dump) of the same major version as the server."""

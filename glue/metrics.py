@@ -1,62 +1,141 @@
-"""GET /metrics: Prometheus text format. Request counts and latencies per
-route template (never per raw path, so ids do not explode the series), and
-the connection pool's figures."""
+"""GET /metrics: Prometheus' text format, written by prometheus_client.
+
+Per glue process (each has its own registry; Prometheus sums the pods):
+
+- ``veritas_http_requests_total{method, route, status}`` and
+  ``veritas_http_request_duration_seconds{method, route}`` (a histogram), by
+  route template, never by raw path, so ids do not explode the series;
+- ``veritas_pool{stat}``: the connection pool's figures.
+
+Read from the database at each scrape (``internal.operational_metrics()``,
+as the ``worker`` role; cached for a couple of seconds, since the route
+needs no token):
+
+- ``veritas_database_up``: 1 when the figures could be read, else 0;
+- ``veritas_analysis_jobs{status}``: live analysis jobs;
+- ``veritas_analysis_oldest_queued_seconds``: how far analysis lags;
+- ``veritas_analytics_staleness_seconds``: age of the analytics views (+Inf
+  before their first refresh);
+- ``veritas_monitoring_events_inserted_total``: events stored (since the
+  database's statistics were last reset);
+- ``veritas_audit_unsealed_rows{chain}``: audit rows awaiting their seal.
+"""
 
 from __future__ import annotations
 
+import json
 import time
-from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
+import psycopg
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# The database figures are read at most once per this many seconds.
+DATABASE_FIGURES_TTL = 2.0
+# Two statements in one transaction: EXECUTE is checked before a statement
+# runs, so the role must be switched by the one before.
+AS_WORKER_SQL = (
+    "SELECT set_config('role', 'worker', true), set_config('statement_timeout', '2s', true)"
+)
+FIGURES_SQL = "SELECT internal.operational_metrics()::text"
+
+
+class DatabaseFigures(Collector):
+    """The latest figures read from the database, as metric families."""
+
+    def __init__(self) -> None:
+        self.figures: dict[str, Any] | None = None
+        self.read_at = float("-inf")
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("veritas_database_up",
+                               "1 when the last scrape read the database's figures, else 0.")
+        up.add_metric([], 0 if self.figures is None else 1)
+        yield up
+        figures = self.figures
+        if figures is None:
+            return
+        jobs = GaugeMetricFamily("veritas_analysis_jobs", "Live analysis jobs by status.",
+                                 labels=["status"])
+        for status, count in sorted((figures.get("jobs") or {}).items()):
+            jobs.add_metric([status], float(count))
+        yield jobs
+        yield GaugeMetricFamily(
+            "veritas_analysis_oldest_queued_seconds",
+            "Age of the oldest analysis job due to run (0 when none): the analysis lag.",
+            value=float(figures.get("oldest_queued_seconds") or 0))
+        staleness = figures.get("analytics_staleness_seconds")
+        yield GaugeMetricFamily(
+            "veritas_analytics_staleness_seconds",
+            "Seconds since the oldest analytics view was known complete (+Inf: never).",
+            value=float("inf") if staleness is None else float(staleness))
+        yield CounterMetricFamily(
+            "veritas_monitoring_events_inserted",
+            "Monitoring events inserted (since the database's statistics were reset).",
+            value=float(figures.get("events_inserted") or 0))
+        unsealed = GaugeMetricFamily("veritas_audit_unsealed_rows",
+                                     "Audit rows not yet sealed into their hash chain.",
+                                     labels=["chain"])
+        for chain, count in sorted((figures.get("unsealed") or {}).items()):
+            unsealed.add_metric([chain], float(count))
+        yield unsealed
+
+    async def refresh(self, pool: AsyncConnectionPool) -> None:
+        if time.monotonic() - self.read_at < DATABASE_FIGURES_TTL:
+            return
+        self.read_at = time.monotonic()
+        try:
+            async with pool.connection(timeout=1.0) as conn, conn.transaction():
+                await conn.execute(AS_WORKER_SQL)
+                cursor = await conn.execute(FIGURES_SQL)
+                row = await cursor.fetchone()
+            self.figures = json.loads(row[0]) if row else None
+        except (PoolTimeout, psycopg.Error):
+            self.figures = None
+
+
+class PoolFigures(Collector):
+    """psycopg_pool's get_stats(), read at each scrape."""
+
+    def __init__(self) -> None:
+        self.pool: AsyncConnectionPool | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("veritas_pool", "Connection pool figures (psycopg_pool).",
+                                   labels=["stat"])
+        if self.pool is not None:
+            for name, value in sorted(self.pool.get_stats().items()):
+                family.add_metric([name], float(value))
+        yield family
 
 
 class Registry:
+    """One process's metrics."""
+
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.buckets: dict[tuple[str, str], list[int]] = defaultdict(
-            lambda: [0] * (len(BUCKETS) + 1)
-        )
-        self.sums: dict[tuple[str, str], float] = defaultdict(float)
+        self.registry = CollectorRegistry()
+        self.requests = Counter("veritas_http_requests", "HTTP requests by route and status.",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("veritas_http_request_duration_seconds",
+                                 "HTTP request latency by route.", ["method", "route"],
+                                 buckets=BUCKETS, registry=self.registry)
+        self.pool = PoolFigures()
+        self.database = DatabaseFigures()
+        self.registry.register(self.pool)
+        self.registry.register(self.database)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests[(method, route, status)] += 1
-        key = (method, route)
-        counts = self.buckets[key]
-        for index, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                counts[index] += 1
-                break
-        else:
-            counts[-1] += 1
-        self.sums[key] += seconds
-
-    def render(self, pool_stats: dict[str, int]) -> str:
-        lines = ["# HELP veritas_http_requests_total HTTP requests by route and status.",
-                 "# TYPE veritas_http_requests_total counter"]
-        for (method, route, status), count in sorted(self.requests.items()):
-            lines.append(f'veritas_http_requests_total{{method="{method}",route="{route}",'
-                         f'status="{status}"}} {count}')
-        lines += ["# HELP veritas_http_request_seconds HTTP request latency.",
-                  "# TYPE veritas_http_request_seconds histogram"]
-        for (method, route), counts in sorted(self.buckets.items()):
-            labels = f'method="{method}",route="{route}"'
-            running = 0
-            for bound, count in zip((*BUCKETS, float("inf")), counts, strict=True):
-                running += count
-                le = "+Inf" if bound == float("inf") else repr(bound)
-                lines.append(f'veritas_http_request_seconds_bucket{{{labels},le="{le}"}} {running}')
-            total = self.sums[(method, route)]
-            lines.append(f"veritas_http_request_seconds_sum{{{labels}}} {total}")
-            lines.append(f"veritas_http_request_seconds_count{{{labels}}} {running}")
-        lines += ["# HELP veritas_pool Connection pool figures (psycopg_pool get_stats).",
-                  "# TYPE veritas_pool gauge"]
-        for name, value in sorted(pool_stats.items()):
-            lines.append(f'veritas_pool{{stat="{name}"}} {value}')
-        return "\n".join(lines) + "\n"
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
 
 class MetricsMiddleware:
@@ -87,6 +166,7 @@ class MetricsMiddleware:
 
 
 async def metrics(request: Request) -> Response:
-    stats = request.app.state.pool.get_stats()
-    text = request.app.state.metrics.render(stats)
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+    registry: Registry = request.app.state.metrics
+    registry.pool.pool = request.app.state.pool
+    await registry.database.refresh(request.app.state.pool)
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,7 +6,8 @@ quotes every value as a literal):
 
 1. ``set_config`` of ``role`` (the claim's role, or ``anon``), of
    ``request.jwt.claims``, ``request.method`` and ``request.path``, all
-   transaction-local, and ``transaction_read_only`` for STABLE functions;
+   transaction-local, ``transaction_read_only`` for STABLE functions, and
+   ``application_name`` naming the request id (glue/request_log.py);
 2. for a token, ``internal.assert_session_active()``: the token's ``jti`` is
    not revoked and its user is still active (raises SQLSTATE VT401);
 3. the call: an API function with named arguments and, in the same
@@ -38,7 +39,7 @@ from glue.tokens import AccessClaims
 CONTEXT_SQL = (
     "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true), "
     "set_config('request.method', %s, true), set_config('request.path', %s, true), "
-    "set_config('transaction_read_only', %s, true)"
+    "set_config('transaction_read_only', %s, true), set_config('application_name', %s, true)"
 )
 SESSION_CHECK_SQL = "SELECT internal.assert_session_active()"
 
@@ -50,6 +51,7 @@ class Caller:
     claims: AccessClaims | None
     method: str
     path: str
+    request_id: str = ""
 
     @property
     def role(self) -> str:
@@ -58,6 +60,11 @@ class Caller:
     @property
     def claims_json(self) -> str:
         return json.dumps(self.claims.raw if self.claims else {})
+
+    @property
+    def application_name(self) -> str:
+        """What pg_stat_activity shows while the request runs (63 bytes at most)."""
+        return f"veritas-glue {self.request_id}"[:63] if self.request_id else "veritas-glue"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -121,7 +128,7 @@ async def call(
     """
     query = _query_text(statement, caller.claims is not None)
     values = [caller.role, caller.claims_json, caller.method, caller.path,
-              "on" if read_only else "off", *params]
+              "on" if read_only else "off", caller.application_name, *params]
     async with pool.connection(timeout=acquire_timeout) as conn:
         cursor = AsyncClientCursor(conn)
         try:

@@ -92,6 +92,8 @@ class Settings:
     # itself (or a session-mode pool) when app_database_url is a
     # transaction-mode pooler such as PgBouncer. None: app_database_url.
     listen_database_url: str | None = None
+    # One JSON line per request on standard error (glue/request_log.py).
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
@@ -116,4 +118,5 @@ class Settings:
             pool_max_lifetime=float(_int("VERITAS_POOL_MAX_LIFETIME", 3600)),
             reload_min_interval=float(_int("VERITAS_RELOAD_MIN_INTERVAL", 5)),
             listen_database_url=os.environ.get("VERITAS_LISTEN_DATABASE_URL") or None,
+            access_log=os.environ.get("VERITAS_ACCESS_LOG", "on").lower() not in {"off", "0", "no"},
         )

@@ -48,3 +48,15 @@ def test_files_the_images_are_built_from_exist():
 
 def test_database_image_carries_pgtap():
     assert "postgresql-15-pgtap" in (ROOT / "docker" / "postgres.Dockerfile").read_text()
+
+
+def test_the_image_gets_every_folder_the_wheel_carries():
+    """The Dockerfile builds the wheel: each folder pyproject.toml force-includes
+    (sql, migrations, web) must be copied into the build context first."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    carried = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for folder in carried:
+        assert f"COPY {folder} ./{folder}" in dockerfile, folder

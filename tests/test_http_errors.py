@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.accounts import bearer
+
 ERROR_KEYS = {"code", "message", "details", "hint"}
 
 
@@ -36,3 +38,16 @@ def test_metrics_counts_requests_by_route_template(http):
     assert 'route="unmatched",status="404"' in text
     assert "/no/such/route/abc" not in text
     assert 'veritas_pool{stat="pool_size"}' in text
+
+
+def test_an_argument_may_not_override_the_path(http, teacher):
+    """/teacher/attempts/A/events?attempt_id=B must not read B: 400, as a body
+    field that names a path argument is."""
+    a, b = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b2"
+    answer = http.get(f"/teacher/attempts/{a}/events", params={"attempt_id": b},
+                      headers=bearer(teacher))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["message"] == "attempt_id is set by the path"
+    posted = http.post(f"/teacher/attempts/{a}/review", json={"attempt_id": b,
+                       "decision": "cleared"}, headers=bearer(teacher))
+    assert posted.status_code == 400, posted.text

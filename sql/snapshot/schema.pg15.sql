@@ -3616,6 +3616,24 @@ ALTER FUNCTION internal.jwt_claims() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.jwt_claims() IS 'The request''s JWT claims (request.jwt.claims) as a jsonb object; NULL when absent or invalid.';
 
+CREATE FUNCTION internal.last_seal(p_chain text, OUT high_water bigint, OUT pending bigint) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(max(s.high_water), 0), coalesce(max(cardinality(s.pending_ids)), 0)
+    FROM (
+        SELECT se.high_water, se.pending_ids
+        FROM audit.seals AS se
+        WHERE se.chain = p_chain
+        ORDER BY se.seal_no DESC
+        LIMIT 1
+    ) AS s;
+$$;
+
+ALTER FUNCTION internal.last_seal(p_chain text, OUT high_water bigint, OUT pending bigint) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.last_seal(p_chain text, OUT high_water bigint, OUT pending bigint) IS 'The newest seal of an audit chain: its high_water and how many ids it left pending (0, 0 before the first seal).';
+
 CREATE FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid DEFAULT NULL::uuid, p_attempt_id uuid DEFAULT NULL::uuid) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3907,6 +3925,60 @@ CREATE FUNCTION internal.normalise_answer_text(p_text text) RETURNS text
 ALTER FUNCTION internal.normalise_answer_text(p_text text) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.normalise_answer_text(p_text text) IS 'short_text matching form of a text: NFC, trimmed, inner whitespace collapsed to one space, lower case (by a Unicode-aware collation when the server has one: ICU root, pg_c_utf8 or C.UTF-8).';
+
+CREATE FUNCTION internal.operational_metrics() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object(
+        'jobs', (
+            SELECT jsonb_object_agg(s.status, (
+                SELECT count(*) FROM app.analysis_jobs AS j WHERE j.status = s.status
+            ))
+            FROM unnest(ARRAY['queued', 'running', 'failed', 'parked']::app.job_status[]) AS s (status)
+        ),
+        'oldest_queued_seconds', coalesce((
+            SELECT extract(EPOCH FROM now() - min(j.run_after))
+            FROM app.analysis_jobs AS j
+            WHERE j.status IN ('queued', 'failed') AND j.run_after <= now()
+        ), 0),
+        'analytics_staleness_seconds', extract(EPOCH FROM now() - internal.analytics_refreshed_at(
+            ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv']
+        )),
+        'events_inserted', (
+            SELECT coalesce(sum(t.n_tup_ins), 0)
+            FROM pg_catalog.pg_stat_user_tables AS t
+            INNER JOIN pg_catalog.pg_inherits AS i ON t.relid = i.inhrelid
+            WHERE i.inhparent = 'app.monitoring_events'::regclass
+        ),
+        'unsealed', (
+            SELECT jsonb_object_agg(c.chain, c.unsealed)
+            FROM (
+                SELECT
+                    'log' AS chain,
+                    (SELECT count(*) FROM audit.log AS r WHERE r.id > last.high_water)
+                    + last.pending AS unsealed
+                FROM internal.last_seal('log') AS last
+                UNION ALL
+                SELECT
+                    'security_events',
+                    (SELECT count(*) FROM audit.security_events AS r WHERE r.id > last.high_water)
+                    + last.pending
+                FROM internal.last_seal('security_events') AS last
+                UNION ALL
+                SELECT
+                    'disclosures',
+                    (SELECT count(*) FROM audit.disclosures AS r WHERE r.id > last.high_water)
+                    + last.pending
+                FROM internal.last_seal('disclosures') AS last
+            ) AS c
+        )
+    );
+$$;
+
+ALTER FUNCTION internal.operational_metrics() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.operational_metrics() IS 'Figures for GET /metrics: live analysis jobs by status, the oldest queued job''s age, the analytics'' staleness, monitoring events inserted, audit rows not yet sealed per chain.';
 
 CREATE FUNCTION internal.parse_events(p_events jsonb) RETURNS TABLE(ord bigint, attempt_id uuid, event_type app.event_type, occurred_at timestamp with time zone, payload jsonb, client_event_id text)
     LANGUAGE sql STABLE
@@ -8056,6 +8128,8 @@ GRANT ALL ON FUNCTION internal.jwt_claims() TO teacher;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO admin;
 GRANT ALL ON FUNCTION internal.jwt_claims() TO integration;
 
+REVOKE ALL ON FUNCTION internal.last_seal(p_chain text, OUT high_water bigint, OUT pending bigint) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.lazy_expire(p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
@@ -8088,6 +8162,9 @@ GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO admin;
 GRANT ALL ON FUNCTION internal.logout(p_refresh_hash bytea) TO integration;
 
 REVOKE ALL ON FUNCTION internal.normalise_answer_text(p_text text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.operational_metrics() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.operational_metrics() TO worker;
 
 REVOKE ALL ON FUNCTION internal.parse_events(p_events jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.parse_events(p_events jsonb) TO student;
