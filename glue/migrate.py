@@ -9,7 +9,9 @@
    only when a new migration was applied).
 
 ``reset`` drops every schema of ours (``veritas db reset``) before a migrate
-afresh. The schema snapshot is glue/snapshot.py; archiving, glue/archive.py.
+afresh; ``drop_schemas`` also empties a database for a restore
+(glue/backup.py). The schema snapshot is glue/snapshot.py; archiving,
+glue/archive.py.
 """
 
 from __future__ import annotations
@@ -151,10 +153,17 @@ def migrate(admin_url: str, passwords: dict[str, str] | None = None) -> MigrateR
     return report
 
 
-def reset(admin_url: str) -> None:
-    """Drop every schema of ours and yoyo's bookkeeping (roles stay)."""
+def drop_schemas(admin_url: str, keep_meta: bool = True) -> None:
+    """Drop every schema of ours and yoyo's bookkeeping (roles stay); with
+    ``keep_meta``, an empty bookkeeping schema is made again for a migrate."""
     with connect(admin_url) as conn:
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
         for schema in (*OUR_SCHEMAS, META_SCHEMA):
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(META_SCHEMA)))
+        if keep_meta:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(META_SCHEMA)))
+
+
+def reset(admin_url: str) -> None:
+    """Drop every schema of ours and yoyo's bookkeeping (roles stay), for a migrate afresh."""
+    drop_schemas(admin_url)

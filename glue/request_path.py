@@ -33,7 +33,7 @@ from psycopg import AsyncClientCursor
 from psycopg_pool import AsyncConnectionPool
 
 from glue.bearer import CHALLENGE
-from glue.errors import ApiError, status_for_sqlstate
+from glue.errors import RETRY_AFTER_SECONDS, ApiError, is_outage, status_for_sqlstate
 from glue.tokens import AccessClaims
 
 CONTEXT_SQL = (
@@ -99,6 +99,8 @@ def database_error(exc: psycopg.Error) -> ApiError:
     elif sqlstate in {"42883", "42P01"}:
         message = "not found"
     headers: dict[str, str] = {}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     detail: object = diag.message_detail
     if status == 429:
         try:
@@ -134,9 +136,12 @@ async def call(
             while cursor.nextset():
                 pass
             return await cursor.fetchall()
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            raise
         except psycopg.Error as exc:
+            # An outage goes up to the app's handler (503 "unreachable", and
+            # requests wait less for a connection until one succeeds); any
+            # other error is the database's answer, mapped by its SQLSTATE.
+            if is_outage(exc, conn.broken):
+                raise
             raise refusal_for(caller, database_error(exc)) from None
 
 

@@ -66,6 +66,15 @@ def require_shared_jwt_secret(data_dir: Path) -> None:
         )
 
 
+def shutdown_grace() -> float:
+    """``VERITAS_SHUTDOWN_GRACE``: seconds that requests in flight and the
+    worker's task in hand get to finish after SIGTERM or SIGINT (default 10)."""
+    grace = _int("VERITAS_SHUTDOWN_GRACE", 10)
+    if grace < 0:
+        raise SettingsError(f"VERITAS_SHUTDOWN_GRACE must be 0 or more seconds, not {grace}.")
+    return float(grace)
+
+
 def listen_database_url(app_database_url: str) -> str:
     """The URL of a session that LISTENs (the reloader's, the worker's):
     ``VERITAS_LISTEN_DATABASE_URL``, else the glue's own URL."""

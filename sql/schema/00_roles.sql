@@ -108,6 +108,45 @@ BEGIN
 END
 $$;
 
+-- The authenticator login's bounds: every request (and the worker, which
+-- logs in as authenticator too) runs under them. They are set on the login
+-- because PostgreSQL applies a role's settings only when that role logs in,
+-- never on SET ROLE: ALTER ROLE student SET ... would never apply, since
+-- the glue logs in as authenticator and switches role per request. A
+-- request is one short transaction (glue/request_path.py): a statement
+-- runs at most 10 s, waits at most 3 s for a lock (then 409, SQLSTATE
+-- 55P03, rather than a queue behind a migration or a stuck session), and a
+-- session left idle inside a transaction is ended after 30 s, so no request
+-- holds a lock for a minute. The worker sets longer limits in each of its
+-- transactions (glue/worker.py, WORKER_LIMITS). Each is set only while the
+-- login has none, so that a DBA's own ALTER ROLE authenticator ... stays
+-- (docs/operations.md). They are user settings: no superuser needed.
+DO $$
+DECLARE
+    v_config text[] := coalesce(
+        (
+            SELECT s.setconfig FROM pg_catalog.pg_db_role_setting AS s
+            WHERE s.setdatabase = 0 AND s.setrole = 'authenticator'::regrole
+        ),
+        '{}'
+    );
+    v_bound record;
+BEGIN
+    FOR v_bound IN
+        SELECT b.name, b.value
+        FROM (
+            VALUES
+            ('statement_timeout', '10s'),
+            ('lock_timeout', '3s'),
+            ('idle_in_transaction_session_timeout', '30s')
+        ) AS b (name, value)
+        WHERE NOT EXISTS (SELECT FROM unnest(v_config) AS c (item) WHERE c.item LIKE b.name || '=%')
+    LOOP
+        EXECUTE format('ALTER ROLE authenticator SET %I = %L', v_bound.name, v_bound.value);
+    END LOOP;
+END
+$$;
+
 -- authenticator may become each request role, and nothing else; the DBA
 -- login may SET ROLE veritas_owner (on 16+ a CREATEROLE creator only gets
 -- ADMIN OPTION on the roles it creates, not the right to SET ROLE to them).

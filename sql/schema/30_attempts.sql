@@ -45,7 +45,11 @@ CREATE TABLE app.exam_attempts (
     ),
     CONSTRAINT exam_attempts_question_order_check CHECK (jsonb_typeof(question_order) = 'array'),
     CONSTRAINT exam_attempts_scored_against_check CHECK (jsonb_typeof(scored_against) = 'array')
-);
+)
+-- Updated a few times in its life (submit, grading, expiry). Its status and
+-- updated_at are indexed, so an update is never HOT, but the room left in
+-- each page keeps the new version beside the old one (docs/operations.md).
+WITH (fillfactor = 90);
 COMMENT ON TABLE app.exam_attempts IS
 'One attempt of a student at an exam. The deadline is fixed at start (started_at + duration + extra time, capped by closes_at).';
 COMMENT ON COLUMN app.exam_attempts.attempt_number IS
@@ -86,7 +90,10 @@ CREATE TABLE app.attempt_answers (
     points_awarded numeric,
     CONSTRAINT attempt_answers_pkey PRIMARY KEY (attempt_id, question_id),
     CONSTRAINT attempt_answers_points_awarded_check CHECK (points_awarded >= 0)
-);
+)
+-- Autosave rewrites an answer many times; no indexed column changes, so
+-- with room left in the page each rewrite is a HOT update (no index entry).
+WITH (fillfactor = 80);
 COMMENT ON TABLE app.attempt_answers IS
 'A student''s saved answer to one question of an attempt (autosave: last write wins), and the points it earned once graded.';
 COMMENT ON COLUMN app.attempt_answers.points_awarded IS

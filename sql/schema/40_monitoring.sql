@@ -118,7 +118,17 @@ WHERE is_anomaly;
 -- Time-range scans for retention and archival; tiny, rows arrive in order.
 CREATE INDEX monitoring_events_received_at_brin ON app.monitoring_events USING brin (received_at);
 
-CREATE TABLE app.monitoring_events_default PARTITION OF app.monitoring_events DEFAULT;
+-- Storage parameters: a partitioned table takes none, each partition its own.
+-- Events are only ever inserted: vacuum (which keeps the visibility map
+-- current for index-only scans, and freezes rows a little at a time) and
+-- analyse after 2 % more rows rather than 20 %. These are the default
+-- partition's; internal.create_event_partitions gives every monthly
+-- partition the default partition's parameters (docs/operations.md).
+CREATE TABLE app.monitoring_events_default PARTITION OF app.monitoring_events DEFAULT
+WITH (
+    autovacuum_vacuum_insert_scale_factor = 0.02,
+    autovacuum_analyze_scale_factor = 0.02
+);
 COMMENT ON TABLE app.monitoring_events_default IS
 'Default partition of app.monitoring_events: events of attempts started outside every monthly partition.';
 
@@ -142,7 +152,10 @@ CREATE UNLOGGED TABLE app.event_rate_windows (
     window_start timestamptz NOT NULL,
     events integer NOT NULL,
     CONSTRAINT event_rate_windows_events_check CHECK (events >= 0)
-);
+)
+-- Its row is rewritten by every request that records events: half of each
+-- page left free, so that each rewrite is a HOT update in the same page.
+WITH (fillfactor = 50);
 COMMENT ON TABLE app.event_rate_windows IS
 'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
 

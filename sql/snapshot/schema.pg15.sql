@@ -2776,7 +2776,8 @@ CREATE TABLE audit.disclosures (
     record_kind text NOT NULL,
     record_id uuid,
     CONSTRAINT disclosures_record_kind_check CHECK ((record_kind ~ '^[a-z][a-z_]{1,62}$'::text))
-);
+)
+WITH (autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02');
 
 ALTER TABLE ONLY audit.disclosures FORCE ROW LEVEL SECURITY;
 
@@ -2818,7 +2819,8 @@ CREATE TABLE audit.log (
     txid bigint DEFAULT txid_current() NOT NULL,
     CONSTRAINT log_operation_check CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'TRUNCATE'::text, 'DETACH'::text, 'SELECT'::text, 'LOGIN'::text, 'LOGOUT'::text, 'EXPORT'::text]))),
     CONSTRAINT log_table_check CHECK (((table_schema IS NULL) = (table_name IS NULL)))
-);
+)
+WITH (autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02');
 
 ALTER TABLE ONLY audit.log FORCE ROW LEVEL SECURITY;
 
@@ -2873,7 +2875,8 @@ CREATE TABLE audit.security_events (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT security_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT security_events_kind_check CHECK ((kind = ANY (ARRAY['login_success'::text, 'login_failure'::text, 'refresh'::text, 'logout'::text, 'reuse_detected'::text, 'lockout'::text, 'role_change'::text])))
-);
+)
+WITH (autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02');
 
 ALTER TABLE ONLY audit.security_events FORCE ROW LEVEL SECURITY;
 
@@ -3226,6 +3229,7 @@ DECLARE
     v_month date;
     v_next date;
     v_name text;
+    v_option record;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
         RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
@@ -3245,6 +3249,14 @@ BEGIN
             'CREATE TABLE app.%I (LIKE app.monitoring_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
             v_name
         );
+        FOR v_option IN
+            SELECT split_part(o.item, '=', 1) AS name, substr(o.item, strpos(o.item, '=') + 1) AS value
+            FROM pg_catalog.pg_class AS c
+            CROSS JOIN LATERAL unnest(c.reloptions) AS o (item)
+            WHERE c.oid = 'app.monitoring_events_default'::regclass
+        LOOP
+            EXECUTE format('ALTER TABLE app.%I SET (%I = %L)', v_name, v_option.name, v_option.value);
+        END LOOP;
         EXECUTE format(
             'WITH moved AS (DELETE FROM app.monitoring_events_default
                  WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
@@ -3274,7 +3286,7 @@ $$;
 
 ALTER FUNCTION internal.create_event_partitions(p_months_ahead integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.create_event_partitions(p_months_ahead integer) IS 'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead; returns their names.';
+COMMENT ON FUNCTION internal.create_event_partitions(p_months_ahead integer) IS 'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead, with the default partition''s storage parameters; returns their names.';
 
 CREATE FUNCTION internal.create_user(p_email text, p_password_hash text, p_full_name text, p_role auth.user_role, p_department text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
@@ -4569,6 +4581,7 @@ DECLARE
     v_since timestamptz;
     v_changed boolean;
     v_started timestamptz;
+    v_populated boolean;
 BEGIN
     IF p_force THEN
         PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
@@ -4585,11 +4598,15 @@ BEGIN
     ) IS NOT NULL;
 
     FOREACH v_view IN ARRAY c_views LOOP
+        v_populated := (
+            SELECT c.relispopulated FROM pg_catalog.pg_class AS c
+            WHERE c.oid = format('app.%I', v_view)::regclass
+        );
         SELECT r.refreshed_at, r.duration INTO v_state
         FROM app.analytics_refreshes AS r
         WHERE r.view_name = v_view;
 
-        IF NOT FOUND OR p_force THEN
+        IF NOT FOUND OR p_force OR NOT v_populated THEN
             v_changed := TRUE;
         ELSE
             v_since := v_state.refreshed_at - c_margin;
@@ -4613,7 +4630,11 @@ BEGIN
         END IF;
 
         v_started := clock_timestamp();
-        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
+        IF v_populated THEN
+            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
+        ELSE
+            EXECUTE format('REFRESH MATERIALIZED VIEW app.%I', v_view);
+        END IF;
         INSERT INTO app.analytics_refreshes AS r (
             view_name, refreshed_at, up_to_date_at, duration
         ) VALUES (
@@ -4632,7 +4653,7 @@ $$;
 
 ALTER FUNCTION internal.refresh_analytics(p_force boolean) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_analytics(p_force boolean) IS 'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration; records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
+COMMENT ON FUNCTION internal.refresh_analytics(p_force boolean) IS 'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration (an unpopulated view at once, and not concurrently); records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
 
 CREATE FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -6002,7 +6023,8 @@ CREATE TABLE app.exam_attempts (
     CONSTRAINT exam_attempts_question_order_check CHECK ((jsonb_typeof(question_order) = 'array'::text)),
     CONSTRAINT exam_attempts_score_check CHECK (((score IS NULL) OR ((max_score IS NOT NULL) AND (score >= (0)::numeric) AND (score <= max_score)))),
     CONSTRAINT exam_attempts_scored_against_check CHECK ((jsonb_typeof(scored_against) = 'array'::text))
-);
+)
+WITH (fillfactor='90');
 
 ALTER TABLE ONLY app.exam_attempts FORCE ROW LEVEL SECURITY;
 
@@ -6473,7 +6495,8 @@ CREATE TABLE app.analysis_jobs (
     CONSTRAINT analysis_jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT analysis_jobs_kind_check CHECK ((kind ~ '^[a-z][a-z_]{1,62}$'::text)),
     CONSTRAINT analysis_jobs_locked_by_check CHECK ((length(locked_by) <= 200))
-);
+)
+WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02');
 
 ALTER TABLE ONLY app.analysis_jobs FORCE ROW LEVEL SECURITY;
 
@@ -6492,7 +6515,8 @@ CREATE TABLE app.attempt_answers (
     saved_at timestamp with time zone DEFAULT now() NOT NULL,
     points_awarded numeric,
     CONSTRAINT attempt_answers_points_awarded_check CHECK ((points_awarded >= (0)::numeric))
-);
+)
+WITH (fillfactor='80');
 
 ALTER TABLE ONLY app.attempt_answers FORCE ROW LEVEL SECURITY;
 
@@ -6507,7 +6531,8 @@ CREATE UNLOGGED TABLE app.event_rate_windows (
     window_start timestamp with time zone NOT NULL,
     events integer NOT NULL,
     CONSTRAINT event_rate_windows_events_check CHECK ((events >= 0))
-);
+)
+WITH (fillfactor='50');
 
 ALTER TABLE ONLY app.event_rate_windows FORCE ROW LEVEL SECURITY;
 
@@ -6578,7 +6603,8 @@ CREATE TABLE app.monitoring_events_default (
     CONSTRAINT monitoring_events_client_event_id_check CHECK (((length(client_event_id) >= 1) AND (length(client_event_id) <= 128))),
     CONSTRAINT monitoring_events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
     CONSTRAINT monitoring_events_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
-);
+)
+WITH (autovacuum_vacuum_insert_scale_factor='0.02', autovacuum_analyze_scale_factor='0.02');
 
 ALTER TABLE ONLY app.monitoring_events_default FORCE ROW LEVEL SECURITY;
 

@@ -19,6 +19,10 @@ COMMENT ON FUNCTION internal.event_partition_name(date) IS
 -- months that do not exist yet. Rows already sitting in the default
 -- partition for a new month (attempts that started before their month was
 -- created) are moved into it, so no acknowledged event is ever refused or lost.
+-- Each new partition takes the default partition's storage parameters
+-- (autovacuum; declared in sql/schema/40_monitoring.sql): a partitioned
+-- table has none of its own to pass on, so the default partition is the
+-- one place to declare or tune them.
 CREATE OR REPLACE FUNCTION internal.create_event_partitions(p_months_ahead integer DEFAULT 3)
 RETURNS SETOF text
 LANGUAGE plpgsql
@@ -29,6 +33,7 @@ DECLARE
     v_month date;
     v_next date;
     v_name text;
+    v_option record;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
         RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
@@ -48,6 +53,14 @@ BEGIN
             'CREATE TABLE app.%I (LIKE app.monitoring_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
             v_name
         );
+        FOR v_option IN
+            SELECT split_part(o.item, '=', 1) AS name, substr(o.item, strpos(o.item, '=') + 1) AS value
+            FROM pg_catalog.pg_class AS c
+            CROSS JOIN LATERAL unnest(c.reloptions) AS o (item)
+            WHERE c.oid = 'app.monitoring_events_default'::regclass
+        LOOP
+            EXECUTE format('ALTER TABLE app.%I SET (%I = %L)', v_name, v_option.name, v_option.value);
+        END LOOP;
         EXECUTE format(
             'WITH moved AS (DELETE FROM app.monitoring_events_default
                  WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
@@ -76,7 +89,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.create_event_partitions(integer) IS
-'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead; returns their names.';
+'Creates the missing monthly partitions of app.monitoring_events from this month to p_months_ahead months ahead, with the default partition''s storage parameters; returns their names.';
 
 -- Detaches the monthly partitions whose every attempt started more than
 -- p_older_than ago and moves them into the archive schema (still queryable

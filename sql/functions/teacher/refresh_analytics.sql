@@ -47,6 +47,12 @@ GRANT EXECUTE ON FUNCTION internal.analytics_refreshed_at(text[]) TO teacher, ad
 --      blocked; it needs the view's unique index) and record when it began
 --      and how long it took.
 --
+-- A view that is not populated (never filled: restored from a dump whose
+-- REFRESH steps were left out, or created WITH NO DATA) is refreshed at
+-- once, whatever its sources and its history say, and without CONCURRENTLY,
+-- which PostgreSQL refuses on an unpopulated view; readers wait for that
+-- one refresh (they would get an error otherwise).
+--
 -- Only one refresh runs at a time (a transaction-level advisory lock); a
 -- second caller returns at once. p_force waits for a running refresh, then
 -- refreshes everything regardless (after a DBA archived event partitions,
@@ -74,6 +80,7 @@ DECLARE
     v_since timestamptz;
     v_changed boolean;
     v_started timestamptz;
+    v_populated boolean;
 BEGIN
     IF p_force THEN
         PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
@@ -90,11 +97,15 @@ BEGIN
     ) IS NOT NULL;
 
     FOREACH v_view IN ARRAY c_views LOOP
+        v_populated := (
+            SELECT c.relispopulated FROM pg_catalog.pg_class AS c
+            WHERE c.oid = format('app.%I', v_view)::regclass
+        );
         SELECT r.refreshed_at, r.duration INTO v_state
         FROM app.analytics_refreshes AS r
         WHERE r.view_name = v_view;
 
-        IF NOT FOUND OR p_force THEN
+        IF NOT FOUND OR p_force OR NOT v_populated THEN
             v_changed := TRUE;
         ELSE
             v_since := v_state.refreshed_at - c_margin;
@@ -118,7 +129,11 @@ BEGIN
         END IF;
 
         v_started := clock_timestamp();
-        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
+        IF v_populated THEN
+            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
+        ELSE
+            EXECUTE format('REFRESH MATERIALIZED VIEW app.%I', v_view);
+        END IF;
         INSERT INTO app.analytics_refreshes AS r (
             view_name, refreshed_at, up_to_date_at, duration
         ) VALUES (
@@ -135,6 +150,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION internal.refresh_analytics(boolean) IS
-'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration; records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
+'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration (an unpopulated view at once, and not concurrently); records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
 REVOKE ALL ON FUNCTION internal.refresh_analytics(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.refresh_analytics(boolean) TO worker;
