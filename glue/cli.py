@@ -403,12 +403,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, as ``main`` reads it: a command that passes arguments
+    through (``psql``) keeps the ones it does not know in ``args.extra``."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "passes_through", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra[1:] if extra[:1] == ["--"] else extra
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     args.data_dir = data_dir_from_env(str(args.data_dir) if args.data_dir else None)
     try:
         code = args.func(args)
