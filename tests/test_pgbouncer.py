@@ -15,7 +15,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,8 @@ import psycopg
 import pytest
 
 from glue.catalog import RELOAD_CHANNEL
-from tests.accounts import bearer, register
 from tests.databases import AUTHENTICATOR_PASSWORD, app_url
+from tests.interleaving import identity_mistakes
 
 SERVER_CONNECTIONS = 2  # PgBouncer's pool: fewer server connections than clients
 
@@ -116,29 +115,7 @@ def test_no_role_or_claim_survives_across_pgbouncer(live_factory, migrated_db, p
     (no server-side prepared statement that another session lacks)."""
     server = live_factory(migrated_db, app_database_url=pgbouncer,
                           listen_database_url=app_url(migrated_db), pool_min=4, pool_max=8)
-    with server.client() as client:
-        users = [register(client) for _ in range(6)]
-    mistakes: list[str] = []
-
-    def hammer(user):
-        with server.client() as client:
-            for _ in range(15):
-                me = client.post("/rpc/me", headers=bearer(user), json={})
-                if me.status_code != 200 or me.json()["id"] != user["user"]["id"]:
-                    mistakes.append(f"{user['user']['id']}: {me.status_code} {me.text}")
-                anon = client.post("/rpc/me", json={})
-                if anon.status_code == 200:
-                    mistakes.append(f"anonymous call answered {anon.text}")
-                health = client.get("/health")
-                if health.status_code != 200:
-                    mistakes.append(f"health: {health.status_code} {health.text}")
-
-    threads = [threading.Thread(target=hammer, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert mistakes == []
+    assert identity_mistakes(server, check_health=True) == []
     # and the server sessions PgBouncer keeps hold no role of a request
     with psycopg.connect(pgbouncer, prepare_threshold=None) as conn:
         for _ in range(2 * SERVER_CONNECTIONS):

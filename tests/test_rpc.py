@@ -4,11 +4,10 @@ ever survives from one request to the next on a pooled connection."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.accounts import bearer, register
+from tests.interleaving import identity_mistakes
 
 ERROR_KEYS = {"code", "message", "details", "hint"}
 
@@ -67,26 +66,7 @@ def test_no_role_or_claim_survives_on_a_shared_connection(live_factory, migrated
     """Many users' requests interleaved over ONE pooled connection: each
     request sees exactly its own identity, and anonymous requests get none."""
     server = live_factory(migrated_db, pool_min=1, pool_max=1)
-    with server.client() as client:
-        users = [register(client) for _ in range(6)]
-    mistakes: list[str] = []
-
-    def hammer(user):
-        with server.client() as client:
-            for _ in range(15):
-                me = client.post("/rpc/me", headers=bearer(user), json={})
-                if me.status_code != 200 or me.json()["id"] != user["user"]["id"]:
-                    mistakes.append(f"{user['user']['id']}: {me.status_code} {me.text}")
-                anon = client.post("/rpc/me", json={})
-                if anon.status_code == 200:
-                    mistakes.append(f"anonymous call answered {anon.text}")
-
-    threads = [threading.Thread(target=hammer, args=(u,)) for u in users]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert mistakes == []
+    assert identity_mistakes(server) == []
 
 
 TRICKY = "O'Brien \\\\ \"quoted\" $$ dollar $$ ; SELECT pg_sleep(5); -- ünï 名前"
