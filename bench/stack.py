@@ -90,6 +90,9 @@ def stack() -> Iterator[Stack]:
     folder = Path(tempfile.mkdtemp(prefix="veritas-bench-"))
     folder.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VERITAS_"))}
+    # a benchmark may compare with the access log off: VERITAS_ACCESS_LOG=off python bench/...
+    if "VERITAS_ACCESS_LOG" in os.environ:
+        env["VERITAS_ACCESS_LOG"] = os.environ["VERITAS_ACCESS_LOG"]
     os.environ.pop("DATABASE_URL", None)
     target = dbtarget.resolve(folder)
     migrate.migrate(target.admin_url, target.passwords)
