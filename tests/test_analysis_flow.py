@@ -100,6 +100,7 @@ def test_submit_to_analysis_to_review(http, migrated_db, running_worker):
         lambda rows: any(r["attempt_id"] == heavy_attempt for r in rows), "flagged list")
     row = next(r for r in flagged if r["attempt_id"] == heavy_attempt)
     assert row["review_status"] == "pending"
+    assert row["student_name"] == heavy_student["user"]["full_name"], "a teacher sees who it is"
     assert all(r["attempt_id"] != clean_attempt for r in flagged)
 
     analytics = _eventually(

@@ -541,6 +541,7 @@ BEGIN
         jsonb_agg(
             jsonb_build_object(
                 'student_id', f.student_id,
+                'student_name', f.student_name,
                 'attempt_id', f.attempt_id,
                 'attempt_number', f.attempt_number,
                 'status', f.status,
@@ -561,6 +562,7 @@ BEGIN
     FROM (
         SELECT
             a.student_id,
+            u.full_name AS student_name,
             a.id AS attempt_id,
             a.attempt_number,
             a.status,
@@ -588,6 +590,7 @@ BEGIN
             ORDER BY lr.created_at DESC, lr.id DESC
             LIMIT 1
         ) AS r ON TRUE
+        LEFT JOIN auth.users AS u ON a.student_id = u.id
         WHERE a.exam_id = get_flagged_students_for_exam.exam_id AND b.is_flagged
     ) AS f;
 
@@ -604,7 +607,7 @@ $$;
 
 ALTER FUNCTION api.get_flagged_students_for_exam(exam_id uuid) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) IS 'The exam''s attempts whose latest behaviour analysis is flagged, most suspicious first (lowest integrity): [{student_id, attempt_id, attempt_number, status, integrity_score, lmi_score, flags, analysis_id, model, analysed_at, review_status, reviewed_at}]. review_status is the latest review''s decision (cleared or confirmed), pending when there is none. Live: a newer analysis or a review shows at once. Each row shown is recorded in the disclosure log. 404 for an exam the caller may not access.';
+COMMENT ON FUNCTION api.get_flagged_students_for_exam(exam_id uuid) IS 'The exam''s attempts whose latest behaviour analysis is flagged, most suspicious first (lowest integrity): [{student_id, student_name, attempt_id, attempt_number, status, integrity_score, lmi_score, flags, analysis_id, model, analysed_at, review_status, reviewed_at}]. review_status is the latest review''s decision (cleared or confirmed), pending when there is none. Live: a newer analysis or a review shows at once. Each row shown is recorded in the disclosure log. 404 for an exam the caller may not access.';
 
 CREATE FUNCTION api.get_monitoring_events_for_attempt(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE plpgsql

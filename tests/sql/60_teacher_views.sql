@@ -162,7 +162,7 @@ SELECT is(
     (api.get_flagged_students_for_exam('00000000-0000-4000-8000-000000060e01') -> 0)
     - 'analysed_at' - 'reviewed_at',
     jsonb_build_object(
-        'student_id', '00000000-0000-4000-8000-000000060b01',
+        'student_id', '00000000-0000-4000-8000-000000060b01', 'student_name', 'Alice',
         'attempt_id', '00000000-0000-4000-8000-000000060001',
         'attempt_number', 1,
         'status', 'submitted',

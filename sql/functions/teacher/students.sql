@@ -39,6 +39,7 @@ BEGIN
         jsonb_agg(
             jsonb_build_object(
                 'student_id', f.student_id,
+                'student_name', f.student_name,
                 'attempt_id', f.attempt_id,
                 'attempt_number', f.attempt_number,
                 'status', f.status,
@@ -59,6 +60,7 @@ BEGIN
     FROM (
         SELECT
             a.student_id,
+            u.full_name AS student_name,
             a.id AS attempt_id,
             a.attempt_number,
             a.status,
@@ -86,6 +88,7 @@ BEGIN
             ORDER BY lr.created_at DESC, lr.id DESC
             LIMIT 1
         ) AS r ON TRUE
+        LEFT JOIN auth.users AS u ON a.student_id = u.id
         WHERE a.exam_id = get_flagged_students_for_exam.exam_id AND b.is_flagged
     ) AS f;
 
@@ -100,7 +103,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.get_flagged_students_for_exam(uuid) IS
-'The exam''s attempts whose latest behaviour analysis is flagged, most suspicious first (lowest integrity): [{student_id, attempt_id, attempt_number, status, integrity_score, lmi_score, flags, analysis_id, model, analysed_at, review_status, reviewed_at}]. review_status is the latest review''s decision (cleared or confirmed), pending when there is none. Live: a newer analysis or a review shows at once. Each row shown is recorded in the disclosure log. 404 for an exam the caller may not access.';
+'The exam''s attempts whose latest behaviour analysis is flagged, most suspicious first (lowest integrity): [{student_id, student_name, attempt_id, attempt_number, status, integrity_score, lmi_score, flags, analysis_id, model, analysed_at, review_status, reviewed_at}]. review_status is the latest review''s decision (cleared or confirmed), pending when there is none. Live: a newer analysis or a review shows at once. Each row shown is recorded in the disclosure log. 404 for an exam the caller may not access.';
 REVOKE ALL ON FUNCTION api.get_flagged_students_for_exam(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_flagged_students_for_exam(uuid) TO teacher, admin;
 
