@@ -144,16 +144,25 @@ async def login(request: Request) -> Response:
 
 
 async def refresh(request: Request) -> Response:
+    """Rotate a refresh token. The new one is derived from the presented one
+    (tokens.refresh_successor), so that a concurrent twin of this refresh,
+    inside the reuse interval, is answered with the same token (or, if the
+    family rotated again meanwhile, its live one: ``steps`` successors on)."""
     body = await json_body(request, required=True)
     presented = _text(body, "refresh_token")
-    new_token, new_hash = tokens.new_refresh_token()
+    settings = request.app.state.settings
+    successor = tokens.refresh_successor(settings.jwt_secret, presented)
     outcome = _as_dict(await _sql(
-        request, None, "SELECT internal.refresh_rotate(%s, %s)",
-        [tokens.refresh_token_hash(presented), new_hash],
+        request, None, "SELECT internal.refresh_rotate(%s, %s, %s)",
+        [tokens.refresh_token_hash(presented), tokens.refresh_token_hash(successor),
+         settings.refresh_reuse_seconds],
     ))
     if outcome.get("status") != "ok":
         raise unauthenticated("the refresh token is not valid")
-    return JSONResponse(_tokens_body(request, outcome["user"], new_token))
+    steps = int(outcome.get("steps", 1))
+    live = successor if steps == 1 else tokens.refresh_successor(settings.jwt_secret, successor,
+                                                                 steps - 1)
+    return JSONResponse(_tokens_body(request, outcome["user"], live))
 
 
 async def logout(request: Request) -> Response:

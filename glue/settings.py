@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
+# The refresh reuse interval (docs/security.md#tokens): the default, and the
+# most the database accepts (internal.refresh_rotate caps it too).
+REFRESH_REUSE_SECONDS = 5
+MAX_REFRESH_REUSE_SECONDS = 60
 
 
 class SettingsError(Exception):
@@ -108,6 +112,10 @@ class Settings:
     listen_database_url: str | None = None
     # One JSON line per request on standard error (glue/request_log.py).
     access_log: bool = True
+    # A refresh token presented again this many seconds after its use, by a
+    # concurrent twin of the refresh, gets the family's live token instead of
+    # revoking the family (0: every second use is a reuse).
+    refresh_reuse_seconds: int = REFRESH_REUSE_SECONDS
 
     @classmethod
     def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
@@ -116,6 +124,12 @@ class Settings:
         if previous is not None and len(previous.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(
                 f"VERITAS_JWT_SECRET_PREVIOUS must be at least {MIN_SECRET_BYTES} bytes long."
+            )
+        reuse = _int("VERITAS_REFRESH_REUSE_SECONDS", REFRESH_REUSE_SECONDS)
+        if not 0 <= reuse <= MAX_REFRESH_REUSE_SECONDS:
+            raise SettingsError(
+                f"VERITAS_REFRESH_REUSE_SECONDS must be 0 to {MAX_REFRESH_REUSE_SECONDS} "
+                f"seconds, not {reuse}."
             )
         return cls(
             app_database_url=app_database_url,
@@ -133,4 +147,5 @@ class Settings:
             reload_min_interval=float(_int("VERITAS_RELOAD_MIN_INTERVAL", 5)),
             listen_database_url=os.environ.get("VERITAS_LISTEN_DATABASE_URL") or None,
             access_log=os.environ.get("VERITAS_ACCESS_LOG", "on").lower() not in {"off", "0", "no"},
+            refresh_reuse_seconds=reuse,
         )

@@ -1,8 +1,11 @@
-"""Access tokens (JWT HS256) and opaque refresh tokens."""
+"""Access tokens (JWT HS256) and opaque refresh tokens: a login's first is
+random, each later one derived from the one it replaces (``refresh_successor``)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -118,3 +121,26 @@ def new_refresh_token() -> tuple[str, bytes]:
 def refresh_token_hash(token: str) -> bytes:
     """SHA-256 of the token: the token has 256 random bits, so no salt or stretching."""
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+# The key of refresh_successor: derived from the JWT secret, so that no
+# other setting has to be shared by the glue processes, and a key of its own
+# (an HMAC of the JWT secret) so that no value is ever both a MAC and a
+# signature key.
+_SUCCESSOR_KEY_LABEL = b"veritas refresh-token successor v1"
+
+
+def refresh_successor(secret: bytes, token: str, steps: int = 1) -> str:
+    """The refresh token that replaces ``token`` at a refresh (``steps`` times over).
+
+    HMAC-SHA-256 of the token, keyed from the server's secret: a refresh
+    token is never stored, yet two concurrent refreshes of one token (two
+    tabs) present the database with the same successor, which is how
+    ``internal.refresh_rotate`` tells a twin inside the reuse interval from a
+    replay. Without the secret, a token says nothing about its successor.
+    """
+    key = hmac.new(secret, _SUCCESSOR_KEY_LABEL, hashlib.sha256).digest()
+    for _ in range(steps):
+        mac = hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()
+        token = base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+    return token

@@ -203,15 +203,21 @@ def test_logout_ends_the_access_token_and_the_refresh_family(http, student):
     _assert_error(http.post("/auth/refresh", json={"refresh_token": student["refresh_token"]}), 401)
 
 
-def test_refresh_rotates_and_reuse_revokes_the_family(http, student):
-    first = http.post("/auth/refresh", json={"refresh_token": student["refresh_token"]})
-    assert first.status_code == 200
-    rotated = first.json()
-    assert rotated["refresh_token"] != student["refresh_token"]
-    assert http.get("/auth/me", headers=bearer(rotated)).status_code == 200
-    # the old refresh token again: reuse, so the whole family dies
-    _assert_error(http.post("/auth/refresh", json={"refresh_token": student["refresh_token"]}), 401)
-    _assert_error(http.post("/auth/refresh", json={"refresh_token": rotated["refresh_token"]}), 401)
+def test_refresh_rotates_and_reuse_revokes_the_family(migrated_db, live_factory):
+    # Without the reuse interval (VERITAS_REFRESH_REUSE_SECONDS=0), any second
+    # use is a reuse; with it, tests/test_refresh_reuse.py.
+    with live_factory(migrated_db, refresh_reuse_seconds=0).client() as http:
+        student = register(http)
+        first = http.post("/auth/refresh", json={"refresh_token": student["refresh_token"]})
+        assert first.status_code == 200
+        rotated = first.json()
+        assert rotated["refresh_token"] != student["refresh_token"]
+        assert http.get("/auth/me", headers=bearer(rotated)).status_code == 200
+        # the old refresh token again: reuse, so the whole family dies
+        _assert_error(http.post("/auth/refresh",
+                                json={"refresh_token": student["refresh_token"]}), 401)
+        _assert_error(http.post("/auth/refresh",
+                                json={"refresh_token": rotated["refresh_token"]}), 401)
 
 
 def test_unknown_refresh_token_is_401(http):

@@ -1,4 +1,5 @@
-"""Token and secret rules that need no database: rotation and secret length."""
+"""Token and secret rules that need no database: rotation, secret length, refresh
+successors and the reuse interval's bounds."""
 
 from __future__ import annotations
 
@@ -52,6 +53,31 @@ def test_refresh_tokens_are_stored_as_hashes():
     token, stored = tokens.new_refresh_token()
     assert token.encode() not in stored
     assert tokens.refresh_token_hash(token) == stored
+
+
+def test_a_refresh_successor_needs_the_secret():
+    token, _ = tokens.new_refresh_token()
+    successor = tokens.refresh_successor(CURRENT, token)
+    assert successor == tokens.refresh_successor(CURRENT, token), "the same for every twin"
+    assert successor != token
+    assert successor != tokens.refresh_successor(PREVIOUS, token), "another secret, another one"
+    assert len(successor) == len(token), "the same form as a login's random token"
+    assert tokens.refresh_successor(CURRENT, token, steps=2) == \
+        tokens.refresh_successor(CURRENT, successor)
+
+
+@pytest.mark.parametrize("value", ["-1", "61", "soon"])
+def test_the_refresh_reuse_interval_is_bounded(monkeypatch, value):
+    monkeypatch.setenv("VERITAS_REFRESH_REUSE_SECONDS", value)
+    with pytest.raises(settings.SettingsError, match="VERITAS_REFRESH_REUSE_SECONDS"):
+        settings.Settings.from_env("", CURRENT)
+
+
+def test_the_refresh_reuse_interval_defaults_to_a_few_seconds(monkeypatch):
+    monkeypatch.delenv("VERITAS_REFRESH_REUSE_SECONDS", raising=False)
+    assert settings.Settings.from_env("", CURRENT).refresh_reuse_seconds == 5
+    monkeypatch.setenv("VERITAS_REFRESH_REUSE_SECONDS", "0")
+    assert settings.Settings.from_env("", CURRENT).refresh_reuse_seconds == 0
 
 
 def test_passwords_differing_after_byte_72_are_different():

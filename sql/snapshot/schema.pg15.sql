@@ -4696,16 +4696,21 @@ ALTER FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) OWNER TO veritas
 
 COMMENT ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) IS 'Recompute exam_metrics of the given exams from their attempts: attempts (all), submitted (submitted or expired), average_score (graded attempts, points), flagged (latest analysis flagged). Idempotent.';
 
-CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) RETURNS jsonb
+CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer DEFAULT 0) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    c_max_reuse_seconds constant integer := 60;
+    v_reuse constant interval := make_interval(
+        secs => least(greatest(coalesce(p_reuse_seconds, 0), 0), c_max_reuse_seconds)
+    );
     v_token record;
     v_user jsonb;
     v_new_id uuid;
+    v_steps integer;
 BEGIN
-    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at
+    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at, t.replaced_by
     INTO v_token
     FROM auth.refresh_tokens AS t
     WHERE t.token_hash = p_old_hash
@@ -4715,6 +4720,19 @@ BEGIN
     END IF;
 
     IF v_token.used_at IS NOT NULL THEN
+        IF v_reuse > interval '0' AND v_token.used_at > now() - v_reuse THEN
+            v_steps := internal.refresh_twin_steps(v_token.replaced_by, p_new_hash);
+            v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
+            IF v_steps IS NOT NULL AND v_user IS NOT NULL THEN
+                PERFORM internal.log_security_event(
+                    'refresh', v_token.user_id, NULL, NULL,
+                    jsonb_build_object(
+                        'family_id', v_token.family_id, 'reuse_interval', TRUE, 'steps', v_steps
+                    )
+                );
+                RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', v_steps);
+            END IF;
+        END IF;
         UPDATE auth.refresh_token_families AS f
         SET revoked_at = now(), revoked_reason = 'reuse_detected'
         WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
@@ -4728,15 +4746,7 @@ BEGIN
     IF v_token.expires_at <= now() THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
-    PERFORM FROM auth.refresh_token_families AS f
-    WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('status', 'invalid');
-    END IF;
-    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
-    INTO v_user
-    FROM auth.users AS u
-    WHERE u.id = v_token.user_id AND u.is_active;
+    v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
     IF v_user IS NULL THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
@@ -4751,13 +4761,32 @@ BEGIN
         'refresh', v_token.user_id, NULL, NULL,
         jsonb_build_object('family_id', v_token.family_id)
     );
-    RETURN jsonb_build_object('status', 'ok', 'user', v_user);
+    RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', 1);
 END;
 $$;
 
-ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
+COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) IS 'Refresh (anon): {status: ok, user, steps} after rotating the token (steps 1), or for a concurrent twin inside the reuse interval (p_reuse_seconds, at most 60) that presents the successor''s hash (steps: how far the family''s live token is from the presented one); {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used otherwise (the family is revoked).';
+
+CREATE FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    FROM auth.users AS u
+    WHERE
+        u.id = p_user_id
+        AND u.is_active
+        AND EXISTS (
+            SELECT FROM auth.refresh_token_families AS f
+            WHERE f.id = p_family_id AND f.revoked_at IS NULL
+        );
+$$;
+
+ALTER FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) IS 'The user {id, email, full_name, role} of a refresh family that is not revoked, the user active; NULL otherwise. Owner only (refresh_rotate).';
 
 CREATE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4895,6 +4924,37 @@ $$;
 ALTER FUNCTION internal.refresh_token_expiry() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.refresh_token_expiry() IS 'The expiry of a refresh token issued now (7 days).';
+
+CREATE FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_max_steps constant integer := 16;
+    v_id uuid := p_successor_id;
+    v_next record;
+BEGIN
+    FOR v_steps IN 1..c_max_steps LOOP
+        SELECT t.token_hash, t.used_at, t.expires_at, t.replaced_by
+        INTO v_next
+        FROM auth.refresh_tokens AS t
+        WHERE t.id = v_id
+        FOR UPDATE;
+        IF NOT FOUND OR (v_steps = 1 AND v_next.token_hash IS DISTINCT FROM p_successor_hash) THEN
+            RETURN NULL;
+        END IF;
+        IF v_next.used_at IS NULL THEN
+            RETURN CASE WHEN v_next.expires_at > now() THEN v_steps END;
+        END IF;
+        v_id := v_next.replaced_by;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) IS 'For refresh_rotate''s reuse interval: steps from a used token''s successor (whose hash must be p_successor_hash) to the family''s live token, counting the successor as 1; NULL if there is none within 16 or the hash differs. Owner only.';
 
 CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -8418,8 +8478,10 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO worker
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO integration;
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) TO anon;
+
+REVOKE ALL ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO worker;
@@ -8427,6 +8489,8 @@ GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO 
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;

@@ -61,7 +61,7 @@ SELECT function_privs_are(
     'anon', ARRAY['EXECUTE'], 'anon may record a login'
 );
 SELECT function_privs_are(
-    'internal', 'refresh_rotate', ARRAY['bytea', 'bytea'],
+    'internal', 'refresh_rotate', ARRAY['bytea', 'bytea', 'integer'],
     'anon', ARRAY['EXECUTE'], 'anon may rotate a refresh token'
 );
 SELECT function_privs_are(
@@ -375,7 +375,7 @@ SELECT tests.become_anon();
 SELECT pg_temp.keep('r2', internal.refresh_rotate(pg_temp.h('rita-1'), pg_temp.h('rita-2')));
 SELECT is(
     pg_temp.val('r2'),
-    '{"status": "ok", "user": {"id": "00000000-0000-4000-8000-000000001003", "email": "auth-rita@example.org", "full_name": "Rita", "role": "student"}}'::jsonb,
+    '{"status": "ok", "steps": 1, "user": {"id": "00000000-0000-4000-8000-000000001003", "email": "auth-rita@example.org", "full_name": "Rita", "role": "student"}}'::jsonb,
     'a fresh token rotates: ok, with the user'
 );
 SELECT tests.unbecome();

@@ -132,3 +132,65 @@ def test_two_tabs_refresh_at_once_and_logout_clears_everything(http, migrated_db
     assert http.post("/auth/refresh", json={"refresh_token": kept}).status_code == 401
     with httpx.Client(base_url=http.base_url) as other:
         assert other.get("/student/dashboard", headers=bearer(student)).status_code in (200, 401)
+
+
+# What an insecure context (plain http:// to a host that is not localhost)
+# looks like to the app: no Web Locks. And a slow network: each refresh
+# takes a second to leave, so that two tabs refreshing at one moment both
+# read the stored token before either has replaced it.
+NO_WEB_LOCKS_SLOW_REFRESH = """
+Object.defineProperty(Navigator.prototype, 'locks', {configurable: true, get: () => undefined});
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  const url = typeof input === 'string' ? input : input.url;
+  const go = () => realFetch.call(this, input, init);
+  return url.endsWith('/auth/refresh') ? new Promise(r => setTimeout(r, 1000)).then(go) : go();
+};
+"""
+
+
+def _twins(migrated_db: str, user_id: str) -> int:
+    with psycopg.connect(migrated_db) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM audit.security_events WHERE user_id = %s AND kind = 'refresh'"
+            " AND (details ->> 'reuse_interval')::boolean", [user_id]).fetchone()
+    return int(count)
+
+
+def test_two_tabs_without_web_locks_refresh_at_once_and_stay_logged_in(http, migrated_db,
+                                                                      new_context, open_page):
+    """Without Web Locks each tab refreshes on its own: two tabs present the
+    same refresh token at the same moment, and the server's reuse interval
+    answers both with the same new token."""
+    student = register(http)
+    user_id = student["user"]["id"]
+    context = new_context()
+    context.add_init_script(NO_WEB_LOCKS_SLOW_REFRESH)
+    login_ui(open_page(context), student["user"]["email"])
+    # Two tabs opened together: each resumes the session with the stored token.
+    first, second = open_page(context), open_page(context)
+    first.goto("/#/student", wait_until="commit")
+    second.goto("/#/student", wait_until="commit")
+    for page in (first, second):
+        page.get_by_role("heading", name="Your dashboard").wait_for()
+        assert page.evaluate("() => navigator.locks === undefined")
+    assert _twins(migrated_db, user_id) == 1, "the two tabs resumed with the same token"
+
+    # Both tabs refresh at one instant of the browser's clock, three times.
+    at_once = """at => { window.__done = import('/app/js/api.js').then(m =>
+        new Promise(r => setTimeout(r, at - Date.now())).then(() => m.refresh())); }"""
+    for _ in range(3):
+        at = first.evaluate("() => Date.now()") + 300
+        first.evaluate(at_once, at)
+        second.evaluate(at_once, at)
+        assert first.evaluate("() => window.__done") is True
+        assert second.evaluate("() => window.__done") is True
+    assert _twins(migrated_db, user_id) == 4, "each time, the second tab was a twin"
+    me = "() => import('/app/js/api.js').then(m => m.get('/auth/me')).then(u => u.id)"
+    assert first.evaluate(me) == user_id
+    assert second.evaluate(me) == user_id
+    assert not _family_revoked(migrated_db, user_id), "no reuse was detected"
+    # The token both tabs hold is the live one: a reload resumes the session.
+    second.reload()
+    second.get_by_role("heading", name="Your dashboard").wait_for()
+    assert second.evaluate(me) == user_id

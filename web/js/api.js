@@ -9,7 +9,11 @@
 // every refresh, in every tab, runs under one Web Lock (navigator.locks):
 // inside the lock the tab reads the refresh token afresh, so a tab that
 // waited uses the token its neighbour just received, never the one its
-// neighbour spent. IndexedDB, not localStorage: a committed IndexedDB write
+// neighbour spent. Web Locks need a secure context (HTTPS or localhost): on
+// plain http:// to a school server there are none, and two tabs may present
+// the same token at once; the server's reuse interval answers both with the
+// same new token (docs/security.md#the-refresh-reuse-interval).
+// IndexedDB, not localStorage: a committed IndexedDB write
 // is seen by every tab's next read, while Chromium propagates localStorage
 // writes to other tabs asynchronously (a tab taking the lock right after
 // its neighbour released it could still read the spent token: seen under
@@ -304,8 +308,9 @@ async function withLock(task) {
   if (navigator.locks?.request) {
     return navigator.locks.request(LOCK_NAME, { mode: "exclusive" }, task);
   }
-  // No Web Locks (an insecure context: serve over HTTPS or localhost):
-  // one refresh at a time in this tab only.
+  // No Web Locks (an insecure context: plain http:// to another host): one
+  // refresh at a time in this tab; a neighbour refreshing the same token at
+  // the same moment gets the same new one (the server's reuse interval).
   return task();
 }
 

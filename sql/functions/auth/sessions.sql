@@ -79,12 +79,25 @@ REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
 -- Refresh ----------------------------------------------------------------------
 
 -- Rotates a refresh token: the old one is marked used and replaced by the
--- new one in the same family. An already-used token is a reuse: the whole
--- family is revoked and the event logged. Never raises for a bad token (the
--- revocation must commit): the glue answers 401 for any status but ok. The
--- token row is locked, so two concurrent uses cannot both succeed (the
--- second sees used_at and revokes the family).
-CREATE OR REPLACE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea)
+-- new one in the same family. Never raises for a bad token (a revocation
+-- must commit): the glue answers 401 for any status but ok. The token row is
+-- locked, so concurrent uses of one token run one after the other.
+--
+-- An already-used token is a reuse, with one exception, the reuse interval
+-- (p_reuse_seconds, at most 60; 0 disables it): two tabs refreshing the same
+-- token at the same moment. The glue derives the new token from the old one
+-- (HMAC with a server secret, glue/tokens.py), so a concurrent twin of a
+-- rotation presents the same p_new_hash as the rotation that won. When the
+-- token was used less than p_reuse_seconds ago and p_new_hash is the hash of
+-- its successor (which only the glue's secret can produce from the presented
+-- token), the twin gets the family's live token: {status: ok, user, steps},
+-- the live token being steps successors after the presented one, which the
+-- glue derives again (steps is 1 unless the family rotated again meanwhile).
+-- Nothing is inserted and no token is stored but as its hash. Otherwise the
+-- whole family is revoked and the reuse logged.
+CREATE OR REPLACE FUNCTION internal.refresh_rotate(
+    p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer DEFAULT 0
+)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -92,11 +105,16 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    c_max_reuse_seconds constant integer := 60;
+    v_reuse constant interval := make_interval(
+        secs => least(greatest(coalesce(p_reuse_seconds, 0), 0), c_max_reuse_seconds)
+    );
     v_token record;
     v_user jsonb;
     v_new_id uuid;
+    v_steps integer;
 BEGIN
-    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at
+    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at, t.replaced_by
     INTO v_token
     FROM auth.refresh_tokens AS t
     WHERE t.token_hash = p_old_hash
@@ -106,6 +124,19 @@ BEGIN
     END IF;
 
     IF v_token.used_at IS NOT NULL THEN
+        IF v_reuse > interval '0' AND v_token.used_at > now() - v_reuse THEN
+            v_steps := internal.refresh_twin_steps(v_token.replaced_by, p_new_hash);
+            v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
+            IF v_steps IS NOT NULL AND v_user IS NOT NULL THEN
+                PERFORM internal.log_security_event(
+                    'refresh', v_token.user_id, NULL, NULL,
+                    jsonb_build_object(
+                        'family_id', v_token.family_id, 'reuse_interval', TRUE, 'steps', v_steps
+                    )
+                );
+                RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', v_steps);
+            END IF;
+        END IF;
         UPDATE auth.refresh_token_families AS f
         SET revoked_at = now(), revoked_reason = 'reuse_detected'
         WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
@@ -119,15 +150,7 @@ BEGIN
     IF v_token.expires_at <= now() THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
-    PERFORM FROM auth.refresh_token_families AS f
-    WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('status', 'invalid');
-    END IF;
-    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
-    INTO v_user
-    FROM auth.users AS u
-    WHERE u.id = v_token.user_id AND u.is_active;
+    v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
     IF v_user IS NULL THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
@@ -142,15 +165,79 @@ BEGIN
         'refresh', v_token.user_id, NULL, NULL,
         jsonb_build_object('family_id', v_token.family_id)
     );
-    RETURN jsonb_build_object('status', 'ok', 'user', v_user);
+    RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', 1);
 END;
 $$;
 
-COMMENT ON FUNCTION internal.refresh_rotate(bytea, bytea) IS
-'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
+COMMENT ON FUNCTION internal.refresh_rotate(bytea, bytea, integer) IS
+'Refresh (anon): {status: ok, user, steps} after rotating the token (steps 1), or for a concurrent twin inside the reuse interval (p_reuse_seconds, at most 60) that presents the successor''s hash (steps: how far the family''s live token is from the presented one); {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used otherwise (the family is revoked).';
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(bytea, bytea) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION internal.refresh_rotate(bytea, bytea) TO anon;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(bytea, bytea, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.refresh_rotate(bytea, bytea, integer) TO anon;
+
+-- The user of a live session as the tokens body names them: NULL when the
+-- family is revoked or the user is gone or disabled.
+CREATE OR REPLACE FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    FROM auth.users AS u
+    WHERE
+        u.id = p_user_id
+        AND u.is_active
+        AND EXISTS (
+            SELECT FROM auth.refresh_token_families AS f
+            WHERE f.id = p_family_id AND f.revoked_at IS NULL
+        );
+$$;
+
+COMMENT ON FUNCTION internal.refresh_session_user(uuid, uuid) IS
+'The user {id, email, full_name, role} of a refresh family that is not revoked, the user active; NULL otherwise. Owner only (refresh_rotate).';
+REVOKE ALL ON FUNCTION internal.refresh_session_user(uuid, uuid) FROM PUBLIC;
+
+-- A twin's way to the family's live token: from the presented token's
+-- successor (which must carry p_successor_hash, else NULL), along
+-- replaced_by, to the first token not used yet and not expired: how many
+-- steps that is. NULL when the chain ends without one (purged, expired) or
+-- is longer than 16. Each token is locked on the way, in the order rotations
+-- lock them (older first): a rotation in flight is waited for, then seen.
+CREATE OR REPLACE FUNCTION internal.refresh_twin_steps(
+    p_successor_id uuid, p_successor_hash bytea
+)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c_max_steps constant integer := 16;
+    v_id uuid := p_successor_id;
+    v_next record;
+BEGIN
+    FOR v_steps IN 1..c_max_steps LOOP
+        SELECT t.token_hash, t.used_at, t.expires_at, t.replaced_by
+        INTO v_next
+        FROM auth.refresh_tokens AS t
+        WHERE t.id = v_id
+        FOR UPDATE;
+        IF NOT FOUND OR (v_steps = 1 AND v_next.token_hash IS DISTINCT FROM p_successor_hash) THEN
+            RETURN NULL;
+        END IF;
+        IF v_next.used_at IS NULL THEN
+            RETURN CASE WHEN v_next.expires_at > now() THEN v_steps END;
+        END IF;
+        v_id := v_next.replaced_by;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.refresh_twin_steps(uuid, bytea) IS
+'For refresh_rotate''s reuse interval: steps from a used token''s successor (whose hash must be p_successor_hash) to the family''s live token, counting the successor as 1; NULL if there is none within 16 or the hash differs. Owner only.';
+REVOKE ALL ON FUNCTION internal.refresh_twin_steps(uuid, bytea) FROM PUBLIC;
 
 -- Logout -------------------------------------------------------------------------
 
