@@ -351,6 +351,70 @@ ALTER FUNCTION api.create_exam_attempt(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.create_exam_attempt(exam_id uuid) IS 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
 
+CREATE FUNCTION api.find_students(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pattern constant text := internal.search_pattern(find_students.q);
+    v_any_student constant boolean := internal.current_app_role() = 'admin';
+    v_students jsonb;
+BEGIN
+    IF find_students."limit" IS NULL OR find_students."limit" NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
+    END IF;
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object('id', s.id, 'full_name', s.full_name, 'email', s.email)
+            ORDER BY lower(s.full_name), lower(s.email)
+        ),
+        '[]'::jsonb
+    )
+    INTO v_students
+    FROM (
+        SELECT u.id, u.full_name, u.email
+        FROM auth.users AS u
+        WHERE
+            u.role = 'student'
+            AND u.is_active
+            AND (
+                v_any_student
+                OR u.id IN (SELECT a.student_id FROM app.exam_attempts AS a)
+            )
+            AND (
+                v_pattern IS NULL
+                OR lower(u.email) LIKE v_pattern
+                OR lower(u.full_name) LIKE v_pattern
+            )
+        ORDER BY lower(u.full_name), lower(u.email)
+        LIMIT find_students."limit"
+    ) AS s;
+    RETURN v_students;
+END;
+$$;
+
+ALTER FUNCTION api.find_students(q text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.find_students(q text, "limit" integer) IS 'Teacher or admin: the active students whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to give one extra time. A teacher finds only the students they can already see (an attempt on one of their exams); an admin any. 403 for students and integration accounts.';
+
+CREATE FUNCTION api.find_teachers(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF find_teachers."limit" IS NULL OR find_teachers."limit" NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
+    END IF;
+    RETURN internal.find_active_teachers(
+        internal.search_pattern(find_teachers.q), find_teachers."limit"
+    );
+END;
+$$;
+
+ALTER FUNCTION api.find_teachers(q text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.find_teachers(q text, "limit" integer) IS 'Teacher or admin: the other active teachers whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to grant one access to an exam. Only name and email; never disabled accounts, students, admins or integration accounts. 403 for students and integration accounts.';
+
 CREATE FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -1133,6 +1197,73 @@ $$;
 ALTER FUNCTION api.get_teacher_exam_analytics(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam analytics from the materialized views (refreshed by the worker every few seconds, concurrently: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
+
+CREATE FUNCTION api.get_users(role text DEFAULT NULL::text, active boolean DEFAULT NULL::boolean, q text DEFAULT NULL::text, after_email text DEFAULT NULL::text, "limit" integer DEFAULT 100) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pattern constant text := internal.search_pattern(get_users.q);
+    v_users jsonb;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'only an admin may list users'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF get_users.role IS NOT NULL
+        AND get_users.role NOT IN ('student', 'teacher', 'admin', 'integration')
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'role must be one of student, teacher, admin, integration';
+    END IF;
+    IF get_users."limit" IS NULL OR get_users."limit" NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 500';
+    END IF;
+
+    SELECT coalesce(jsonb_agg(x.doc ORDER BY x.sort_key), '[]'::jsonb)
+    INTO v_users
+    FROM (
+        SELECT
+            lower(u.email) AS sort_key,
+            jsonb_build_object(
+                'id', u.id,
+                'email', u.email,
+                'full_name', u.full_name,
+                'role', u.role,
+                'is_active', u.is_active,
+                'department', tp.department,
+                'created_at', u.created_at,
+                'sessions_revoked_at', u.sessions_revoked_at
+            ) AS doc
+        FROM auth.users AS u
+        LEFT JOIN app.teacher_profiles AS tp ON u.id = tp.user_id
+        WHERE
+            (get_users.role IS NULL OR u.role::text = get_users.role)
+            AND (get_users.active IS NULL OR u.is_active = get_users.active)
+            AND (
+                v_pattern IS NULL
+                OR lower(u.email) LIKE v_pattern
+                OR lower(u.full_name) LIKE v_pattern
+            )
+            AND (get_users.after_email IS NULL OR lower(u.email) > lower(get_users.after_email))
+        ORDER BY lower(u.email)
+        LIMIT get_users."limit" + 1
+    ) AS x;
+
+    IF jsonb_array_length(v_users) > get_users."limit" THEN
+        v_users := v_users - get_users."limit";  -- the look-ahead row opens the next page
+        PERFORM set_config('response.next_page', jsonb_build_object(
+            'after_email', v_users -> -1 ->> 'email'
+        )::text, TRUE);
+    END IF;
+    RETURN v_users;
+END;
+$$;
+
+ALTER FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) IS 'Admin: users ordered by email, [{id, email, full_name, role, is_active, department, created_at, sessions_revoked_at}]; filters: role (student, teacher, admin, integration), active (true: enabled, false: disabled), q (a case-insensitive substring of the name or email, at most 200 characters). Keyset pages: limit 1 to 500 (default 100); a page that is not the last carries a Link header to the next (rel="next", after_email: the last row''s email). 403 for anyone but an admin; 400 for an unknown role.';
 
 CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -3504,6 +3635,41 @@ ALTER FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uu
 
 COMMENT ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expiry sweep (SKIP LOCKED, any number at once): close as expired the attempts in progress past deadline + grace, graded on saved answers, finished_at = deadline; queues their analysis and refreshes statistics. Optional filters (student, exam, attempt) serve lazy expiry on reads. Returns how many it closed. Only ever closes what is overdue, so every reader may call it.';
 
+CREATE FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object('id', t.id, 'full_name', t.full_name, 'email', t.email)
+            ORDER BY lower(t.full_name), lower(t.email)
+        ),
+        '[]'::jsonb
+    )
+    FROM (
+        SELECT u.id, u.full_name, u.email
+        FROM auth.users AS u
+        WHERE
+            u.role = 'teacher'
+            AND u.is_active
+            AND u.id IS DISTINCT FROM internal.current_user_id()
+            -- the caller's claims must be a teacher's or an admin's: a login
+            -- that switches to the role without them finds nobody
+            AND internal.current_app_role() IN ('teacher', 'admin')
+            AND (
+                p_pattern IS NULL
+                OR lower(u.email) LIKE p_pattern
+                OR lower(u.full_name) LIKE p_pattern
+            )
+        ORDER BY lower(u.full_name), lower(u.email)
+        LIMIT p_limit
+    ) AS t;
+$$;
+
+ALTER FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) IS 'Other active teachers whose name or email matches the LIKE pattern (NULL: all), [{id, full_name, email}], at most p_limit: a teacher''s staff directory (api.find_teachers). Nothing else of a teacher''s row.';
+
 CREATE FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5202,6 +5368,28 @@ $$;
 ALTER FUNCTION internal.seal_audit_log() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.seal_audit_log() IS 'Worker: seals the newly committed rows of audit.log, audit.security_events and audit.disclosures into their hash chains (audit.seals; batches of 10000, up to 200000 a call); how many. One sealer at a time; others return 0.';
+
+CREATE FUNCTION internal.search_pattern(p_q text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_text constant text := lower(btrim(p_q));
+BEGIN
+    IF v_text IS NULL OR v_text = '' THEN
+        RETURN NULL;
+    END IF;
+    IF length(v_text) > 200 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'q must be at most 200 characters';
+    END IF;
+    RETURN '%' || replace(replace(replace(v_text, '\', '\\'), '%', '\%'), '_', '\_') || '%';
+END;
+$$;
+
+ALTER FUNCTION internal.search_pattern(p_q text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.search_pattern(p_q text) IS 'The LIKE pattern of a case-insensitive substring search for q (wildcards escaped); NULL for no filter; 22023 beyond 200 characters.';
 
 CREATE FUNCTION internal.service_token_document(p_jti uuid) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -8047,6 +8235,14 @@ REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.find_students(q text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO teacher;
+GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO admin;
+
+REVOKE ALL ON FUNCTION api.find_teachers(q text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO teacher;
+GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO admin;
+
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO student;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO integration;
@@ -8107,6 +8303,9 @@ GRANT ALL ON FUNCTION api.get_teacher_dashboard_data() TO admin;
 REVOKE ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) TO admin;
 
 REVOKE ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO teacher;
@@ -8384,6 +8583,10 @@ GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_studen
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO teacher;
+GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO admin;
+
 REVOKE ALL ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.grading_method_of(p_name text) FROM PUBLIC;
@@ -8510,6 +8713,10 @@ REVOKE ALL ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) 
 
 REVOKE ALL ON FUNCTION internal.seal_audit_log() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.seal_audit_log() TO worker;
+
+REVOKE ALL ON FUNCTION internal.search_pattern(p_q text) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO teacher;
+GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO admin;
 
 REVOKE ALL ON FUNCTION internal.service_token_document(p_jti uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.service_token_document(p_jti uuid) TO admin;

@@ -105,6 +105,18 @@ INSERT INTO check_allowlist VALUES
     'api.get_monitoring_events_for_attempt', 'name of parameter "limit" is reserved keyword',
     'argument name of GET /teacher/attempts/{attempt_id}/events'
 ),
+(
+    'api.get_users', 'name of parameter "limit" is reserved keyword',
+    'argument name of GET /admin/users'
+),
+(
+    'api.find_teachers', 'name of parameter "limit" is reserved keyword',
+    'argument name of GET /teacher/colleagues'
+),
+(
+    'api.find_students', 'name of parameter "limit" is reserved keyword',
+    'argument name of GET /teacher/students'
+),
 -- Tables without created_at pass 'updated_at_only' (TG_ARGV), and the
 -- branch that reads NEW.created_at is not taken for them.
 (

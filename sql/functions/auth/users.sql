@@ -1,5 +1,6 @@
 -- auth: creating users (a student registering; an admin or the DBA creating
--- any user) and enabling or disabling them (api.set_user_active).
+-- any user), enabling or disabling them (api.set_user_active), and the
+-- admin's list of them (api.get_users).
 
 -- Register ---------------------------------------------------------------------
 
@@ -172,3 +173,94 @@ COMMENT ON FUNCTION api.set_user_active(uuid, boolean) IS
 
 REVOKE ALL ON FUNCTION api.set_user_active(uuid, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.set_user_active(uuid, boolean) TO admin;
+
+-- API: the list of users (admin) -------------------------------------------------
+
+-- GET /admin/users: users by email (case-insensitively, as the unique index
+-- users_email_lower_key orders them), filtered by role, activity and a text
+-- search on name and email, in keyset pages: a page that is not the last
+-- sets response.next_page to {after_email} (its last row's email), which
+-- the glue turns into a Link to the next page (glue/pages.py), keeping the
+-- caller's filters and limit.
+--
+-- SECURITY INVOKER: the admin reads auth.users under "admins read users".
+-- EXECUTE is granted to admin only (any other role gets 42501, HTTP 403),
+-- and the caller's claims must be an admin's, so that a login switching to
+-- the admin role without them gets 42501 too.
+CREATE OR REPLACE FUNCTION api.get_users(
+    role text DEFAULT NULL,
+    active boolean DEFAULT NULL,
+    q text DEFAULT NULL,
+    after_email text DEFAULT NULL,
+    "limit" integer DEFAULT 100
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_pattern constant text := internal.search_pattern(get_users.q);
+    v_users jsonb;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'only an admin may list users'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF get_users.role IS NOT NULL
+        AND get_users.role NOT IN ('student', 'teacher', 'admin', 'integration')
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'role must be one of student, teacher, admin, integration';
+    END IF;
+    IF get_users."limit" IS NULL OR get_users."limit" NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 500';
+    END IF;
+
+    SELECT coalesce(jsonb_agg(x.doc ORDER BY x.sort_key), '[]'::jsonb)
+    INTO v_users
+    FROM (
+        SELECT
+            lower(u.email) AS sort_key,
+            jsonb_build_object(
+                'id', u.id,
+                'email', u.email,
+                'full_name', u.full_name,
+                'role', u.role,
+                'is_active', u.is_active,
+                'department', tp.department,
+                'created_at', u.created_at,
+                'sessions_revoked_at', u.sessions_revoked_at
+            ) AS doc
+        FROM auth.users AS u
+        LEFT JOIN app.teacher_profiles AS tp ON u.id = tp.user_id
+        WHERE
+            (get_users.role IS NULL OR u.role::text = get_users.role)
+            AND (get_users.active IS NULL OR u.is_active = get_users.active)
+            AND (
+                v_pattern IS NULL
+                OR lower(u.email) LIKE v_pattern
+                OR lower(u.full_name) LIKE v_pattern
+            )
+            AND (get_users.after_email IS NULL OR lower(u.email) > lower(get_users.after_email))
+        ORDER BY lower(u.email)
+        LIMIT get_users."limit" + 1
+    ) AS x;
+
+    IF jsonb_array_length(v_users) > get_users."limit" THEN
+        v_users := v_users - get_users."limit";  -- the look-ahead row opens the next page
+        PERFORM set_config('response.next_page', jsonb_build_object(
+            'after_email', v_users -> -1 ->> 'email'
+        )::text, TRUE);
+    END IF;
+    RETURN v_users;
+END;
+$$;
+
+COMMENT ON FUNCTION api.get_users(text, boolean, text, text, integer) IS
+'Admin: users ordered by email, [{id, email, full_name, role, is_active, department, created_at, sessions_revoked_at}]; filters: role (student, teacher, admin, integration), active (true: enabled, false: disabled), q (a case-insensitive substring of the name or email, at most 200 characters). Keyset pages: limit 1 to 500 (default 100); a page that is not the last carries a Link header to the next (rel="next", after_email: the last row''s email). 403 for anyone but an admin; 400 for an unknown role.';
+
+REVOKE ALL ON FUNCTION api.get_users(text, boolean, text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.get_users(text, boolean, text, text, integer) TO admin;
