@@ -1,5 +1,6 @@
-"""An admin in Chromium: creates an integration account, disables and
-re-enables it; reads the audit trail filtered and the security events."""
+"""An admin in Chromium: finds users in the list (GET /admin/users), creates
+an integration account, disables and re-enables it, filters the list by
+role and status; reads the audit trail filtered and the security events."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def test_admin_manages_users_and_reads_the_trails(http, migrated_db, open_page):
     page = open_page()
     login_ui(page, admin["email"])
     page.get_by_role("heading", name="All users").wait_for()
+    expect(page.locator("tbody tr").first).to_be_visible()
+    page.get_by_label("Find a user").fill(admin["email"])
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody")).to_contain_text(admin["email"])
     check_page(page, "admin-users", "admin-users")
 
@@ -26,17 +31,35 @@ def test_admin_manages_users_and_reads_the_trails(http, migrated_db, open_page):
     page.get_by_label("Initial password").fill(PASSWORD)
     page.get_by_role("button", name="Create the user").click()
     expect(page.get_by_role("status")).to_contain_text(f"Created {email} (integration)")
-    page.get_by_label("Find a user").fill(email)
+    # The list shows the new user at once, from GET /admin/users.
+    expect(page.get_by_label("Find a user")).to_have_value(email)
     row = page.locator("tbody tr").filter(has_text=email)
     expect(row).to_contain_text("active")
+    expect(row).to_contain_text("integration")
     assert http.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
 
     row.get_by_role("button", name=f"Disable {email}").click()
     expect(row).to_contain_text("disabled")
     assert http.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 401
+
+    # Filters: the disabled accounts (the new one among them), re-enabled from there.
+    page.get_by_label("Find a user").fill("")
+    page.get_by_label("Status", exact=True).select_option("false")
+    page.get_by_role("button", name="Show").click()
+    row = page.locator("tbody tr").filter(has_text=email)
+    expect(row).to_have_count(1)
+    states = page.locator("tbody tr td:nth-child(5)").all_inner_texts()
+    assert set(states) == {"disabled"}, states
     row.get_by_role("button", name=f"Enable {email}").click()
     expect(row).to_contain_text("active")
     assert http.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    # Integration accounts only.
+    page.get_by_label("Status", exact=True).select_option("")
+    page.get_by_label("Kind of account").select_option("integration")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("tbody tr").filter(has_text=email)).to_have_count(1)
+    roles = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert set(roles) == {"integration"}, roles
 
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_role("heading", name="Audit trail").wait_for()

@@ -199,3 +199,72 @@ def test_teacher_creates_an_exam_with_every_kind(http, migrated_db, open_page):
     detail = http.get(f"/student/exams/{exam_id}",
                       headers=bearer(login(http, student["email"]))).json()
     assert detail["exam"]["extra_minutes"] == 20
+
+
+def test_teacher_finds_people_by_name_and_edits_a_question_just_added(http, migrated_db,
+                                                                    open_page):
+    teacher_user = create_user(migrated_db, "teacher")
+    teacher = login(http, teacher_user["email"])
+    colleague = create_user(migrated_db, "teacher")
+    exam = create_exam(http, teacher, title=f"People {uuid.uuid4().hex[:6]}")
+    tag = uuid.uuid4().hex[:8]
+    seen = register(http, email=f"seen-{tag}@example.org", full_name=f"Seen Student {tag}")
+    unseen = register(http, email=f"unseen-{tag}@example.org", full_name=f"Unseen Student {tag}")
+    started = http.post(f"/student/exams/{exam['id']}/start", headers=bearer(seen))
+    assert started.status_code == 201, started.text
+
+    page = open_page()
+    login_ui(page, teacher_user["email"])
+    page.goto(f"/#/teacher/exams/{exam['id']}")
+    page.get_by_role("heading", name=exam["title"]).wait_for()
+
+    # A question added is editable at once, without a reload.
+    count = len(exam["questions"])
+    new = page.locator("fieldset.question-editor").last
+    new.get_by_label("Kind").select_option("true_false")
+    new.get_by_label("Prompt").fill("Added in the browser.")
+    page.get_by_role("button", name="Add this question").click()
+    expect(page.get_by_role("status").filter(has_text="added")).to_contain_text(
+        f"Question {count + 1} added")
+    added = page.locator("fieldset.question-editor").nth(count)
+    expect(added.get_by_label("Prompt")).to_have_value("Added in the browser.")
+    added.get_by_label("Prompt").fill("Edited at once.")
+    page.get_by_role("button", name=f"Save question {count + 1}").click()
+    expect(page.get_by_role("status").filter(has_text="saved")).to_contain_text(
+        f"Question {count + 1} saved")
+    expect(page.locator("fieldset.question-editor").last.get_by_label("Prompt")).to_have_value("")
+    stored = http.get("/rpc/get_exam", params={"exam_id": exam["id"]},
+                      headers=bearer(teacher)).json()
+    assert [q["prompt"] for q in stored["questions"]][-1] == "Edited at once."
+    assert len(stored["questions"]) == count + 1, "added once, then edited, not added again"
+
+    # Another teacher, found by email.
+    page.get_by_label("Find a teacher").fill(colleague["email"].upper())
+    page.get_by_role("button", name="Search teachers").click()
+    page.get_by_role("button", name=f"Choose {colleague['full_name']} ({colleague['email']})").click()
+    expect(page.get_by_label("The teacher's user id")).to_have_value(colleague["id"])
+    expect(page.get_by_role("button", name="Grant access")).to_be_focused()
+    page.get_by_role("button", name="Grant access").click()
+    expect(page.get_by_role("status").filter(has_text="Access granted")).to_be_visible()
+    shared = http.get(f"/teacher/exams/{exam['id']}/analytics",
+                      headers=bearer(login(http, colleague["email"])))
+    assert shared.status_code == 200, "the colleague was granted access"
+
+    # A student the teacher cannot see is not found; one of their exam is.
+    page.get_by_label("Find a student").fill(unseen["user"]["email"])
+    page.get_by_role("button", name="Search students").click()
+    expect(page.get_by_text("No student of your exams matches")).to_be_visible()
+    assert unseen["user"]["full_name"] not in page.locator("main").inner_text()
+    page.get_by_label("Find a student").fill(f"student {tag}")
+    page.get_by_role("button", name="Search students").click()
+    choose = page.get_by_role("button", name=re.compile(r"^Choose "))
+    expect(choose).to_have_count(1)
+    expect(choose).to_have_text(f"Choose {seen['user']['full_name']} ({seen['user']['email']})")
+    check_page(page, "exam-manage-people", "exam-manage")
+    choose.click()
+    expect(page.get_by_label("The student's user id")).to_have_value(seen["user"]["id"])
+    page.get_by_label("Extra minutes").fill("25")
+    page.get_by_role("button", name="Set extra time").click()
+    expect(page.get_by_role("status").filter(has_text="Extra time set")).to_be_visible()
+    detail = http.get(f"/student/exams/{exam['id']}", headers=bearer(seen)).json()
+    assert detail["exam"]["extra_minutes"] == 25

@@ -1,29 +1,11 @@
-// Admin: create users of any role (integration accounts included), disable
-// and re-enable them. The API has no list of users; the list here is rebuilt
-// from the audit trail of auth.users (every insert and update of a user).
+// Admin: the users (GET /admin/users: filtered by role, status and a search
+// on name and email, by email, more on demand), created (integration
+// accounts included), disabled and re-enabled.
 import * as api from "../api.js";
 import { announce, errorBox, field, fmtDate, h, table } from "../dom.js";
 
 const ROLES = ["student", "teacher", "admin", "integration"];
-
-async function knownUsers() {
-  const users = new Map();
-  let before = null;
-  const entries = [];
-  for (let page = 0; page < 20; page += 1) {
-    const rows = await api.get("/admin/audit", { table: "auth.users", limit: 1000, before });
-    entries.push(...rows);
-    if (rows.length < 1000) break;
-    before = rows[rows.length - 1].id;
-  }
-  for (const entry of entries.reverse()) {
-    const id = entry.row_pk?.id;
-    if (!id) continue;
-    if (entry.operation === "DELETE") users.delete(id);
-    else users.set(id, { ...(users.get(id) || {}), ...(entry.new_values || {}), id });
-  }
-  return [...users.values()].sort((a, b) => String(a.email).localeCompare(String(b.email)));
-}
+const PAGE = 100;
 
 export async function render(main, _params, ctx) {
   ctx.title("Users");
@@ -48,19 +30,30 @@ export async function render(main, _params, ctx) {
     create,
   );
 
-  const filter = h("input", { type: "search", autocomplete: "off" });
+  // the list: filters, one page at a time
+  const search = h("input", { type: "search", autocomplete: "off" });
+  const roleFilter = h("select", {}, h("option", { value: "", text: "any role" }), ROLES.map((r) => h("option", { value: r, text: r })));
+  const statusFilter = h("select", {}, h("option", { value: "", text: "active or disabled" }), h("option", { value: "true", text: "active" }), h("option", { value: "false", text: "disabled" }));
+  const filters = h(
+    "form",
+    { class: "card", role: "search", "aria-label": "Users" },
+    h("div", { class: "inline" }, field("Find a user", search, "Part of a name or an email."), field("Kind of account", roleFilter), field("Status", statusFilter)),
+    h("button", { type: "submit", text: "Show" }),
+  );
   const listHost = h("div");
+  const listStatus = h("div");
+  const more = h("button", { type: "button", text: "More users", hidden: true });
   let users = [];
+  let next = null;
 
   function paint() {
-    const q = filter.value.trim().toLowerCase();
-    const shown = users.filter((u) => !q || `${u.email} ${u.full_name} ${u.role}`.toLowerCase().includes(q));
     listHost.replaceChildren(
       table(
         [
           { label: "Email", value: (u) => u.email },
           { label: "Name", value: (u) => u.full_name },
           { label: "Role", value: (u) => u.role },
+          { label: "Department", value: (u) => u.department },
           { label: "Status", value: (u) => (u.is_active === false ? "disabled" : "active") },
           { label: "Created", value: (u) => fmtDate(u.created_at) },
           { label: "Id", value: (u) => h("code", { text: u.id }) },
@@ -86,12 +79,36 @@ export async function render(main, _params, ctx) {
             },
           },
         ],
-        shown,
-        { caption: `${shown.length} of ${users.length} users`, empty: "No user matches." },
+        users,
+        { caption: `${users.length} users shown${next ? " (more below)" : ""}, by email`, empty: "No user matches." },
       ),
     );
+    more.hidden = !next;
   }
-  filter.addEventListener("input", paint);
+
+  async function load(reset) {
+    listStatus.replaceChildren();
+    more.disabled = true;
+    try {
+      const page = reset
+        ? await api.getPage("/admin/users", {
+          q: search.value.trim(), role: roleFilter.value, active: statusFilter.value, limit: PAGE,
+        })
+        : await api.getPage(next);
+      users = reset ? page.data : users.concat(page.data);
+      next = page.next;
+      paint();
+    } catch (error) {
+      listStatus.replaceChildren(errorBox(error));
+    } finally {
+      more.disabled = false;
+    }
+  }
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    load(true);
+  });
+  more.addEventListener("click", () => load(false));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -105,8 +122,11 @@ export async function render(main, _params, ctx) {
       const text = `Created ${user.email} (${user.role}).`;
       createStatus.replaceChildren(h("div", { class: "ok-box", role: "status", text }));
       password.value = "";
-      users = users.filter((u) => u.id !== user.id).concat([{ is_active: true, ...user }]);
-      paint();
+      // Show the new user: the list, searched for them.
+      search.value = user.email;
+      roleFilter.value = "";
+      statusFilter.value = "";
+      await load(true);
     } catch (error) {
       createStatus.replaceChildren(errorBox(error));
     } finally {
@@ -114,11 +134,6 @@ export async function render(main, _params, ctx) {
     }
   });
 
-  main.append(form, h("h2", { text: "All users" }), h("p", { class: "hint", text: "Rebuilt from the audit trail of user records." }), field("Find a user", filter), listHost);
-  try {
-    users = await knownUsers();
-    paint();
-  } catch (error) {
-    listHost.replaceChildren(errorBox(error));
-  }
+  main.append(form, h("h2", { text: "All users" }), filters, listStatus, listHost, more);
+  await load(true);
 }

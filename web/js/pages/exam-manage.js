@@ -1,7 +1,9 @@
-// One exam, for its teacher: publish a draft, edit settings and questions,
-// grant another teacher access, give a student extra time.
+// One exam, for its teacher: publish a draft, edit settings and questions
+// (a question added is editable at once), grant another teacher access and
+// give a student extra time (each person found by name or email).
 import * as api from "../api.js";
 import { announce, errorBox, field, fmtDate, h } from "../dom.js";
+import { personSearch } from "../person-search.js";
 import { questionForm } from "../question-form.js";
 import { fromLocalInput, localInput } from "./exam-editor.js";
 
@@ -98,13 +100,18 @@ export async function render(main, [examId], ctx) {
     main.append(form);
   }
 
-  // questions
+  // questions: each editable, a new one too as soon as it is added
   const questions = h("section", {}, h("h2", { text: "Questions" }), h("p", { class: "hint", text: "A change applies to attempts started afterwards; attempts already started keep the version they started with." }));
-  exam.questions.forEach((q, index) => {
+  const addHeading = h("h3", { text: "Add a question" });
+  let shown = 0;
+
+  function editor(q) {
+    shown += 1;
+    const number = shown;
     const status = h("div");
-    const form = questionForm(q, { number: index + 1 });
-    const save = h("button", { type: "button", text: `Save question ${index + 1}` });
-    const remove = h("button", { type: "button", class: "danger", text: `Remove question ${index + 1}` });
+    const form = questionForm(q, { number });
+    const save = h("button", { type: "button", text: `Save question ${number}` });
+    const remove = h("button", { type: "button", class: "danger", text: `Remove question ${number}` });
     save.addEventListener("click", () => {
       let value;
       try {
@@ -113,10 +120,10 @@ export async function render(main, [examId], ctx) {
         status.replaceChildren(errorBox(error));
         return;
       }
-      act(status, save, () => api.post("/rpc/update_question", { question_id: q.id, ...value }), () => `Question ${index + 1} saved.`);
+      act(status, save, () => api.post("/rpc/update_question", { question_id: q.id, ...value }), () => `Question ${number} saved.`);
     });
     remove.addEventListener("click", async () => {
-      const done = await act(status, remove, () => api.post("/rpc/remove_question", { question_id: q.id }), () => `Question ${index + 1} removed.`);
+      const done = await act(status, remove, () => api.post("/rpc/remove_question", { question_id: q.id }), () => `Question ${number} removed.`);
       if (done) {
         form.el.remove();
         save.remove();
@@ -124,51 +131,83 @@ export async function render(main, [examId], ctx) {
       }
     });
     form.el.append(h("div", { class: "actions" }, save, remove), status);
-    questions.append(form.el);
-  });
+    return form;
+  }
+
+  exam.questions.forEach((q) => questions.append(editor(q).el));
   {
     const status = h("div");
-    const form = questionForm(null, { number: exam.questions.length + 1 });
     const add = h("button", { type: "button", text: "Add this question" });
-    add.addEventListener("click", () => {
+    let draft = questionForm(null, { number: shown + 1 });
+    add.addEventListener("click", async () => {
       let value;
       try {
-        value = form.value();
+        value = draft.value();
       } catch (error) {
         status.replaceChildren(errorBox(error));
         return;
       }
-      act(status, add, () => api.post("/rpc/add_question", { exam_id: examId, ...value }), () => "Question added; reload the page to edit it.");
+      const added = await act(status, add, () => api.post("/rpc/add_question", { exam_id: examId, ...value }), () => `Question ${shown + 1} added; you can edit it above.`);
+      if (!added) return;
+      // The new question joins the list, editable at once; the form starts afresh.
+      const made = editor(added);
+      addHeading.before(made.el);
+      const fresh = questionForm(null, { number: shown + 1 });
+      draft.el.replaceWith(fresh.el);
+      draft = fresh;
+      draft.el.append(addActions);
+      draft.focus();  // ready for the next one; the status says where the new one is
     });
-    form.el.append(h("div", { class: "actions" }, add), status);
-    questions.append(h("h3", { text: "Add a question" }), form.el);
+    const addActions = h("div", { class: "actions" }, add, status);
+    draft.el.append(addActions);
+    questions.append(addHeading, draft.el);
   }
   main.append(questions);
 
-  // access for another teacher
+  // access for another teacher: found by name or email, or an id typed by hand
   {
-    const teacher = h("input", { type: "text", autocomplete: "off"});
+    const teacher = h("input", { type: "text", autocomplete: "off" });
     const status = h("div");
     const grant = h("button", { type: "submit", text: "Grant access" });
-    const form = h("form", { class: "card" }, h("h2", { text: "Give another teacher access" }), field("The teacher's user id", teacher, "Only the exam's owner or an admin may grant access."), status, grant);
+    const finder = personSearch({
+      label: "Find a teacher",
+      path: "/teacher/colleagues",
+      noun: "teacher",
+      empty: "No other active teacher matches.",
+      onPick: (person) => {
+        teacher.value = person.id;
+        grant.focus();
+      },
+    });
+    const form = h("form", {}, field("The teacher's user id", teacher, "Filled in when you choose a teacher above, or type it. Only the exam's owner or an admin may grant access."), status, grant);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(status, grant, () => api.post(`/teacher/exams/${examId}/permissions`, { teacher_id: teacher.value.trim() }), () => "Access granted.");
     });
-    main.append(form);
+    main.append(h("section", { class: "card" }, h("h2", { text: "Give another teacher access" }), finder.el, form));
   }
 
-  // extra time
+  // extra time: a student found among those this teacher can see, or an id typed by hand
   {
-    const student = h("input", { type: "text", autocomplete: "off"});
+    const student = h("input", { type: "text", autocomplete: "off" });
     const minutes = h("input", { type: "number", min: 0, max: 1440, value: "15" });
     const status = h("div");
     const set = h("button", { type: "submit", text: "Set extra time" });
-    const form = h("form", { class: "card" }, h("h2", { text: "Extra time for a student" }), h("div", { class: "inline" }, field("The student's user id", student), field("Extra minutes", minutes)), status, set);
+    const finder = personSearch({
+      label: "Find a student",
+      path: "/teacher/students",
+      noun: "student",
+      empty: "No student of your exams matches. A student appears here once they have started one of your exams; you can still type their id.",
+      onPick: (person) => {
+        student.value = person.id;
+        minutes.focus();
+      },
+    });
+    const form = h("form", {}, h("div", { class: "inline" }, field("The student's user id", student), field("Extra minutes", minutes)), status, set);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(status, set, () => api.post(`/teacher/exams/${examId}/accommodations`, { student_id: student.value.trim(), extra_minutes: Number(minutes.value) }), () => `Extra time set: ${minutes.value} minutes (an attempt in progress gets its new deadline at once).`);
     });
-    main.append(form);
+    main.append(h("section", { class: "card" }, h("h2", { text: "Extra time for a student" }), finder.el, form));
   }
 }
