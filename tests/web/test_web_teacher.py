@@ -241,7 +241,8 @@ def test_teacher_finds_people_by_name_and_edits_a_question_just_added(http, migr
     # Another teacher, found by email.
     page.get_by_label("Find a teacher").fill(colleague["email"].upper())
     page.get_by_role("button", name="Search teachers").click()
-    page.get_by_role("button", name=f"Choose {colleague['full_name']} ({colleague['email']})").click()
+    chosen = f"Choose {colleague['full_name']} ({colleague['email']})"
+    page.get_by_role("button", name=chosen).click()
     expect(page.get_by_label("The teacher's user id")).to_have_value(colleague["id"])
     expect(page.get_by_role("button", name="Grant access")).to_be_focused()
     page.get_by_role("button", name="Grant access").click()
