@@ -32,10 +32,10 @@
 -- few expired) between the start of this month and now, so that their
 -- events sit in this month's partition; 8 graded answers each
 -- (internal.grade_answer); exactly the asked number of monitoring events.
--- Most attempts (88 %) are clean: heartbeats only, never more than 60 s
+-- Most attempts (92 %) are clean: heartbeats only, never more than 60 s
 -- apart, whose analysis is exactly what the built-in analyser gives
--- (integrity 100, lmi 0, no flag), written directly; the others (8 % mild,
--- 4 % noisy with several times the events: tab switches, pastes, faces,
+-- (integrity 100, lmi 0, no flag), written directly; the others (5 % mild,
+-- 3 % noisy with several times the events: tab switches, pastes, faces,
 -- devtools) are analysed by the built-in analyser itself
 -- (internal.analyse_attempt). A share of the flagged attempts is reviewed.
 -- Metrics and profile statistics come from internal.refresh_student_metrics
