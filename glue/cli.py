@@ -197,6 +197,24 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         print(line)
 
 
+def cmd_seed_scale(args: argparse.Namespace) -> None:
+    from glue import seed_scale
+
+    sizes = seed_scale.Sizes(args.students, args.exams, args.events)
+    sizes.check()  # before a private server starts
+    with _target(args) as target:
+        report = seed_scale.seed_scale(target.admin_url, sizes, force=args.force)
+    counts = ", ".join(f"{n:,} {what}" for what, n in report.counts.items())
+    if not report.seeded:
+        print(f"already seeded ({counts}): nothing changed. To seed other sizes, start from "
+              "an empty database (veritas db reset --yes).")
+        return
+    print(f"seeded in {report.seconds:.0f} s: {counts}")
+    print(f"every seeded account logs in with the password {seed_scale.SEED_PASSWORD}: "
+          f"student-000001@{seed_scale.SEED_DOMAIN} ..., "
+          f"teacher-0001@{seed_scale.SEED_DOMAIN} ...")
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     from glue import worker
 
@@ -389,6 +407,18 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="TABLE:POSITION:HASH",
                         help="a chain head printed by an earlier run and kept outside the "
                         "database: it must still be there (repeatable)")
+
+    seed = sub.add_parser("seed", help="synthetic data").add_subparsers(
+        dest="seed_command", required=True
+    )
+    scale = add("scale", cmd_seed_scale, "fill the database with school-scale synthetic data "
+                "(students, exams, attempts, events, analyses, metrics) for measuring", seed)
+    scale.add_argument("--students", type=int, default=100_000, help="default 100000")
+    scale.add_argument("--exams", type=int, default=200, help="default 200")
+    scale.add_argument("--events", type=int, default=10_000_000,
+                       help="monitoring events in all (default 10000000)")
+    scale.add_argument("--force", action="store_true",
+                       help="seed even though the database holds real (non-.test) accounts")
 
     psql = add("psql", cmd_psql, "open psql on the database as a login (default analyst); "
                "psql's own arguments follow, e.g. -c 'select ...' (or after --)")
