@@ -15,8 +15,10 @@ under uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``).
   waits for them all. A second signal sends them SIGINT, which uvicorn takes
   as a forced stop. (uvicorn's other signals keep their meaning: SIGHUP
   replaces the workers one by one, SIGTTIN and SIGTTOU add and remove one.)
-- A worker whose supervisor is gone (killed with SIGKILL) stops itself the
-  same way: none is left serving on its own.
+- A worker whose supervisor is killed with SIGKILL dies with it, as the
+  one process of ``--workers 1`` would (Linux: ``PR_SET_PDEATHSIG``, at
+  once; elsewhere it notices within half a second and stops gracefully):
+  none is left serving on its own, holding the port.
 - ``/metrics``: prometheus_client's multiprocess mode, in a directory made
   empty for this run and removed after it; a dead worker's live series are
   removed (``mark_process_dead``). See glue/metrics.py.
@@ -24,10 +26,12 @@ under uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``).
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -40,24 +44,34 @@ from glue.metrics import forget_process
 from glue.settings import Settings
 from glue.shutdown import SIGNALS, Shutdown
 
-# How often a worker checks that its supervisor is still there.
+# How often a worker checks that its supervisor is still there (not Linux).
 ORPHAN_CHECK_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 
 
 def worker_app(settings: Settings, supervisor_pid: int) -> Any:
     """The app, in a worker process (uvicorn calls this factory there)."""
     from glue.app import create_app
 
-    _stop_when_orphaned(supervisor_pid)
+    _die_with(supervisor_pid)
     return create_app(settings)
 
 
-def _stop_when_orphaned(supervisor_pid: int) -> None:
-    """SIGTERM to this process once its supervisor is gone: a graceful stop."""
+def _die_with(supervisor_pid: int) -> None:
+    """This worker process ends when its supervisor does."""
+    if sys.platform.startswith("linux"):
+        # The kernel sends SIGKILL the moment the supervisor (the thread that
+        # spawned this process: always its main thread) exits.
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != supervisor_pid:  # gone already, before the prctl
+                os.kill(os.getpid(), signal.SIGKILL)
+            return
+
     def watch() -> None:
         while os.getppid() == supervisor_pid:
             time.sleep(ORPHAN_CHECK_SECONDS)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # a graceful stop
 
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
