@@ -1,8 +1,9 @@
 """Monitoring-event ingestion, measured against the targets of docs/performance.md.
 
-    python bench/events.py [--attempts 2000] [--seconds 15]
+    python bench/events.py [--attempts 2000] [--seconds 15] [--workers 1]
 
-On a private stack (bench/stack.py; the glue in its own uvicorn process):
+On a private stack (bench/stack.py; the glue served by ``veritas serve
+--workers N`` in a process of its own, N = 1 by default):
 
 1. HTTP, one event per request, closed loop (wrk, 2 threads, 32 connections):
    the most events per second the glue sustains;
@@ -178,13 +179,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--attempts", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="API processes (veritas serve --workers; default 1)")
     args = parser.parse_args()
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is needed (Debian: apt-get install {tool})")
     report: dict[str, object] = {}
     folder = Path(tempfile.mkdtemp(prefix="veritas-events-"))
-    with stack() as s:
+    report["workers"] = args.workers
+    with stack(args.workers) as s:
         secret = (s.data_dir / "jwt_secret").read_text().strip().encode()
         started = time.monotonic()
         rows, service = prepare(s.admin_url, secret, args.attempts)

@@ -1,11 +1,13 @@
 """The stack a benchmark runs against: a private PostgreSQL in a throwaway
-folder, migrated, and the glue served by uvicorn in its own process, exactly
-as ``veritas serve`` runs it."""
+folder, migrated, and the glue served by ``veritas serve`` in a process of
+its own (``--workers 1`` unless a benchmark asks for more)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,18 +46,19 @@ class Stack:
 
 
 class Glue:
-    """``veritas serve`` in a process of its own, which a benchmark may kill
-    and start again (bench/chaos.py)."""
+    """``veritas serve --workers N`` in a session of its own, which a benchmark
+    may kill and start again (bench/chaos.py)."""
 
-    def __init__(self, folder: Path, port: int, env: dict[str, str]) -> None:
+    def __init__(self, folder: Path, port: int, env: dict[str, str], workers: int) -> None:
         self.command = [sys.executable, "-m", "glue.cli", "--data-dir", str(folder),
-                        "serve", "--port", str(port)]
+                        "serve", "--port", str(port), "--workers", str(workers)]
         self.env = {**env, "VERITAS_LOG_LEVEL": "warning"}
         self.base_url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, wait: float = 30) -> None:
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT)
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+                                        start_new_session=True)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -68,9 +71,11 @@ class Glue:
             time.sleep(0.1)
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would."""
+        """SIGKILL to the supervisor and its worker processes at once, as a
+        crash of the machine or the container would."""
         if self.process is not None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -86,7 +91,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def stack() -> Iterator[Stack]:
+def stack(workers: int = 1) -> Iterator[Stack]:
+    """The stack; the glue with ``workers`` processes (1: no supervisor)."""
     folder = Path(tempfile.mkdtemp(prefix="veritas-bench-"))
     folder.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VERITAS_"))}
@@ -96,7 +102,7 @@ def stack() -> Iterator[Stack]:
     os.environ.pop("DATABASE_URL", None)
     target = dbtarget.resolve(folder)
     migrate.migrate(target.admin_url, target.passwords)
-    glue = Glue(folder, _free_port(), env)
+    glue = Glue(folder, _free_port(), env, workers)
     try:
         glue.start()
         yield Stack(target.admin_url, target.app_url, glue.base_url, folder, glue)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from glue import auth_routes, dispatch, errors, web
 from glue.bearer import VerifiedTokens
+from glue.hashing import Hashing
 from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
@@ -85,16 +86,20 @@ def create_app(settings: Settings) -> Starlette:
         app.state.catalog = None
         app.state.database_down = False
         app.state.verified_tokens = VerifiedTokens()
+        app.state.hashing = Hashing(settings.hashing_threads)
         reloader = CatalogReloader(
             app.state, settings.listen_database_url or settings.app_database_url,
             settings.reload_min_interval
         )
         reloader.start()
+        registry.start(pool)
         try:
             yield
         finally:
+            await registry.stop()
             await reloader.stop()
             await pool.close()
+            app.state.hashing.close()
 
     registry = Registry()
     middleware = [

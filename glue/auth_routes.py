@@ -2,18 +2,16 @@
 /admin/service-tokens``: register, login, refresh, logout, me, admin user
 creation, and the service tokens an admin issues to integration accounts.
 
-Passwords are hashed and checked here (bcrypt, off the event loop, on a small
-dedicated thread pool so that a login storm cannot starve other requests);
+Passwords are hashed and checked here (bcrypt, off the event loop, on the
+low-priority threads of glue/hashing.py, so that a login storm cannot starve
+other requests);
 everything else happens in SQL functions of the ``internal`` schema, called as
 ``anon`` (register, login, refresh) or as the caller (logout, me, admin).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.requests import Request
@@ -23,18 +21,16 @@ from glue import passwords, request_path, tokens
 from glue.bearer import bearer_claims, unauthenticated
 from glue.dispatch import json_body
 from glue.errors import BAD_REQUEST, TOO_MANY, ApiError
+from glue.hashing import Hashing
 from glue.request_log import request_id_of
 
-# bcrypt at cost 12 takes ~250 ms of one core. Leave a core to the event loop.
-_HASHING = ThreadPoolExecutor(
-    max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="bcrypt"
-)
 BAD_LOGIN = "invalid email or password"
 SERVICE_TOKEN_DEFAULT_DAYS = 90
 
 
-async def _off_loop(func: Any, *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_HASHING, func, *args)
+async def _off_loop(request: Request, func: Any, *args: Any) -> Any:
+    hashing: Hashing = request.app.state.hashing
+    return await hashing.run(func, *args)
 
 
 def _text(body: dict[str, Any], field: str) -> str:
@@ -97,7 +93,7 @@ async def register(request: Request) -> Response:
     body = await json_body(request, required=True)
     email, full_name = _text(body, "email"), _text(body, "full_name")
     password = _password(body)
-    hashed = await _off_loop(passwords.hash_password, password)
+    hashed = await _off_loop(request, passwords.hash_password, password)
     user = _as_dict(await _sql(
         request, None, "SELECT internal.register_student(%s, %s, %s)", [email, hashed, full_name]
     ))
@@ -130,7 +126,7 @@ async def login(request: Request) -> Response:
     user = found.get("user")
     # An unknown email is checked against a dummy hash: both answers take as long.
     stored = user["password_hash"] if user else passwords.dummy_hash()
-    ok = await _off_loop(passwords.verify_password, password, stored)
+    ok = await _off_loop(request, passwords.verify_password, password, stored)
     ok = ok and user is not None and bool(user.get("is_active"))
     ok = ok and len(password) <= passwords.MAX_LENGTH
     refresh, refresh_hash = tokens.new_refresh_token()
@@ -188,7 +184,7 @@ async def admin_create_user(request: Request) -> Response:
         raise ApiError(400, BAD_REQUEST, f"role must be one of {', '.join(sorted(tokens.ROLES))}")
     department = _optional_text(body, "department")
     password = _password(body)
-    hashed = await _off_loop(passwords.hash_password, password)
+    hashed = await _off_loop(request, passwords.hash_password, password)
     user = _as_dict(await _sql(
         request, claims,
         "SELECT internal.create_user(%s, %s, %s, %s::auth.user_role, %s)",

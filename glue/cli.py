@@ -23,6 +23,7 @@ from glue.settings import (
     load_jwt_secret,
     require_shared_jwt_secret,
     shutdown_grace,
+    workers_from_env,
 )
 from glue.shutdown import Shutdown
 from glue.users import UserAddError
@@ -71,6 +72,7 @@ def cmd_up(args: argparse.Namespace) -> None:
 
     settings = _settings(args)  # every setting checked before the database starts
     grace = shutdown_grace()
+    workers = workers_from_env(args.workers)
     host, port = settings.host, settings.port
     http_server.check_port(host, port)
     shutdown = Shutdown()
@@ -94,15 +96,20 @@ def cmd_up(args: argparse.Namespace) -> None:
                 print(f"veritas: warning: tokens are signed with the development secret in "
                       f"{args.data_dir / 'jwt_secret'}; set VERITAS_JWT_SECRET to share one "
                       "secret with the other glue processes of this database", file=sys.stderr)
-            print(f"serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
+            print(f"serving on http://{host}:{port} with {_processes(workers)} "
+                  "(Ctrl-C to stop)", flush=True)
             try:
                 http_server.serve(dataclasses.replace(settings, app_database_url=target.app_url),
-                                  shutdown, grace)
+                                  shutdown, grace, workers)
             finally:
                 background.stop.set()
                 # the worker's task in hand finishes, or is cancelled after grace
                 thread.join(grace + 10)
         _stopped(shutdown)
+
+
+def _processes(workers: int) -> str:
+    return "1 process" if workers == 1 else f"{workers} processes"
 
 
 def _stopped(shutdown: Shutdown) -> None:
@@ -117,12 +124,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         require_shared_jwt_secret(args.data_dir)
     settings = _settings(args)
     grace = shutdown_grace()
+    workers = workers_from_env(args.workers)
     shutdown = Shutdown()
     with shutdown.handling_signals():
         with _target(args, need_admin=False) as target:
             _note_found(target)
             http_server.serve(dataclasses.replace(settings, app_database_url=target.app_url),
-                              shutdown, grace)
+                              shutdown, grace, workers)
         _stopped(shutdown)
 
 
@@ -353,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (up, serve):
         p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+        p.add_argument("--workers", type=int, default=None,
+                       help="API processes (default VERITAS_WORKERS, else one per core; "
+                       "1 serves from this process, for debugging)")
     up.add_argument("--no-demo", action="store_true", help="never load demo data")
     up.add_argument("--keep-db", action="store_true",
                     help="leave the private database running on exit")

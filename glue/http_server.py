@@ -6,6 +6,10 @@ the signal again, and a SIGTERM then ends the process on the spot, before
 stop closes the listening socket, lets the requests in flight finish (at
 most ``grace`` seconds, then they are cancelled), and closes the pool
 (the app's lifespan) before ``serve`` returns.
+
+With ``workers`` above 1 the same happens in each of that many processes,
+under glue/supervisor.py; with 1, in this process (nothing else to watch:
+the simplest to debug, to profile with py-spy, and what the tests embed).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import contextlib
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -49,19 +54,29 @@ class _Server(uvicorn.Server):
         yield
 
 
-def serve(settings: Settings, shutdown: Shutdown, grace: float) -> None:
+def serve(settings: Settings, shutdown: Shutdown, grace: float, workers: int = 1) -> None:
     """Serve the API until ``shutdown`` is asked for, then stop in order."""
-    from glue.app import create_app
     from glue.request_log import log_config
 
     check_port(settings.host, settings.port)
+    options: dict[str, Any] = {
+        "log_config": log_config(os.environ.get("VERITAS_LOG_LEVEL", "warning")),
+        "access_log": False,  # glue/request_log.py writes the access lines
+    }
+    if workers > 1:
+        from glue import supervisor
+
+        supervisor.serve(settings, shutdown, grace, workers, options)
+        return
+
+    from glue.app import create_app
+
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=log_config(os.environ.get("VERITAS_LOG_LEVEL", "warning")),
-        access_log=False,  # glue/request_log.py writes the access lines
         timeout_graceful_shutdown=max(1, round(grace)),
+        **options,
     )
     server = _Server(config)
 

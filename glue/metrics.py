@@ -1,11 +1,20 @@
 """GET /metrics: Prometheus' text format, written by prometheus_client.
 
-Per glue process (each has its own registry; Prometheus sums the pods):
+Per ``veritas serve`` (Prometheus sums the pods):
 
 - ``veritas_http_requests_total{method, route, status}`` and
   ``veritas_http_request_duration_seconds{method, route}`` (a histogram), by
   route template, never by raw path, so ids do not explode the series;
-- ``veritas_pool{stat}``: the connection pool's figures.
+- ``veritas_pool{stat}``: the connection pool's figures;
+- ``veritas_glue_processes``: 1 per process serving.
+
+With ``--workers N`` a scrape reaches one of the N processes, so the counts
+and the histogram are kept in prometheus_client's multiprocess mode (files
+in ``PROMETHEUS_MULTIPROC_DIR``, a directory of the run that
+glue/supervisor.py makes empty and removes) and summed over every process,
+those gone included; ``veritas_pool`` and ``veritas_glue_processes`` are
+then one series per live process, labelled ``pid`` (the pool's figures
+written every second, and at the scrape by the process that answers).
 
 Read from the database at each scrape (``internal.operational_metrics()``,
 as the ``worker`` role; cached for a couple of seconds, since the route
@@ -23,15 +32,19 @@ needs no token):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.requests import Request
@@ -47,6 +60,21 @@ AS_WORKER_SQL = (
     "SELECT set_config('role', 'worker', true), set_config('statement_timeout', '2s', true)"
 )
 FIGURES_SQL = "SELECT internal.operational_metrics()::text"
+# In multiprocess mode, each process writes its pool's figures this often.
+POOL_FIGURES_EVERY = 1.0
+POOL_HELP = "Connection pool figures (psycopg_pool)."
+PROCESSES_HELP = "1 per glue process serving (per process, labelled pid, with --workers N)."
+
+
+def forget_process(pid: int, directory: str) -> None:
+    """A process of a ``--workers N`` serve is gone: its live series go with it
+    (its counts stay in the sums)."""
+    mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # untyped upstream
+
+
+def multiprocess_dir() -> str | None:
+    """The directory of a ``--workers N`` serve's shared figures, or None: one process."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 class DatabaseFigures(Collector):
@@ -104,14 +132,13 @@ class DatabaseFigures(Collector):
 
 
 class PoolFigures(Collector):
-    """psycopg_pool's get_stats(), read at each scrape."""
+    """psycopg_pool's get_stats(), read at each scrape (one process serving)."""
 
     def __init__(self) -> None:
         self.pool: AsyncConnectionPool | None = None
 
     def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily("veritas_pool", "Connection pool figures (psycopg_pool).",
-                                   labels=["stat"])
+        family = GaugeMetricFamily("veritas_pool", POOL_HELP, labels=["stat"])
         if self.pool is not None:
             for name, value in sorted(self.pool.get_stats().items()):
                 family.add_metric([name], float(value))
@@ -119,23 +146,62 @@ class PoolFigures(Collector):
 
 
 class Registry:
-    """One process's metrics."""
+    """The metrics of this process, or of every process of a ``--workers N`` serve."""
 
     def __init__(self) -> None:
+        self.directory = multiprocess_dir()
         self.registry = CollectorRegistry()
+        # In multiprocess mode the metrics write to files; the collector reads them all.
+        own = None if self.directory else self.registry
         self.requests = Counter("veritas_http_requests", "HTTP requests by route and status.",
-                                ["method", "route", "status"], registry=self.registry)
+                                ["method", "route", "status"], registry=own)
         self.latency = Histogram("veritas_http_request_duration_seconds",
                                  "HTTP request latency by route.", ["method", "route"],
-                                 buckets=BUCKETS, registry=self.registry)
+                                 buckets=BUCKETS, registry=own)
+        self.processes = Gauge("veritas_glue_processes", PROCESSES_HELP,
+                               multiprocess_mode="liveall", registry=own)
         self.pool = PoolFigures()
+        self.pool_figures = Gauge("veritas_pool", POOL_HELP, ["stat"],
+                                  multiprocess_mode="liveall", registry=None)
         self.database = DatabaseFigures()
-        self.registry.register(self.pool)
+        if self.directory:
+            MultiProcessCollector(self.registry, path=self.directory)  # type: ignore[no-untyped-call]
+        else:
+            self.registry.register(self.pool)
+        # read by whichever process answers: never summed over the processes
         self.registry.register(self.database)
+        self._writer: asyncio.Task[None] | None = None
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
+
+    def start(self, pool: AsyncConnectionPool) -> None:
+        """This process serves (the app's lifespan): counted, its pool's figures kept."""
+        self.pool.pool = pool
+        self.processes.set(1)
+        if self.directory:
+            self._writer = asyncio.create_task(self._write_pool_figures(), name="pool-figures")
+
+    def record_pool(self) -> None:
+        """This process's pool figures, where the other processes' scrapes read them."""
+        if self.directory and self.pool.pool is not None:
+            for name, value in self.pool.pool.get_stats().items():
+                self.pool_figures.labels(name).set(value)
+
+    async def _write_pool_figures(self) -> None:
+        while True:
+            self.record_pool()
+            await asyncio.sleep(POOL_FIGURES_EVERY)
+
+    async def stop(self) -> None:
+        """This process stops serving: its live series go (its counts stay in the sums)."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        if self.directory:
+            forget_process(os.getpid(), self.directory)
 
 
 class MetricsMiddleware:
@@ -168,5 +234,6 @@ class MetricsMiddleware:
 async def metrics(request: Request) -> Response:
     registry: Registry = request.app.state.metrics
     registry.pool.pool = request.app.state.pool
+    registry.record_pool()
     await registry.database.refresh(request.app.state.pool)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

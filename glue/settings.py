@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -79,6 +81,20 @@ def shutdown_grace() -> float:
     return float(grace)
 
 
+def workers_from_env(given: int | None = None) -> int:
+    """How many API processes: ``--workers``, else ``VERITAS_WORKERS``, else
+    one per core (``os.cpu_count()``)."""
+    workers = given if given is not None else _int("VERITAS_WORKERS", os.cpu_count() or 1)
+    if workers < 1:
+        raise SettingsError(f"--workers (VERITAS_WORKERS) must be 1 or more, not {workers}.")
+    return workers
+
+
+def default_hashing_threads() -> int:
+    """bcrypt threads of one process serving alone: one per core but one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def listen_database_url(app_database_url: str) -> str:
     """The URL of a session that LISTENs (the reloader's, the worker's):
     ``VERITAS_LISTEN_DATABASE_URL``, else the glue's own URL."""
@@ -116,6 +132,27 @@ class Settings:
     # concurrent twin of the refresh, gets the family's live token instead of
     # revoking the family (0: every second use is a reuse).
     refresh_reuse_seconds: int = REFRESH_REUSE_SECONDS
+    # Threads that hash passwords (bcrypt) off the event loop (glue/hashing.py).
+    hashing_threads: int = dataclasses.field(default_factory=default_hashing_threads)
+
+    def divided_among(self, workers: int) -> Settings:
+        """The settings of one of ``workers`` processes serving together.
+
+        The pool figures are totals for the whole serve (what the database
+        must allow): each process gets its share, so N processes open at
+        most what one process alone would (plus one LISTEN session each).
+        The bcrypt threads, one per core but one in all, are shared out
+        likewise (at least one each).
+        """
+        if workers == 1:
+            return self
+        pool_max = max(1, self.pool_max // workers)
+        return dataclasses.replace(
+            self,
+            pool_max=pool_max,
+            pool_min=min(pool_max, math.ceil(self.pool_min / workers)),
+            hashing_threads=max(1, math.ceil(self.hashing_threads / workers)),
+        )
 
     @classmethod
     def from_env(cls, app_database_url: str, jwt_secret: bytes) -> Settings:
