@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import secrets
 import time
 import uuid
@@ -32,6 +34,12 @@ class AccessClaims:
     iat: int
     exp: int
     raw: dict[str, Any]
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The claims as JSON text (request.jwt.claims), rendered once per
+        verified token: the token cache (glue/bearer.py) keeps this object."""
+        return json.dumps(self.raw)
 
 
 def issue_access_token(
