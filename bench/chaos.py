@@ -295,7 +295,7 @@ def main() -> None:
     args = parser.parse_args()
     with stack() as s:
         secret = (s.data_dir / "jwt_secret").read_text().strip().encode()
-        rows, _ = prepare(s.admin_url, secret, args.attempts)
+        rows = prepare(s.admin_url, secret, args.attempts).students
         log, cycles = asyncio.run(run(s, rows, args.cycles, args.clients, args.submitters,
                                       args.down, args.settle))
         result: dict[str, object] = {"cycles": cycles, **verify(s.admin_url, log)}

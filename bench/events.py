@@ -1,35 +1,47 @@
-"""Monitoring-event ingestion, measured against the targets of docs/performance.md.
+"""Monitoring-event ingestion, each HTTP figure beside its database ceiling,
+all measured in one run (the targets of issue 13 and docs/performance.md).
 
-    python bench/events.py [--attempts 2000] [--seconds 15] [--workers 1]
+    python bench/events.py [--attempts 500] [--seconds 10] [--clients 8] [--workers 1]
 
 On a private stack (bench/stack.py; the glue served by ``veritas serve
---workers N`` in a process of its own, N = 1 by default):
+--workers N`` in a process of its own, N = 1 by default),
+students with an attempt in progress each, then in turn:
 
-1. HTTP, one event per request, closed loop (wrk, 2 threads, 32 connections):
-   the most events per second the glue sustains;
-2. the same SQL function called directly (pgbench, same role switch, claims,
-   session check and call, one transaction each): the database's ceiling,
-   and the ratio HTTP / direct (target >= 0.6);
-3. HTTP at a paced 500 requests/s (wrk with a per-connection delay): latency
-   percentiles (target p50 <= 2 ms, p99 <= 5 ms);
-4. batches of 500 events over HTTP (integration account): events per second
-   (target >= 50,000).
+1. ``plain_insert``: the same row straight into app.monitoring_events
+   (pgbench, ``--clients`` clients, prepared; its indexes, foreign key and
+   triggers as they are): what storing one event costs the database;
+2. ``api_function``: the API function through pgbench with the same clients,
+   as the glue sends it: one query string of role and claims, the session
+   check and the call, one transaction each;
+3. ``http_single``: one event per request over HTTP, closed loop (wrk, 2
+   threads, 32 connections);
+4. ``http_paced``: one event per request at a paced 500 requests/s (each wrk
+   thread sends on a fixed schedule; latency percentiles);
+5. ``multi_row_insert``: 500 rows in one INSERT (pgbench, same clients);
+6. ``http_batches``: batches of 500 events over HTTP (integration account,
+   4 connections).
+
+Ratios (targets): HTTP single / plain INSERT (>= 0.3), API function / plain
+INSERT (>= 0.5), HTTP single / API function (>= 0.6), HTTP batches / multi-row
+INSERT, in events (>= 0.7); paced p50 <= 2 ms, p99 <= 5 ms.
 
 wrk and pgbench must be installed (Debian: wrk, postgresql-<n>); the load
-generator shares the machine's cores with the server.
+generators share the machine's cores with the server. The flood bound is
+lifted for the run (many events per attempt in a short time).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,12 +50,22 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import scalar, stack
+from bench.stack import Stack, scalar, stack
 from glue import passwords, tokens
 
+# The wrk script: %(...)s are filled in by lua(); a literal % is written %%.
 LUA = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int, bench_timespec *);
+]]
+local clock = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
 local tokens, attempts = {}, {}
-local idx = 0
 for line in io.lines("%(ids)s") do
   local a, t = line:match("([^ ]+) ([^ ]+)")
   attempts[#attempts + 1] = a
@@ -51,21 +73,24 @@ for line in io.lines("%(ids)s") do
 end
 local n = #attempts
 local tid = 0
-local counter = 0
-local threads = {}
 function setup(thread)
   tid = tid + 1
   thread:set("tid", tid)
 end
-function init(args)
-  counter = 0
-end
+local counter = 0
 local batch = %(batch)d
 local service = "%(service)s"
 local now = "%(now)s"
-local pace = %(pace)d
+local run = "%(run)s"
+-- Paced: this thread's requests leave on a fixed schedule, one every
+-- interval ms, whichever of its connections is free (0: closed loop).
+local interval = %(interval)f
+local next_at = nil
 function delay()
-  return pace
+  if interval <= 0 then return 0 end
+  local t = now_ms()
+  next_at = math.max(next_at or t, t - 10 * interval) + interval
+  return math.max(0, math.floor(next_at - t))
 end
 request = function()
   counter = counter + 1
@@ -74,8 +99,8 @@ request = function()
     for k = 1, batch do
       local i = ((counter * batch + k) %% n) + 1
       parts[k] = string.format(
-        '{"attempt_id":"%%s","event_type":"heartbeat","occurred_at":"%%s","payload":{},"client_event_id":"b%%d-%%d-%%d"}',
-        attempts[i], now, tid, counter, k)
+        '{"attempt_id":"%%s","event_type":"heartbeat","occurred_at":"%%s","payload":{},"client_event_id":"%%s-%%d-%%d-%%d"}',
+        attempts[i], now, run, tid, counter, k)
     end
     local body = '{"events":[' .. table.concat(parts, ",") .. ']}'
     return wrk.format("POST", "/monitor/events",
@@ -83,13 +108,12 @@ request = function()
   end
   local i = ((counter * 7 + tid) %% n) + 1
   local body = string.format(
-    '{"attempt_id":"%%s","event_type":"heartbeat","occurred_at":"%%s","payload":{},"client_event_id":"s%%d-%%d"}',
-    attempts[i], now, tid, counter)
+    '{"attempt_id":"%%s","event_type":"heartbeat","occurred_at":"%%s","payload":{},"client_event_id":"%%s-%%d-%%d"}',
+    attempts[i], now, run, tid, counter)
   return wrk.format("POST", "/monitor/events",
     {["Authorization"] = "Bearer " .. tokens[i], ["Content-Type"] = "application/json"}, body)
 end
 function done(summary, latency, requests)
-  local codes = {}
   io.write(string.format("JSON {\"requests\":%%d,\"seconds\":%%f,\"errors\":%%d,\"non2xx\":%%d,",
     summary.requests, summary.duration / 1e6,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
@@ -100,16 +124,47 @@ function done(summary, latency, requests)
 end
 """
 
-PGBENCH = """\\set i random(1, {n})
-SELECT attempt_id AS aid, claims AS cl FROM public.bench_ids WHERE i = :i \\gset
-BEGIN;
-SELECT set_config('role', 'student', true), set_config('request.jwt.claims', :cl::text, true);
-SELECT internal.assert_session_active();
-SELECT api.record_monitoring_events(jsonb_build_object(
-    'attempt_id', :aid::text, 'event_type', 'heartbeat', 'occurred_at', now(),
-    'payload', '{{}}'::jsonb, 'client_event_id', gen_random_uuid()::text));
-END;
+COLUMNS = ("attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, "
+           "severity, is_anomaly, payload, client_event_id")
+
+# 1. The row the API function stores for a heartbeat, straight in.
+PLAIN_INSERT = f"""\\set i random(1, {{n}})
+INSERT INTO app.monitoring_events ({COLUMNS})
+SELECT b.attempt_id, b.started_at, b.exam_id, b.student_id, 'heartbeat', now(), 0, false,
+    '{{{{}}}}', gen_random_uuid()::text
+FROM public.bench_rows AS b WHERE b.i = :i;
 """
+
+# 2. One query string, as glue/request_path.py sends it (the claims and the
+# event read from the bench's table in its first statement; `\;` keeps the
+# three statements in one message, one implicit transaction).
+API_FUNCTION = """\\set i random(1, {n})
+SELECT set_config('role', 'student', true), set_config('request.jwt.claims', b.claims, true), \
+set_config('request.method', 'POST', true), set_config('request.path', '/monitor/events', true), \
+set_config('transaction_read_only', 'off', true), \
+set_config('application_name', 'veritas-glue bench', true), \
+set_config('bench.event', json_build_object('attempt_id', b.attempt_id, \
+'event_type', 'heartbeat', 'occurred_at', now(), 'payload', '{{}}'::json, \
+'client_event_id', gen_random_uuid())::text, true) \
+FROM public.bench_rows AS b WHERE b.i = :i \\;
+SELECT internal.assert_session_active() \\;
+SELECT to_json(api.record_monitoring_events(body => current_setting('bench.event')::jsonb))::text, \
+current_setting('response.next_page', true)
+"""
+
+
+@dataclass
+class Ingest:
+    """What the scenarios share: the attempts, their tokens, the service token."""
+
+    folder: Path
+    ids: Path
+    attempts: int
+    service_token: str
+    # (attempt_id, started_at, exam_id, student_id), for the multi-row INSERT
+    rows: list[tuple[Any, ...]]
+    # (attempt_id, access token, claims JSON) of each student (bench/chaos.py)
+    students: list[tuple[str, str, str]]
 
 
 def _as(conn: psycopg.Connection[Any], secret: bytes, user: dict[str, Any], statement: str,
@@ -124,11 +179,16 @@ def _as(conn: psycopg.Connection[Any], secret: bytes, user: dict[str, Any], stat
     return result, token, json.dumps(claims.raw)
 
 
-def prepare(admin_url: str, secret: bytes, attempts: int) -> tuple[list[tuple[str, str, str]], str]:
-    """Students with an attempt in progress each: (attempt, token, claims) rows."""
+def prepare(admin_url: str, secret: bytes, attempts: int, folder: Path | None = None) -> Ingest:
+    """Students with an attempt in progress each; public.bench_rows holds, per
+    attempt, the columns an event copies from it and the student's claims.
+    The wrk scripts go to ``folder`` (a new temporary one by default)."""
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="veritas-events-"))
+        folder.chmod(0o755)
     hashed = passwords.hash_password("bench-password-123", cost=4)
     create = "SELECT internal.create_user(%s, %s, %s, %s::auth.user_role)"
-    rows = []
+    students: list[tuple[str, str, str]] = []
     with psycopg.connect(admin_url, autocommit=True) as conn:
         # Many events per attempt in a short run: lift the flood bound for the bench.
         conn.execute("ALTER DATABASE veritas SET veritas.events_per_attempt_minute = 1000000")
@@ -141,18 +201,54 @@ def prepare(admin_url: str, secret: bytes, attempts: int) -> tuple[list[tuple[st
                          "questions => %s::jsonb)",
                          [json.dumps([{"kind": "true_false", "prompt": "?", "options": [],
                                        "correct": True}])])
+        conn.execute("CREATE TABLE public.bench_rows (i int PRIMARY KEY, attempt_id uuid, "
+                     "started_at timestamptz, exam_id uuid, student_id uuid, claims text)")
         for n in range(attempts):
             student = scalar(conn, create, [f"s{n}@bench.test", hashed, "Student", "student"])
             attempt, token, claims = _as(conn, secret, student,
                                          "SELECT api.create_exam_attempt(%s)", [exam["id"]])
-            rows.append((attempt["attempt_id"], token, claims))
-        service_token, _ = tokens.issue_access_token(secret, service["id"], "integration")
-        conn.execute("CREATE TABLE public.bench_ids (i int PRIMARY KEY, attempt_id text, "
-                     "claims text)")
-        with conn.cursor().copy("COPY public.bench_ids FROM STDIN") as copy:
-            for i, (attempt_id, _, claims) in enumerate(rows, start=1):
-                copy.write_row((i, attempt_id, claims))
-    return rows, service_token
+            conn.execute("INSERT INTO public.bench_rows SELECT %s, a.id, a.started_at, a.exam_id, "
+                         "a.student_id, %s FROM app.exam_attempts AS a WHERE a.id = %s",
+                         [n + 1, claims, attempt["attempt_id"]])
+            students.append((attempt["attempt_id"], token, claims))
+        rows = conn.execute("SELECT attempt_id, started_at, exam_id, student_id "
+                            "FROM public.bench_rows ORDER BY i").fetchall()
+        conn.execute("ANALYZE public.bench_rows")
+    service_token, _ = tokens.issue_access_token(secret, service["id"], "integration")
+    ids = folder / "ids.txt"
+    ids.write_text("".join(f"{a} {t}\n" for a, t, _ in students))
+    return Ingest(folder, ids, attempts, service_token, rows, students)
+
+
+def multi_row_insert(rows: list[tuple[Any, ...]], size: int = 500) -> str:
+    """One INSERT of ``size`` heartbeat rows, one per attempt in turn (as a
+    batch of the bench spreads its events), each with a fresh client_event_id."""
+    values = []
+    for k in range(size):
+        attempt_id, started_at, exam_id, student_id = rows[k % len(rows)]
+        values.append(f"('{attempt_id}', '{started_at.isoformat()}', '{exam_id}', '{student_id}', "
+                      "'heartbeat', now(), 0, false, '{}', gen_random_uuid()::text)")
+    return f"INSERT INTO app.monitoring_events ({COLUMNS}) VALUES\n" + ",\n".join(values) + ";\n"
+
+
+def pgbench_path() -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), reverse=True)
+    return str(found[0]) if found else shutil.which("pgbench") or "pgbench"
+
+
+def pgbench(url: str, script: Path, seconds: int, clients: int, protocol: str) -> dict[str, Any]:
+    """Transactions per second of ``script`` (pgbench -M ``protocol``)."""
+    done = subprocess.run(
+        [pgbench_path(), "-n", "-M", protocol, "-c", str(clients), "-j", "2",
+         "-T", str(seconds), "-f", str(script), url], capture_output=True, text=True)
+    tps = re.search(r"tps = ([\d.]+)", done.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    if not tps or done.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {done.stderr.strip()[-800:]}")
+    return {"tps": round(float(tps.group(1)), 1), "clients": clients, "protocol": protocol,
+            "latency_avg_ms": float(latency.group(1)) if latency else None,
+            "failed": int(failed.group(1)) if failed else 0}
 
 
 def wrk(base_url: str, script: Path, seconds: int, connections: int,
@@ -161,69 +257,99 @@ def wrk(base_url: str, script: Path, seconds: int, connections: int,
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
          "-s", str(script), base_url], capture_output=True, text=True, check=True)
     found = re.search(r"^JSON (.*)$", done.stdout, re.MULTILINE)
-    assert found, done.stdout + done.stderr
+    if not found:
+        raise RuntimeError(done.stdout + done.stderr)
     result: dict[str, Any] = json.loads(found.group(1))
     result["rate"] = round(result["requests"] / result["seconds"], 1)
     return result
 
 
-def lua(folder: Path, ids: Path, batch: int, service: str, pace_ms: int) -> Path:
-    path = folder / f"events-{batch}-{pace_ms}.lua"
+def lua(ingest: Ingest, batch: int = 0, rate: float = 0, threads: int = 2) -> Path:
+    """A wrk script: single events (``batch`` 0) or batches, closed loop
+    (``rate`` 0) or paced at ``rate`` requests/s over ``threads`` threads.
+    Each script has its own client_event_ids: no run replays another's."""
+    run = uuid.uuid4().hex[:8]
+    path = ingest.folder / f"events-{run}.lua"
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    path.write_text(LUA % {"ids": ids, "batch": batch, "service": service, "now": now,
-                           "pace": pace_ms})
+    interval = threads * 1000.0 / rate if rate else 0.0
+    path.write_text(LUA % {"ids": ingest.ids, "batch": batch, "service": ingest.service_token,
+                           "now": now, "run": run, "interval": interval})
     return path
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def run_ingest(s: Stack, seconds: int = 10, attempts: int = 500, clients: int = 8,
+               ingest: Ingest | None = None) -> dict[str, Any]:
+    """Every ingest scenario on stack ``s``, each ``seconds`` long, with the ratios."""
+    if ingest is None:
+        secret = (s.data_dir / "jwt_secret").read_text().strip().encode()
+        ingest = prepare(s.admin_url, secret, attempts)
+        try:
+            return run_ingest(s, seconds, attempts, clients, ingest)
+        finally:
+            shutil.rmtree(ingest.folder, ignore_errors=True)
+    folder = ingest.folder
+    n = ingest.attempts
+    (folder / "plain.sql").write_text(PLAIN_INSERT.format(n=n))
+    (folder / "api.sql").write_text(API_FUNCTION.format(n=n))
+    (folder / "multi.sql").write_text(multi_row_insert(ingest.rows))
+    report: dict[str, Any] = {}
+    report["plain_insert"] = pgbench(s.admin_url, folder / "plain.sql", seconds, clients,
+                                     "prepared")
+    report["api_function"] = pgbench(s.admin_url, folder / "api.sql", seconds, clients, "simple")
+    report["http_single"] = wrk(s.base_url, lua(ingest), seconds, 32)
+    report["http_paced"] = wrk(s.base_url, lua(ingest, rate=500), seconds, 16)
+    report["multi_row_insert"] = pgbench(s.admin_url, folder / "multi.sql", seconds, clients,
+                                         "prepared")
+    report["multi_row_insert"]["events_per_second"] = round(
+        report["multi_row_insert"]["tps"] * 500, 1)
+    batches = wrk(s.base_url, lua(ingest, batch=500), seconds, 4)
+    batches["events_per_second"] = round(batches["rate"] * 500, 1)
+    report["http_batches"] = batches
+    plain, api = report["plain_insert"]["tps"], report["api_function"]["tps"]
+    single = report["http_single"]["rate"]
+    report["ratios"] = {
+        "http_single_to_plain_insert": _ratio(single, plain),
+        "api_function_to_plain_insert": _ratio(api, plain),
+        "http_single_to_api_function": _ratio(single, api),
+        "http_batches_to_multi_row_insert": _ratio(
+            batches["events_per_second"], report["multi_row_insert"]["events_per_second"]),
+    }
+    report["paced"] = {"rate": report["http_paced"]["rate"],
+                       "p50_ms": report["http_paced"]["p50_ms"],
+                       "p99_ms": report["http_paced"]["p99_ms"]}
+    report["targets"] = {"http_single_to_plain_insert": 0.3, "api_function_to_plain_insert": 0.5,
+                         "http_single_to_api_function": 0.6,
+                         "http_batches_to_multi_row_insert": 0.7,
+                         "paced_p50_ms": 2.0, "paced_p99_ms": 5.0}
+    non2xx = sum(report[k]["non2xx"] + report[k]["errors"]
+                 for k in ("http_single", "http_paced", "http_batches"))
+    report["http_errors"] = non2xx
+    with psycopg.connect(s.admin_url) as conn:
+        report["events_stored"] = scalar(conn, "SELECT count(*) FROM app.monitoring_events")
+    return report
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--attempts", type=int, default=2000)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--attempts", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=8,
+                        help="pgbench clients of the ceilings (default 8)")
     parser.add_argument("--workers", type=int, default=1,
                         help="API processes (veritas serve --workers; default 1)")
     args = parser.parse_args()
-    for tool in ("wrk",):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed (Debian: apt-get install {tool})")
-    report: dict[str, object] = {}
-    folder = Path(tempfile.mkdtemp(prefix="veritas-events-"))
-    report["workers"] = args.workers
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed (Debian: apt-get install wrk)")
+    started = time.monotonic()
     with stack(args.workers) as s:
-        secret = (s.data_dir / "jwt_secret").read_text().strip().encode()
-        started = time.monotonic()
-        rows, service = prepare(s.admin_url, secret, args.attempts)
-        report["setup_seconds"] = round(time.monotonic() - started, 1)
-        ids = folder / "ids.txt"
-        ids.write_text("".join(f"{a} {t}\n" for a, t, _ in rows))
-
-        single = wrk(s.base_url, lua(folder, ids, 0, service, 0), args.seconds, 32)
-        report["http_single_closed_loop"] = single
-
-        pgbench = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"),
-                                   reverse=True)), Path(shutil.which("pgbench") or "pgbench"))
-        script = folder / "event.sql"
-        script.write_text(PGBENCH.format(n=len(rows)))
-        env = {**os.environ}
-        out = subprocess.run(
-            [str(pgbench), "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(args.seconds),
-             "-f", str(script), s.admin_url], capture_output=True, text=True, env=env)
-        tps = re.search(r"tps = ([\d.]+)", out.stdout)
-        report["direct_sql_pgbench"] = {"tps": float(tps.group(1)) if tps else None,
-                                        "detail": out.stdout.strip().splitlines()[-3:]
-                                        if tps else out.stderr.strip()[-500:]}
-        if tps:
-            report["ratio_http_to_direct"] = round(single["rate"] / float(tps.group(1)), 3)
-
-        # 500 requests/s: 10 connections, each waiting 20 ms between requests.
-        paced = wrk(s.base_url, lua(folder, ids, 0, service, 20), args.seconds, 10)
-        report["http_single_paced"] = paced
-
-        batches = wrk(s.base_url, lua(folder, ids, 500, service, 0), args.seconds, 4)
-        batches["events_per_second"] = round(batches["rate"] * 500, 1)
-        report["http_batches_of_500"] = batches
-        with psycopg.connect(s.admin_url) as conn:
-            report["events_stored"] = scalar(conn, "SELECT count(*) FROM app.monitoring_events")
-    shutil.rmtree(folder, ignore_errors=True)
+        report = run_ingest(s, args.seconds, args.attempts, args.clients)
+    report["workers"] = args.workers
+    report["seconds_total"] = round(time.monotonic() - started, 1)
     print(json.dumps(report, indent=2))
 
 

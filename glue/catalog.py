@@ -93,7 +93,15 @@ class Catalog:
         return self.functions.get(name)
 
 
+class JsonText(str):
+    """A JSON argument passed on as the client sent it: the database parses
+    it (its ``::jsonb`` cast; malformed JSON is 22P02, 400), so the glue
+    neither parses nor renders it again (glue/dispatch.py, ``body_arg``)."""
+
+
 def _param(argument: Argument, value: Any) -> Any:
+    if isinstance(value, JsonText) and argument.type in ("json", "jsonb"):
+        return str(value)
     if argument.type in ("json", "jsonb"):
         return Jsonb(value)
     if isinstance(value, dict | list) and not argument.type.endswith("[]"):

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from glue import pages, request_path
 from glue.bearer import bearer_claims
-from glue.catalog import ArgumentError, Catalog, Function, call_statement
+from glue.catalog import ArgumentError, Catalog, Function, JsonText, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
 from glue.request_log import request_id_of
 from glue.routes import Endpoint
@@ -40,6 +40,21 @@ async def json_body(request: Request, required: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, BAD_REQUEST, "the body must be a JSON object")
     return body
+
+
+async def raw_json_body(request: Request) -> JsonText:
+    """The request body as the client sent it, for a function that takes the
+    whole body as one JSON argument: the database parses it once (malformed
+    JSON is 400 all the same, 22P02; not an object, the function's 400).
+    ``{}`` when empty. Spares parsing and rendering it again in Python: a
+    batch of 500 events is about 75 kB."""
+    raw = await request.body()
+    if not raw.strip():
+        return JsonText("{}")
+    try:
+        return JsonText(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, BAD_REQUEST, "the body is not valid JSON") from None
 
 
 async def current_catalog(request: Request) -> Catalog:
@@ -129,13 +144,12 @@ def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Awaitable[Respon
             link_query = dict(request.query_params)
             _refuse_clash(link_query, args)
             args.update(link_query)
+        elif endpoint.body_arg:
+            args[endpoint.body_arg] = await raw_json_body(request)
         else:
             body = await json_body(request)
-            if endpoint.body_arg:
-                args[endpoint.body_arg] = body
-            else:
-                _refuse_clash(body, args)
-                args.update(body)
+            _refuse_clash(body, args)
+            args.update(body)
         return await invoke(request, function, args, endpoint.status, endpoint.status_if,
                             endpoint.csv_columns, link_query)
 

@@ -59,7 +59,7 @@ class Caller:
 
     @property
     def claims_json(self) -> str:
-        return json.dumps(self.claims.raw if self.claims else {})
+        return self.claims.text if self.claims else "{}"
 
     @property
     def application_name(self) -> str:

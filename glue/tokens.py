@@ -4,8 +4,10 @@ random, each later one derived from the one it replaces (``refresh_successor``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import json
 import secrets
 import time
 import uuid
@@ -35,6 +37,12 @@ class AccessClaims:
     iat: int
     exp: int
     raw: dict[str, Any]
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The claims as JSON text (request.jwt.claims), rendered once per
+        verified token: the token cache (glue/bearer.py) keeps this object."""
+        return json.dumps(self.raw)
 
 
 def issue_access_token(

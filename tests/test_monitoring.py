@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -186,6 +187,82 @@ def test_a_flooding_client_gets_429_with_retry_after(http, running, migrated_db)
     assert second.status_code == 429, second.text
     assert 1 <= int(second.headers["Retry-After"]) <= 60
     assert _count(migrated_db, attempt) == 500
+
+
+def test_concurrent_single_events_meet_the_bound_exactly(http, running, live, migrated_db):
+    """Single events (internal.admit_events) from eight clients at once: of
+    640 in one minute for one attempt, 600 are stored and every one past
+    them is 429, stored nowhere. Tried again if the run straddles a minute
+    (the count starts again at each one)."""
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    for _ in range(3):
+        minute = int(time.time() // 60)
+        statuses: list[int] = []
+
+        def post(worker: int, minute: int = minute, statuses: list[int] = statuses) -> None:
+            with live.client() as client:
+                for n in range(80):
+                    statuses.append(client.post(
+                        "/monitor/events", headers=me,
+                        json=event(attempt, client_event_id=f"flood-{minute}-{worker}-{n}"),
+                    ).status_code)
+
+        threads = [threading.Thread(target=post, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if int(time.time() // 60) == minute:
+            break
+        with psycopg.connect(migrated_db) as conn:  # a fresh count for the next try
+            conn.execute("DELETE FROM app.event_rate_windows WHERE attempt_id = %s", [attempt])
+    else:
+        pytest.skip("every try straddled a minute")
+    with psycopg.connect(migrated_db) as conn:
+        stored = conn.execute(
+            "SELECT count(*) FROM app.monitoring_events WHERE attempt_id = %s "
+            "AND client_event_id LIKE %s", [attempt, f"flood-{minute}-%"]).fetchone()[0]
+    assert sorted(set(statuses)) == [202, 429]
+    assert statuses.count(202) == 600
+    assert statuses.count(429) == 40
+    assert stored == 600
+
+
+def test_a_revoked_token_or_disabled_student_records_nothing_at_once(http, running, migrated_db):
+    """The verified-token cache spares the signature check, never the
+    session check: the next event after a logout, or after an admin
+    disables the student, is 401 and stores nothing."""
+    me, attempt = bearer(running["student"]), running["attempt_id"]
+    assert http.post("/monitor/events", headers=me, json=event(attempt)).status_code == 202
+    assert http.post("/auth/logout", headers=me).status_code == 204
+    answer = http.post("/monitor/events", headers=me, json=event(attempt))
+    assert answer.status_code == 401, answer.text
+    assert set(answer.json()) == ERROR_KEYS
+    assert _count(migrated_db, attempt) == 1
+
+    other = register(http)
+    exam = create_exam(http, login(http, create_user(migrated_db, "teacher")["email"]))
+    theirs = http.post(f"/student/exams/{exam['id']}/start", headers=bearer(other)).json()
+    assert http.post("/monitor/events", headers=bearer(other),
+                     json=event(theirs["attempt_id"])).status_code == 202
+    admin = login(http, create_user(migrated_db, "admin")["email"])
+    assert http.post(f"/admin/users/{other['user']['id']}/active", headers=bearer(admin),
+                     json={"active": False}).status_code == 200
+    answer = http.post("/monitor/events", headers=bearer(other), json=event(theirs["attempt_id"]))
+    assert answer.status_code == 401, answer.text
+    assert _count(migrated_db, theirs["attempt_id"]) == 1
+
+
+@pytest.mark.parametrize("raw", [b'{"attempt_id": ', b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_a_body_that_is_not_a_json_object_is_400(http, running, raw):
+    """The body goes to the database as the client sent it (glue/dispatch.py,
+    raw_json_body): malformed JSON, a list, a string or bad UTF-8 is still
+    400 with the error body."""
+    answer = http.post("/monitor/events", headers={**bearer(running["student"]),
+                                                   "Content-Type": "application/json"},
+                       content=raw)
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == ERROR_KEYS
 
 
 def test_timeline_json_and_csv_agree_and_only_permitted_teachers_read_it(

@@ -125,8 +125,9 @@ GRANT INSERT (
 
 -- event_rate_windows ----------------------------------------------------------------
 
--- Written only by internal.take_event_budget (SECURITY DEFINER), after the
--- caller's own policies have shown it the attempt; nobody else may touch it.
+-- Written only by internal.admit_events and admit_event_batch (SECURITY
+-- DEFINER), which check the attempt is one the caller may record for;
+-- nobody else may touch it.
 DROP POLICY IF EXISTS definer_helpers_count_events ON app.event_rate_windows;
 CREATE POLICY definer_helpers_count_events ON app.event_rate_windows
 AS PERMISSIVE FOR ALL TO veritas_owner

@@ -157,7 +157,7 @@ CREATE UNLOGGED TABLE app.event_rate_windows (
 -- page left free, so that each rewrite is a HOT update in the same page.
 WITH (fillfactor = 50);
 COMMENT ON TABLE app.event_rate_windows IS
-'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
+'Events recorded per attempt in the current minute (the flood bound of internal.admit_events and admit_event_batch); unlogged.';
 
 ALTER TABLE app.event_rate_windows ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.event_rate_windows FORCE ROW LEVEL SECURITY;

@@ -1383,27 +1383,15 @@ CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
     AS $$
 DECLARE
     v_result record;
-    v_id uuid;
 BEGIN
     IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the body must be a JSON object';
     END IF;
-    IF body ? 'events' THEN
-        SELECT * INTO v_result FROM internal.record_events(body -> 'events');
-        RETURN jsonb_build_object(
-            'accepted', v_result.accepted, 'duplicates', v_result.duplicates
-        );
+    IF NOT body ? 'events' THEN
+        RETURN internal.record_event(body);
     END IF;
-    SELECT * INTO v_result FROM internal.record_events(jsonb_build_array(body));
-    v_id := v_result.first_id;
-    IF v_id IS NULL THEN
-        SELECT e.id INTO v_id
-        FROM app.monitoring_events AS e
-        WHERE
-            e.attempt_id = (body ->> 'attempt_id')::uuid
-            AND e.client_event_id = body ->> 'client_event_id';
-    END IF;
-    RETURN jsonb_build_object('id', v_id, 'duplicate', v_result.accepted = 0);
+    SELECT * INTO v_result FROM internal.record_events(body -> 'events');
+    RETURN jsonb_build_object('accepted', v_result.accepted, 'duplicates', v_result.duplicates);
 END;
 $$;
 
@@ -1924,6 +1912,163 @@ $$;
 ALTER FUNCTION internal.abandon_attempt(p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) IS 'Abandon the caller''s own attempt in progress (not graded; it still counts against max_attempts); abandoning twice changes nothing. VT409 if submitted, expired, or past deadline + grace.';
+
+CREATE FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_limit constant integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window constant timestamptz := date_trunc('minute', now());
+    v_role constant text := current_setting('role', TRUE);
+    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
+    v_refused record;
+    v_used integer;
+BEGIN
+    SELECT
+        r.attempt_id,
+        a.id IS NOT NULL AS visible
+    INTO v_refused
+    FROM unnest(p_attempts) AS r (attempt_id)
+    LEFT JOIN app.exam_attempts AS a
+        ON
+            r.attempt_id = a.id
+            AND (v_role = 'integration' OR a.student_id = v_student)
+    LEFT JOIN app.exams AS x ON a.exam_id = x.id
+    WHERE
+        a.id IS NULL
+        OR a.status <> 'in_progress'
+        OR now() > a.deadline + make_interval(secs => x.grace_seconds)
+    ORDER BY r.attempt_id
+    LIMIT 1;
+    IF FOUND AND NOT v_refused.visible THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT404', MESSAGE = format('no attempt %s', v_refused.attempt_id);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'attempt %s is not in progress (finished, or past its deadline)',
+                v_refused.attempt_id
+            );
+    END IF;
+
+    WITH counted AS (
+        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+        SELECT r.attempt_id, v_window, r.events
+        FROM unnest(p_attempts, p_events) AS r (attempt_id, events)
+        ORDER BY r.attempt_id
+        ON CONFLICT (attempt_id) DO UPDATE
+            SET
+                window_start = excluded.window_start,
+                events = CASE
+                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                    ELSE excluded.events
+                END
+        RETURNING w.events
+    )
+    SELECT max(c.events) INTO v_used FROM counted AS c;
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) IS 'Admits a batch: p_events[i] events for attempt p_attempts[i] (distinct, in order), with the checks and budget of internal.admit_events.';
+
+CREATE FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) RETURNS TABLE(attempt_started_at timestamp with time zone, exam_id uuid, student_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
+    v_limit constant integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window constant timestamptz := date_trunc('minute', now());
+    -- The database role in effect (SECURITY DEFINER does not change it); a
+    -- student's id from the claims, which count only when their role is
+    -- that role (internal.current_user_id).
+    v_role constant text := current_setting('role', TRUE);
+    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
+    v_used integer;
+    v_open boolean;
+BEGIN
+    UPDATE app.event_rate_windows AS w
+    SET
+        window_start = v_window,
+        events = CASE WHEN w.window_start = v_window THEN w.events + p_events ELSE p_events END
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS x ON a.exam_id = x.id
+    WHERE
+        w.attempt_id = p_attempt_id
+        AND a.id = p_attempt_id
+        AND (v_role = 'integration' OR a.student_id = v_student)
+        AND a.status = 'in_progress'
+        AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
+    RETURNING w.events, a.started_at, a.exam_id, a.student_id
+    INTO v_used, attempt_started_at, exam_id, student_id;
+
+    IF NOT FOUND THEN
+        SELECT
+            a.started_at,
+            a.exam_id,
+            a.student_id,
+            a.status = 'in_progress' AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
+        INTO attempt_started_at, exam_id, student_id, v_open
+        FROM app.exam_attempts AS a
+        INNER JOIN app.exams AS x ON a.exam_id = x.id
+        WHERE
+            a.id = p_attempt_id
+            AND (v_role = 'integration' OR a.student_id = v_student);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+        END IF;
+        IF NOT v_open THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format(
+                    'attempt %s is not in progress (finished, or past its deadline)', p_attempt_id
+                );
+        END IF;
+        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+        VALUES (p_attempt_id, v_window, p_events)
+        ON CONFLICT (attempt_id) DO UPDATE
+            SET
+                window_start = excluded.window_start,
+                events = CASE
+                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                    ELSE excluded.events
+                END
+        RETURNING w.events INTO v_used;
+    END IF;
+
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+    RETURN NEXT;
+END;
+$$;
+
+ALTER FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) IS 'Admits p_events events for the attempt: VT404 unless the caller may record for it, VT409 unless it is open, VT429 past its budget for this minute (600, or veritas.events_per_attempt_minute); returns the attempt''s started_at, exam_id and student_id.';
 
 CREATE FUNCTION internal.analyse_attempt(p_attempt_id uuid) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3549,6 +3694,37 @@ ALTER FUNCTION internal.event_partition_name(p_month date) OWNER TO veritas_owne
 
 COMMENT ON FUNCTION internal.event_partition_name(p_month date) IS 'Name of the monthly partition of app.monitoring_events holding attempts started in that month.';
 
+CREATE FUNCTION internal.event_problem(p_event jsonb, p_types text[]) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(p_event) <> 'object' THEN 'must be an object'
+        WHEN jsonb_typeof(p_event -> 'attempt_id') IS DISTINCT FROM 'string'
+            THEN 'attempt_id is required'
+        WHEN jsonb_typeof(p_event -> 'event_type') IS DISTINCT FROM 'string'
+            THEN 'event_type is required'
+        WHEN NOT (p_event ->> 'event_type') = ANY (p_types)
+            THEN format(
+                'unknown event_type %s; the event types are %s',
+                to_json(p_event ->> 'event_type'), array_to_string(p_types, ', ')
+            )
+        WHEN jsonb_typeof(p_event -> 'occurred_at') IS DISTINCT FROM 'string'
+            THEN 'occurred_at is required (an RFC 3339 time)'
+        WHEN p_event ? 'payload' AND jsonb_typeof(p_event -> 'payload') NOT IN ('object', 'null')
+            THEN 'payload must be an object'
+        WHEN
+            p_event ? 'client_event_id'
+            AND jsonb_typeof(p_event -> 'client_event_id') NOT IN ('string', 'null')
+            THEN 'client_event_id must be a string'
+        WHEN length(p_event ->> 'client_event_id') NOT BETWEEN 1 AND 128
+            THEN 'client_event_id must have 1 to 128 characters'
+    END;
+$$;
+
+ALTER FUNCTION internal.event_problem(p_event jsonb, p_types text[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) IS 'What is wrong with the shape of one event (a message naming the field), or NULL.';
+
 CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -4593,7 +4769,62 @@ ALTER FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id 
 
 COMMENT ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) IS 'Recompute the deadline of a student''s attempt in progress from the current accommodation (capped by closes_at, never before now); NULL without one. Teacher with permission on the exam, or admin.';
 
-CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer, first_id uuid)
+CREATE FUNCTION internal.record_event(p_event jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    -- the valid event types, read once per call (about 4 us)
+    v_types constant text[] := enum_range(NULL::app.event_type)::text[];
+    v_problem constant text := internal.event_problem(p_event, v_types);
+    v_attempt_id uuid;
+    v_event_type app.event_type;
+    v_occurred_at timestamptz;
+    v_client_event_id text;
+    v_attempt record;
+    v_id uuid;
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('event 1: %s', v_problem);
+    END IF;
+    v_attempt_id := (p_event ->> 'attempt_id')::uuid;
+    v_event_type := (p_event ->> 'event_type')::app.event_type;
+    v_occurred_at := (p_event ->> 'occurred_at')::timestamptz;
+    v_client_event_id := p_event ->> 'client_event_id';
+
+    SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+
+    INSERT INTO app.monitoring_events (
+        attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+        severity, is_anomaly, payload, client_event_id
+    )
+    SELECT
+        v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
+        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
+        coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
+    FROM app.event_types AS t
+    WHERE t.event_type = v_event_type
+    ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
+    RETURNING id INTO v_id;
+    IF v_id IS NOT NULL THEN
+        RETURN jsonb_build_object('id', v_id, 'duplicate', FALSE);
+    END IF;
+
+    -- A retry: the first one's id (its partition named, so only it is read).
+    SELECT e.id INTO v_id
+    FROM app.monitoring_events AS e
+    WHERE
+        e.attempt_id = v_attempt_id
+        AND e.client_event_id = v_client_event_id
+        AND e.attempt_started_at = v_attempt.attempt_started_at;
+    RETURN jsonb_build_object('id', v_id, 'duplicate', TRUE);
+END;
+$$;
+
+ALTER FUNCTION internal.record_event(p_event jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.record_event(p_event jsonb) IS 'Records one monitoring event as the caller; returns {id, duplicate}.';
+
+CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -4601,7 +4832,8 @@ DECLARE
     -- the valid event types, read once per call (about 4 us), not per row
     v_types constant text[] := enum_range(NULL::app.event_type)::text[];
     v_problem record;
-    v_attempt record;
+    v_attempts uuid[];
+    v_events integer[];
     v_inserted integer;
 BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
@@ -4614,40 +4846,12 @@ BEGIN
             MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
     END IF;
 
-    -- Shape first, with a message naming the event and the field (an
-    -- unknown event type names the valid ones); the casts below then raise
-    -- 22P02/22007 (400) naming a bad value.
-    SELECT x.ord, CASE
-        WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
-        WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
-            THEN 'attempt_id is required'
-        WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
-            THEN 'event_type is required'
-        WHEN NOT (x.e ->> 'event_type') = ANY (v_types)
-            THEN format(
-                'unknown event_type %s; the event types are %s',
-                to_json(x.e ->> 'event_type'), array_to_string(v_types, ', ')
-            )
-        WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
-            THEN 'occurred_at is required (an RFC 3339 time)'
-        WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
-            THEN 'payload must be an object'
-        WHEN x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null')
-            THEN 'client_event_id must be a string'
-        WHEN length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
-            THEN 'client_event_id must have 1 to 128 characters'
-    END AS problem
+    -- Shape first, naming the first bad event and its field; the casts
+    -- below then raise 22P02/22007 (400) naming a bad value.
+    SELECT x.ord, internal.event_problem(x.e, v_types) AS problem
     INTO v_problem
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord)
-    WHERE
-        jsonb_typeof(x.e) <> 'object'
-        OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
-        OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
-        OR NOT (x.e ->> 'event_type') = ANY (v_types)
-        OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
-        OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
-        OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
-        OR length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+    WHERE internal.event_problem(x.e, v_types) IS NOT NULL
     ORDER BY x.ord
     LIMIT 1;
     IF FOUND THEN
@@ -4656,35 +4860,14 @@ BEGIN
             MESSAGE = format('event %s: %s', v_problem.ord, v_problem.problem);
     END IF;
 
-    -- Every attempt must be visible to the caller (else 404, never saying
-    -- whether it exists) and open for events (else 409).
-    FOR v_attempt IN
-        SELECT
-            i.attempt_id,
-            count(*)::integer AS events,
-            a.id IS NOT NULL AS visible,
-            a.status = 'in_progress'
-            AND now() <= a.deadline + make_interval(secs => coalesce(x.grace_seconds, 0)) AS open
+    SELECT array_agg(g.attempt_id ORDER BY g.attempt_id), array_agg(g.events ORDER BY g.attempt_id)
+    INTO v_attempts, v_events
+    FROM (
+        SELECT i.attempt_id, count(*)::integer AS events
         FROM internal.parse_events(p_events) AS i
-        LEFT JOIN app.exam_attempts AS a ON i.attempt_id = a.id
-        LEFT JOIN app.exams AS x ON a.exam_id = x.id
-        GROUP BY i.attempt_id, a.id, a.status, a.deadline, x.grace_seconds
-    LOOP
-        IF NOT v_attempt.visible THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'VT404',
-                MESSAGE = format('no attempt %s', v_attempt.attempt_id);
-        END IF;
-        IF NOT v_attempt.open THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'VT409',
-                MESSAGE = format(
-                    'attempt %s is not in progress (finished, or past its deadline)',
-                    v_attempt.attempt_id
-                );
-        END IF;
-        PERFORM internal.take_event_budget(v_attempt.attempt_id, v_attempt.events);
-    END LOOP;
+        GROUP BY i.attempt_id
+    ) AS g;
+    PERFORM internal.admit_event_batch(v_attempts, v_events);
 
     WITH stored AS (
         INSERT INTO app.monitoring_events (
@@ -4699,9 +4882,9 @@ BEGIN
         INNER JOIN app.event_types AS t ON i.event_type = t.event_type
         ORDER BY i.ord
         ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
-        RETURNING id
+        RETURNING 1
     )
-    SELECT count(*)::integer, min(id::text)::uuid INTO v_inserted, first_id FROM stored;
+    SELECT count(*)::integer INTO v_inserted FROM stored;
 
     accepted := v_inserted;
     duplicates := v_count - v_inserted;
@@ -5813,57 +5996,6 @@ ALTER FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) OWNER
 
 COMMENT ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) IS 'Submit the caller''s own attempt (final answers {question_id: answer} saved first) and grade it; a second submit changes nothing. VT409 if expired, abandoned, or past deadline + grace.';
 
-CREATE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
-    v_limit integer := coalesce(
-        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
-    );
-    v_window timestamptz := date_trunc('minute', now());
-    v_role constant text := internal.current_app_role();
-    v_used integer;
-BEGIN
-    -- Only the budget of an attempt the caller may record for: a student's
-    -- own, or any for integration (as the insert policy of the events says).
-    INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-    SELECT a.id, v_window, p_events
-    FROM app.exam_attempts AS a
-    WHERE
-        a.id = p_attempt_id
-        AND (
-            v_role = 'integration'
-            OR (v_role = 'student' AND a.student_id = internal.current_user_id())
-        )
-    ON CONFLICT (attempt_id) DO UPDATE
-        SET
-            window_start = excluded.window_start,
-            events = CASE
-                WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
-                ELSE excluded.events
-            END
-    RETURNING w.events INTO v_used;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
-    END IF;
-    IF v_used > v_limit THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT429',
-            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
-            DETAIL = json_build_object(
-                'retry_after',
-                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
-            )::text;
-    END IF;
-END;
-$$;
-
-ALTER FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) IS 'Counts p_events against the attempt''s budget for this minute (600, or veritas.events_per_attempt_minute); raises VT429 past it.';
-
 CREATE FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6789,7 +6921,7 @@ ALTER TABLE ONLY app.event_rate_windows FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.event_rate_windows OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
+COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.admit_events and admit_event_batch); unlogged.';
 
 CREATE TABLE app.exam_metrics (
     exam_id uuid NOT NULL,
@@ -8381,6 +8513,14 @@ REVOKE ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO student;
+GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO integration;
+
+REVOKE ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO student;
+GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO integration;
+
 REVOKE ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) TO worker;
 
@@ -8573,6 +8713,10 @@ REVOKE ALL ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) FROM
 
 REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO student;
+GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO integration;
+
 REVOKE ALL ON FUNCTION internal.exam_document(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO admin;
@@ -8664,6 +8808,10 @@ REVOKE ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_stu
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION internal.record_event(p_event jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO student;
+GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO integration;
+
 REVOKE ALL ON FUNCTION internal.record_events(p_events jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO student;
 GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO integration;
@@ -8751,10 +8899,6 @@ GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO worker;
 REVOKE ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO admin;
-
-REVOKE ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO student;
-GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO integration;
 
 REVOKE ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) TO teacher;

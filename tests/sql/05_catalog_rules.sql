@@ -46,6 +46,8 @@ INSERT INTO search_path_exceptions VALUES
 ('api.record_monitoring_events', 'monitoring hot path'),
 ('api.record_monitoring_event', 'monitoring hot path'),
 ('internal.record_events', 'monitoring hot path'),
+('internal.record_event', 'monitoring hot path: one event'),
+('internal.event_problem', 'monitoring hot path; inlined'),
 ('internal.parse_events', 'monitoring hot path; inlined'),
 ('internal.attempt_timeline', 'monitoring timeline, same file convention'),
 ('api.get_monitoring_events_for_attempt', 'monitoring timeline, same file convention'),

@@ -2,7 +2,7 @@
 -- windows, ownership, derived severity, the flood bound) and who reads them.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(19);
+SELECT plan(26);
 
 INSERT INTO auth.users (id, email, password_hash, full_name, role) VALUES
 ('00000000-0000-4000-8000-000000041a01', 'mon-tina@example.org', 'x', 'Tina', 'teacher'),
@@ -111,15 +111,27 @@ SELECT throws_ok(
 );
 SELECT set_config('veritas.events_per_attempt_minute', '', TRUE);
 
--- The budget helper checks the attempt itself: called directly, alice
--- cannot spend bob's events for this minute.
+-- The admission helpers check the attempt themselves: called directly,
+-- alice cannot spend bob's events for this minute.
 SELECT throws_ok(
-    $$SELECT internal.take_event_budget('00000000-0000-4000-8000-000000041f02', 10000)$$,
+    $$SELECT internal.admit_events('00000000-0000-4000-8000-000000041f02', 10000)$$,
     'VT404', NULL,
     'alice cannot use up bob''s event budget by calling the helper directly'
 );
+SELECT throws_ok(
+    $$SELECT internal.admit_event_batch(
+        ARRAY['00000000-0000-4000-8000-000000041f01', '00000000-0000-4000-8000-000000041f02']::uuid[],
+        ARRAY[1, 10000])$$,
+    'VT404', NULL,
+    'nor through the batch helper, her own attempt beside his'
+);
+SELECT throws_ok(
+    $$SELECT internal.admit_events('00000000-0000-4000-8000-000000041f03', 1)$$,
+    'VT409', NULL,
+    'an attempt past its deadline plus grace is admitted nothing (409)'
+);
 SELECT lives_ok(
-    $$SELECT internal.take_event_budget('00000000-0000-4000-8000-000000041f01', 1)$$,
+    $$SELECT internal.admit_events('00000000-0000-4000-8000-000000041f01', 1)$$,
     'she may spend her own'
 );
 SELECT tests.unbecome();
@@ -135,6 +147,36 @@ SELECT is(
      WHERE client_event_id = 'e-6'),
     '(t,3)',
     'severity and is_anomaly come from the event type, not from the client'
+);
+
+-- One event at a time meets the same bound, counted exactly: with 3 a
+-- minute, bob's first three single events are stored, the fourth is 429
+-- and stores nothing, and so is a retry of a stored one (a retry counts).
+SELECT tests.become('00000000-0000-4000-8000-000000041b02');
+SELECT set_config('veritas.events_per_attempt_minute', '3', TRUE);
+SELECT lives_ok(
+    $$SELECT api.record_monitoring_events(pg_temp.ev('f02', 'heartbeat', 'b-' || n))
+      FROM generate_series(1, 3) AS n$$,
+    'bob records three single events within a bound of three'
+);
+SELECT throws_ok(
+    $$SELECT api.record_monitoring_events(pg_temp.ev('f02', 'heartbeat', 'b-4'))$$,
+    'VT429', NULL,
+    'the fourth in the same minute is refused (429)'
+);
+SELECT throws_ok(
+    $$SELECT api.record_monitoring_events(pg_temp.ev('f02', 'heartbeat', 'b-1'))$$,
+    'VT429', NULL,
+    'a retry of a stored event counts too'
+);
+SELECT set_config('veritas.events_per_attempt_minute', '', TRUE);
+SELECT tests.unbecome();
+SELECT is(pg_temp.stored('f02'), 3::bigint, 'bob''s attempt holds exactly three events');
+SELECT is(
+    (SELECT events FROM app.event_rate_windows
+     WHERE attempt_id = '00000000-0000-4000-8000-000000041f02'),
+    3,
+    'and its counter says three: the refused calls were not counted'
 );
 
 SELECT tests.become('00000000-0000-4000-8000-000000041a01');
