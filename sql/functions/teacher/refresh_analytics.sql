@@ -82,7 +82,10 @@ BEGIN
             t.*,
             t.status IN ('submitted', 'expired') AND t.score IS NOT NULL AS is_graded,
             least(floor(t.percentage / 10), 9)::integer AS bucket,
-            least(floor(t.integrity_score / 10), 9)::integer AS integrity_bucket
+            -- least() ignores NULLs: an attempt without analysis has no bucket
+            CASE
+                WHEN t.analysed THEN least(floor(t.integrity_score / 10), 9)::integer
+            END AS integrity_bucket
         FROM attempts AS t
     )
 
@@ -460,8 +463,8 @@ DECLARE
     v_attempt_ids uuid[];
     v_counted uuid[];
     v_clock timestamptz;
-    v_rows integer[] := '{}';
-    v_durations interval[] := '{}';
+    v_rows integer[] := '{}'::integer[];
+    v_durations interval[] := '{}'::interval[];
 BEGIN
     IF p_force THEN
         PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
