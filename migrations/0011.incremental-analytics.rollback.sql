@@ -3,6 +3,13 @@
 -- re-creates its materialized views (and fills them), and its worker's
 -- first refresh records them again.
 
+-- The repeatable views over them first (the previous release's repeatable
+-- step re-creates them over its materialized views).
+DROP VIEW IF EXISTS analytics.exam_analytics;
+DROP VIEW IF EXISTS analytics.exam_events_by_type;
+DROP VIEW IF EXISTS app.visible_exam_stats;
+DROP VIEW IF EXISTS app.visible_flagged_attempts;
+DROP VIEW IF EXISTS app.visible_exam_event_counts;
 DROP TABLE IF EXISTS app.counted_attempts;
 DROP TABLE IF EXISTS app.exam_event_counts;
 DROP TABLE IF EXISTS app.flagged_attempts;
