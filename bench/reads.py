@@ -98,7 +98,8 @@ def _callers(conn: Conn) -> dict[str, list[tuple[Any, ...]]]:
     # Exams by size, the largest first: each with a teacher who may read it.
     exams = rows(
         "SELECT e.id::text, e.created_by::text FROM app.exams AS e "
-        "JOIN (SELECT a.exam_id, count(*) AS n FROM app.exam_attempts AS a GROUP BY a.exam_id) AS s "
+        "JOIN (SELECT a.exam_id, count(*) AS n FROM app.exam_attempts AS a "
+        "GROUP BY a.exam_id) AS s "
         "ON s.exam_id = e.id ORDER BY s.n DESC, e.id").fetchall()
     teachers = sorted({(t,) for _, t in exams})
     attempts = rows(

@@ -4625,7 +4625,7 @@ BEGIN
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 7),
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 8),
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 9)
-        ]::integer [],
+        ]::integer[],
         count(*) FILTER (WHERE g.analysed),
         count(*) FILTER (WHERE g.is_flagged),
         round(avg(g.integrity_score), 2),
@@ -4641,7 +4641,7 @@ BEGIN
             count(*) FILTER (WHERE g.integrity_bucket = 7),
             count(*) FILTER (WHERE g.integrity_bucket = 8),
             count(*) FILTER (WHERE g.integrity_bucket = 9)
-        ]::integer [],
+        ]::integer[],
         p_at
     FROM graded AS g
     GROUP BY g.exam_id

@@ -49,7 +49,10 @@ COMMENT ON VIEW app.visible_flagged_attempts IS
 'The rows of app.flagged_attempts for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: the callers hold no privilege on the summary table.';
 
 CREATE VIEW app.visible_exam_event_counts WITH (security_barrier) AS
-SELECT c.exam_id, c.event_type, c.events
+SELECT
+    c.exam_id,
+    c.event_type,
+    c.events
 FROM app.exam_event_counts AS c
 WHERE
     (SELECT internal.current_app_role()) = 'admin'

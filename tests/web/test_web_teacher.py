@@ -134,7 +134,8 @@ def test_teacher_reviews_a_flag_with_its_evidence(http, migrated_db, running_wor
     band = next(b for b in analytics["integrity_histogram"] if b["count"] == 1)
     chart = page.locator("details", has_text="Integrity distribution: the figures")
     chart.locator("summary").click()
-    expect(chart.locator("tr", has_text=f"{band['from']}–{band['to']}")).to_contain_text("1")
+    label = f"{band['from']}\N{EN DASH}{band['to']}"
+    expect(chart.locator("tr", has_text=label)).to_contain_text("1")
     expect(chart.locator("tbody tr")).to_have_count(10)
     check_page(page, "exam-analytics", "exam-analytics", readme="analytics")
 

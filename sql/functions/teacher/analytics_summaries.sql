@@ -109,7 +109,7 @@ BEGIN
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 7),
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 8),
             count(*) FILTER (WHERE g.is_graded AND g.bucket = 9)
-        ]::integer [],
+        ]::integer[],
         count(*) FILTER (WHERE g.analysed),
         count(*) FILTER (WHERE g.is_flagged),
         round(avg(g.integrity_score), 2),
@@ -125,7 +125,7 @@ BEGIN
             count(*) FILTER (WHERE g.integrity_bucket = 7),
             count(*) FILTER (WHERE g.integrity_bucket = 8),
             count(*) FILTER (WHERE g.integrity_bucket = 9)
-        ]::integer [],
+        ]::integer[],
         p_at
     FROM graded AS g
     GROUP BY g.exam_id
@@ -239,7 +239,7 @@ REVOKE ALL ON FUNCTION internal.recompute_flagged_attempts(uuid[]) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION internal.count_closed_attempts(
     p_from timestamptz, p_to timestamptz, p_at timestamptz
 )
-RETURNS uuid []
+RETURNS uuid[]
 LANGUAGE plpgsql
 VOLATILE
 SECURITY INVOKER
