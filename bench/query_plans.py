@@ -110,6 +110,11 @@ def main() -> None:
             if part.strip():
                 conn.execute(part, values)
         conn.commit()
+        # The analytics summary tables, as the worker's first pass fills them.
+        conn.execute("SET ROLE worker")
+        conn.execute("SELECT internal.refresh_analytics(true)")
+        conn.execute("RESET ROLE")
+        conn.commit()
         conn.execute("ANALYZE")
         conn.commit()
         conn.execute("LOAD 'auto_explain'")

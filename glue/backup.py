@@ -16,11 +16,12 @@ stay unpopulated). So a restore goes in steps:
 1. the roles (``sql/schema/00_roles.sql``), with the passwords migrate sets;
 2. an empty database: every schema of ours dropped, yoyo's too;
 3. ``pg_restore --jobs N --exit-on-error`` of every entry of the dump but the
-   materialized views' data and extensions;
+   materialized views' data (a backup of a release before migration 0011,
+   whose analytics were materialized views) and extensions;
 4. ``veritas db migrate``: the migrations newer than the backup, and the
    functions, views, policies and grants of this release re-applied;
-5. ``internal.refresh_analytics(true)``: the views filled (at once, and not
-   concurrently, since they are unpopulated).
+5. ``internal.refresh_analytics(true)``: the analytics summary tables
+   recomputed from the restored tables, every exam.
 
 A restore that fails part-way leaves the database partly restored: fix the
 cause and run it again (it starts by emptying the database).
@@ -41,7 +42,8 @@ from glue.admin_db import AdminDbError, connect
 from glue.dbtarget import DbTarget
 
 # The dump's entries pg_restore must not run: the materialized views' REFRESH
-# (step 5 fills them instead, with row-level security on), and extensions
+# of a backup taken before migration 0011 (which drops those views; step 5
+# computes the analytics instead, with row-level security on), and extensions
 # with their comments (pg_stat_statements on the private server): not ours,
 # already there or not installable on the target, and owned by a superuser.
 SKIPPED_ENTRIES = ("MATERIALIZED VIEW DATA", "EXTENSION")

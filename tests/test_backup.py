@@ -1,8 +1,7 @@
 """``veritas db backup`` and ``veritas db restore`` leave a working system:
-every row back, the audit chain verifying, the analytics populated and the
+every row back, the audit chain verifying, the analytics recomputed and the
 teacher views answering 200 through the glue, whether the target database
-is fresh or already migrated and full of other data. An analytics view left
-unpopulated is not reported as an outage."""
+is fresh or already migrated and full of other data."""
 
 from __future__ import annotations
 
@@ -20,7 +19,12 @@ from tests.commands import clean_env, veritas
 from tests.databases import AUTHENTICATOR_PASSWORD, PASSWORDS, app_url, with_db
 from tests.exams import create_exam, right_answers
 
-MATVIEWS = ("exam_stats_mv", "flagged_attempts_mv", "exam_event_counts_mv")
+# Derived by internal.refresh_analytics, which a restore runs afresh: how
+# many rows they hold depends on when the source's worker last ran (an
+# attempt's events are counted a minute after it closed), so they are
+# compared by what the analytics answer, not by rows.
+ANALYTICS_TABLES = {"app.exam_stats", "app.flagged_attempts", "app.exam_event_counts",
+                    "app.counted_attempts"}
 
 
 def _env(admin_url: str) -> dict[str, str]:
@@ -37,15 +41,7 @@ def _counts(url: str) -> dict[str, int]:
             "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
             "ORDER BY 1", [[*migrate.OUR_SCHEMAS, migrate.META_SCHEMA]]).fetchall()]
         return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.SQL(t))
-                                ).fetchone()[0] for t in tables}
-
-
-def _populated(url: str) -> dict[str, bool]:
-    with psycopg.connect(url) as conn:
-        return dict(conn.execute(
-            "SELECT relname::text, relispopulated FROM pg_class "
-            "WHERE relnamespace = 'app'::regnamespace AND relname = ANY(%s)",
-            [list(MATVIEWS)]).fetchall())
+                                ).fetchone()[0] for t in tables if t not in ANALYTICS_TABLES}
 
 
 @pytest.fixture
@@ -92,7 +88,6 @@ def _backup(url: str, folder: Path) -> Path:
 def _assert_working(url: str, expected: dict[str, int], email: str, exam: dict,
                     live_factory) -> None:
     assert _counts(url) == expected
-    assert _populated(url) == dict.fromkeys(MATVIEWS, True)
     verified = veritas("audit", "verify", env=_env(url))
     assert verified.returncode == 0, verified.stderr
     assert "audit chain intact" in verified.stdout
@@ -182,23 +177,3 @@ def test_backup_by_a_login_under_row_level_security_says_so(cluster, tmp_path):
         cluster.drop_database(url)
         with psycopg.connect(with_db(url, "postgres"), autocommit=True) as su:
             su.execute(f"DROP ROLE {dba}")
-
-
-def test_an_unpopulated_view_is_not_reported_as_an_outage(http, teacher, migrated_db):
-    create_exam(http, teacher)
-    with psycopg.connect(migrated_db, autocommit=True) as conn:
-        conn.execute("REFRESH MATERIALIZED VIEW app.exam_stats_mv WITH NO DATA")
-        try:
-            answer = http.get("/teacher/dashboard", headers=bearer(teacher))
-            health = http.get("/health")
-        finally:
-            conn.execute("SET ROLE veritas_owner")
-            conn.execute("SELECT internal.refresh_analytics()")
-            conn.execute("RESET ROLE")
-    assert answer.status_code == 503, answer.text
-    body = answer.json()
-    assert body["code"] == "55000"
-    assert "unreachable" not in body["message"] and "not been populated" in body["message"]
-    assert answer.headers["Retry-After"]
-    assert health.status_code == 200
-    assert http.get("/teacher/dashboard", headers=bearer(teacher)).status_code == 200

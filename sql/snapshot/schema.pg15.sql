@@ -351,70 +351,6 @@ ALTER FUNCTION api.create_exam_attempt(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.create_exam_attempt(exam_id uuid) IS 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
 
-CREATE FUNCTION api.find_students(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_pattern constant text := internal.search_pattern(find_students.q);
-    v_any_student constant boolean := internal.current_app_role() = 'admin';
-    v_students jsonb;
-BEGIN
-    IF find_students."limit" IS NULL OR find_students."limit" NOT BETWEEN 1 AND 100 THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
-    END IF;
-    SELECT coalesce(
-        jsonb_agg(
-            jsonb_build_object('id', s.id, 'full_name', s.full_name, 'email', s.email)
-            ORDER BY lower(s.full_name), lower(s.email)
-        ),
-        '[]'::jsonb
-    )
-    INTO v_students
-    FROM (
-        SELECT u.id, u.full_name, u.email
-        FROM auth.users AS u
-        WHERE
-            u.role = 'student'
-            AND u.is_active
-            AND (
-                v_any_student
-                OR u.id IN (SELECT a.student_id FROM app.exam_attempts AS a)
-            )
-            AND (
-                v_pattern IS NULL
-                OR lower(u.email) LIKE v_pattern
-                OR lower(u.full_name) LIKE v_pattern
-            )
-        ORDER BY lower(u.full_name), lower(u.email)
-        LIMIT find_students."limit"
-    ) AS s;
-    RETURN v_students;
-END;
-$$;
-
-ALTER FUNCTION api.find_students(q text, "limit" integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION api.find_students(q text, "limit" integer) IS 'Teacher or admin: the active students whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to give one extra time. A teacher finds only the students they can already see (an attempt on one of their exams); an admin any. 403 for students and integration accounts.';
-
-CREATE FUNCTION api.find_teachers(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-    IF find_teachers."limit" IS NULL OR find_teachers."limit" NOT BETWEEN 1 AND 100 THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
-    END IF;
-    RETURN internal.find_active_teachers(
-        internal.search_pattern(find_teachers.q), find_teachers."limit"
-    );
-END;
-$$;
-
-ALTER FUNCTION api.find_teachers(q text, "limit" integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION api.find_teachers(q text, "limit" integer) IS 'Teacher or admin: the other active teachers whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to grant one access to an exam. Only name and email; never disabled accounts, students, admins or integration accounts. 403 for students and integration accounts.';
-
 CREATE FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -1137,7 +1073,7 @@ BEGIN
         'alerts', v_alerts,
         'summary', v_summary,
         'refreshed_at', internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'flagged_attempts_mv']
+            ARRAY['exam_stats', 'flagged_attempts']
         )
     );
 END
@@ -1145,7 +1081,7 @@ $$;
 
 ALTER FUNCTION api.get_teacher_dashboard_data() OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_teacher_dashboard_data() IS 'The teacher dashboard, over the exams the caller created or was granted (admin: all): {exams: the 200 that open latest [{id, title, published, opens_at, closes_at, owned, is_open, attempts, in_progress, submitted, expired, abandoned, graded, flagged, pending_reviews, average_score, average_percentage}], alerts: the newest 20 flagged attempts not yet reviewed [{attempt_id, exam_id, exam_title, student_id, student_name, analysis_id, integrity_score, lmi_score, flags_count, flagged_at}], summary: {exams, attempts, submitted, flagged, pending_reviews}, refreshed_at}. Counts and alerts come from the analytics materialized views, complete up to refreshed_at (seconds behind); a review removes its alert at once. Each alert shown is recorded in the disclosure log.';
+COMMENT ON FUNCTION api.get_teacher_dashboard_data() IS 'The teacher dashboard, over the exams the caller created or was granted (admin: all): {exams: the 200 that open latest [{id, title, published, opens_at, closes_at, owned, is_open, attempts, in_progress, submitted, expired, abandoned, graded, flagged, pending_reviews, average_score, average_percentage}], alerts: the newest 20 flagged attempts not yet reviewed [{attempt_id, exam_id, exam_title, student_id, student_name, analysis_id, integrity_score, lmi_score, flags_count, flagged_at}], summary: {exams, attempts, submitted, flagged, pending_reviews}, refreshed_at}. Counts and alerts come from the analytics summary tables, complete up to refreshed_at (seconds behind); a review removes its alert at once. Each alert shown is recorded in the disclosure log.';
 
 CREATE FUNCTION api.get_teacher_exam_analytics(exam_id uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
@@ -1173,6 +1109,7 @@ BEGIN
         'analysed', coalesce(s.analysed, 0),
         'flagged', coalesce(s.flagged, 0),
         'average_integrity', s.average_integrity,
+        'integrity_histogram', internal.score_histogram(s.integrity_histogram),
         'events_by_type', (
             SELECT jsonb_object_agg(t.event_type, coalesce(c.events, 0))
             FROM unnest(enum_range(NULL::app.event_type)) AS t (event_type)
@@ -1180,7 +1117,7 @@ BEGIN
                 ON c.exam_id = e.id AND t.event_type = c.event_type
         ),
         'refreshed_at', internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'exam_event_counts_mv']
+            ARRAY['exam_stats', 'exam_event_counts']
         )
     )
     INTO v_result
@@ -1196,74 +1133,7 @@ $$;
 
 ALTER FUNCTION api.get_teacher_exam_analytics(exam_id uuid) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam analytics from the materialized views (refreshed by the worker every few seconds, concurrently: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
-
-CREATE FUNCTION api.get_users(role text DEFAULT NULL::text, active boolean DEFAULT NULL::boolean, q text DEFAULT NULL::text, after_email text DEFAULT NULL::text, "limit" integer DEFAULT 100) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_pattern constant text := internal.search_pattern(get_users.q);
-    v_users jsonb;
-BEGIN
-    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
-        RAISE EXCEPTION 'only an admin may list users'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF get_users.role IS NOT NULL
-        AND get_users.role NOT IN ('student', 'teacher', 'admin', 'integration')
-    THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '22023',
-            MESSAGE = 'role must be one of student, teacher, admin, integration';
-    END IF;
-    IF get_users."limit" IS NULL OR get_users."limit" NOT BETWEEN 1 AND 500 THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 500';
-    END IF;
-
-    SELECT coalesce(jsonb_agg(x.doc ORDER BY x.sort_key), '[]'::jsonb)
-    INTO v_users
-    FROM (
-        SELECT
-            lower(u.email) AS sort_key,
-            jsonb_build_object(
-                'id', u.id,
-                'email', u.email,
-                'full_name', u.full_name,
-                'role', u.role,
-                'is_active', u.is_active,
-                'department', tp.department,
-                'created_at', u.created_at,
-                'sessions_revoked_at', u.sessions_revoked_at
-            ) AS doc
-        FROM auth.users AS u
-        LEFT JOIN app.teacher_profiles AS tp ON u.id = tp.user_id
-        WHERE
-            (get_users.role IS NULL OR u.role::text = get_users.role)
-            AND (get_users.active IS NULL OR u.is_active = get_users.active)
-            AND (
-                v_pattern IS NULL
-                OR lower(u.email) LIKE v_pattern
-                OR lower(u.full_name) LIKE v_pattern
-            )
-            AND (get_users.after_email IS NULL OR lower(u.email) > lower(get_users.after_email))
-        ORDER BY lower(u.email)
-        LIMIT get_users."limit" + 1
-    ) AS x;
-
-    IF jsonb_array_length(v_users) > get_users."limit" THEN
-        v_users := v_users - get_users."limit";  -- the look-ahead row opens the next page
-        PERFORM set_config('response.next_page', jsonb_build_object(
-            'after_email', v_users -> -1 ->> 'email'
-        )::text, TRUE);
-    END IF;
-    RETURN v_users;
-END;
-$$;
-
-ALTER FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) IS 'Admin: users ordered by email, [{id, email, full_name, role, is_active, department, created_at, sessions_revoked_at}]; filters: role (student, teacher, admin, integration), active (true: enabled, false: disabled), q (a case-insensitive substring of the name or email, at most 200 characters). Keyset pages: limit 1 to 500 (default 100); a page that is not the last carries a Link header to the next (rel="next", after_email: the last row''s email). 403 for anyone but an admin; 400 for an unknown role.';
+COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam analytics from the summary tables (kept by the worker every few seconds, exam by exam: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, integrity_histogram: [{from, to, count}] ten buckets of the integrity score (0-100) of every analysed attempt (its latest analysis), events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
 
 CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
@@ -1383,15 +1253,27 @@ CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
     AS $$
 DECLARE
     v_result record;
+    v_id uuid;
 BEGIN
     IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the body must be a JSON object';
     END IF;
-    IF NOT body ? 'events' THEN
-        RETURN internal.record_event(body);
+    IF body ? 'events' THEN
+        SELECT * INTO v_result FROM internal.record_events(body -> 'events');
+        RETURN jsonb_build_object(
+            'accepted', v_result.accepted, 'duplicates', v_result.duplicates
+        );
     END IF;
-    SELECT * INTO v_result FROM internal.record_events(body -> 'events');
-    RETURN jsonb_build_object('accepted', v_result.accepted, 'duplicates', v_result.duplicates);
+    SELECT * INTO v_result FROM internal.record_events(jsonb_build_array(body));
+    v_id := v_result.first_id;
+    IF v_id IS NULL THEN
+        SELECT e.id INTO v_id
+        FROM app.monitoring_events AS e
+        WHERE
+            e.attempt_id = (body ->> 'attempt_id')::uuid
+            AND e.client_event_id = body ->> 'client_event_id';
+    END IF;
+    RETURN jsonb_build_object('id', v_id, 'duplicate', v_result.accepted = 0);
 END;
 $$;
 
@@ -1913,163 +1795,6 @@ ALTER FUNCTION internal.abandon_attempt(p_attempt_id uuid) OWNER TO veritas_owne
 
 COMMENT ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) IS 'Abandon the caller''s own attempt in progress (not graded; it still counts against max_attempts); abandoning twice changes nothing. VT409 if submitted, expired, or past deadline + grace.';
 
-CREATE FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_limit constant integer := coalesce(
-        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
-    );
-    v_window constant timestamptz := date_trunc('minute', now());
-    v_role constant text := current_setting('role', TRUE);
-    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
-    v_refused record;
-    v_used integer;
-BEGIN
-    SELECT
-        r.attempt_id,
-        a.id IS NOT NULL AS visible
-    INTO v_refused
-    FROM unnest(p_attempts) AS r (attempt_id)
-    LEFT JOIN app.exam_attempts AS a
-        ON
-            r.attempt_id = a.id
-            AND (v_role = 'integration' OR a.student_id = v_student)
-    LEFT JOIN app.exams AS x ON a.exam_id = x.id
-    WHERE
-        a.id IS NULL
-        OR a.status <> 'in_progress'
-        OR now() > a.deadline + make_interval(secs => x.grace_seconds)
-    ORDER BY r.attempt_id
-    LIMIT 1;
-    IF FOUND AND NOT v_refused.visible THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT404', MESSAGE = format('no attempt %s', v_refused.attempt_id);
-    ELSIF FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT409',
-            MESSAGE = format(
-                'attempt %s is not in progress (finished, or past its deadline)',
-                v_refused.attempt_id
-            );
-    END IF;
-
-    WITH counted AS (
-        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-        SELECT r.attempt_id, v_window, r.events
-        FROM unnest(p_attempts, p_events) AS r (attempt_id, events)
-        ORDER BY r.attempt_id
-        ON CONFLICT (attempt_id) DO UPDATE
-            SET
-                window_start = excluded.window_start,
-                events = CASE
-                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
-                    ELSE excluded.events
-                END
-        RETURNING w.events
-    )
-    SELECT max(c.events) INTO v_used FROM counted AS c;
-    IF v_used > v_limit THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT429',
-            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
-            DETAIL = json_build_object(
-                'retry_after',
-                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
-            )::text;
-    END IF;
-END;
-$$;
-
-ALTER FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) IS 'Admits a batch: p_events[i] events for attempt p_attempts[i] (distinct, in order), with the checks and budget of internal.admit_events.';
-
-CREATE FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) RETURNS TABLE(attempt_started_at timestamp with time zone, exam_id uuid, student_id uuid)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
-    v_limit constant integer := coalesce(
-        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
-    );
-    v_window constant timestamptz := date_trunc('minute', now());
-    -- The database role in effect (SECURITY DEFINER does not change it); a
-    -- student's id from the claims, which count only when their role is
-    -- that role (internal.current_user_id).
-    v_role constant text := current_setting('role', TRUE);
-    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
-    v_used integer;
-    v_open boolean;
-BEGIN
-    UPDATE app.event_rate_windows AS w
-    SET
-        window_start = v_window,
-        events = CASE WHEN w.window_start = v_window THEN w.events + p_events ELSE p_events END
-    FROM app.exam_attempts AS a
-    INNER JOIN app.exams AS x ON a.exam_id = x.id
-    WHERE
-        w.attempt_id = p_attempt_id
-        AND a.id = p_attempt_id
-        AND (v_role = 'integration' OR a.student_id = v_student)
-        AND a.status = 'in_progress'
-        AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
-    RETURNING w.events, a.started_at, a.exam_id, a.student_id
-    INTO v_used, attempt_started_at, exam_id, student_id;
-
-    IF NOT FOUND THEN
-        SELECT
-            a.started_at,
-            a.exam_id,
-            a.student_id,
-            a.status = 'in_progress' AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
-        INTO attempt_started_at, exam_id, student_id, v_open
-        FROM app.exam_attempts AS a
-        INNER JOIN app.exams AS x ON a.exam_id = x.id
-        WHERE
-            a.id = p_attempt_id
-            AND (v_role = 'integration' OR a.student_id = v_student);
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
-        END IF;
-        IF NOT v_open THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'VT409',
-                MESSAGE = format(
-                    'attempt %s is not in progress (finished, or past its deadline)', p_attempt_id
-                );
-        END IF;
-        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-        VALUES (p_attempt_id, v_window, p_events)
-        ON CONFLICT (attempt_id) DO UPDATE
-            SET
-                window_start = excluded.window_start,
-                events = CASE
-                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
-                    ELSE excluded.events
-                END
-        RETURNING w.events INTO v_used;
-    END IF;
-
-    IF v_used > v_limit THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT429',
-            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
-            DETAIL = json_build_object(
-                'retry_after',
-                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
-            )::text;
-    END IF;
-    RETURN NEXT;
-END;
-$$;
-
-ALTER FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) IS 'Admits p_events events for the attempt: VT404 unless the caller may record for it, VT409 unless it is open, VT429 past its budget for this minute (600, or veritas.events_per_attempt_minute); returns the attempt''s started_at, exam_id and student_id.';
-
 CREATE FUNCTION internal.analyse_attempt(p_attempt_id uuid) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -2277,7 +2002,7 @@ $$;
 
 ALTER FUNCTION internal.analytics_refreshed_at(p_views text[]) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.analytics_refreshed_at(p_views text[]) IS 'The oldest up_to_date_at of the given analytics materialized views: the answer holds everything committed before it; NULL until each has been refreshed once.';
+COMMENT ON FUNCTION internal.analytics_refreshed_at(p_views text[]) IS 'The oldest up_to_date_at of the given analytics summary tables: the answer holds everything committed before it; NULL until each has been refreshed once.';
 
 CREATE FUNCTION internal.answer_problem(p_question jsonb, p_answer jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -3221,9 +2946,15 @@ CREATE FUNCTION internal.audit_exclusions() RETURNS TABLE(table_name text, reaso
     -- The job queue's bookkeeping (claims, locks, retries); what the jobs
     -- produce (analyses, metrics, profile statistics) is audited.
     ('app.analysis_jobs', 'job queue bookkeeping; its results are audited'),
-    -- When each analytics materialized view was last refreshed (the worker,
-    -- every few seconds): derived bookkeeping, no business data.
-    ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
+    -- When each analytics summary table was last brought up to date (the
+    -- worker, every few seconds): derived bookkeeping, no business data.
+    ('app.analytics_refreshes', 'analytics refresh bookkeeping'),
+    -- The analytics summary tables, recomputed by the worker from audited
+    -- attempts, analyses and events every few seconds: derived, never entered.
+    ('app.exam_stats', 'derived: analytics recomputed from audited attempts and analyses'),
+    ('app.flagged_attempts', 'derived: analytics recomputed from audited analyses'),
+    ('app.exam_event_counts', 'derived: analytics counted from the append-only events'),
+    ('app.counted_attempts', 'derived: analytics bookkeeping of the event counts'),
     -- Per-student and per-exam figures recomputed from the attempts and
     -- analyses (internal.refresh_student_metrics, the analysis queue) at every
     -- submit: derived, never entered, and their sources are audited.
@@ -3500,6 +3231,86 @@ ALTER FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attemp
 
 COMMENT ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) IS 'Close locked in_progress attempts as submitted, expired (finished_at = deadline) or abandoned: grade on saved answers against the snapshot, queue analyse_attempt jobs, NOTIFY veritas_jobs, refresh the students'' statistics. Internal: no role may call it directly.';
 
+CREATE FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) RETURNS uuid[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_exam_ids uuid[];
+BEGIN
+    IF p_from IS NULL THEN
+        DELETE FROM app.counted_attempts;
+        DELETE FROM app.exam_event_counts;
+        INSERT INTO app.counted_attempts (attempt_id, exam_id, events, counted_at)
+        SELECT a.id, a.exam_id, coalesce(e.events, 0), p_at
+        FROM app.exam_attempts AS a
+        LEFT JOIN (
+            SELECT m.attempt_id, count(*)::integer AS events
+            FROM app.monitoring_events AS m
+            GROUP BY m.attempt_id
+        ) AS e ON a.id = e.attempt_id
+        WHERE a.status <> 'in_progress' AND a.updated_at < p_to;
+        -- Its statistics, for the plans of the statements below and of the
+        -- next passes (the table was just rewritten).
+        ANALYZE app.counted_attempts;
+        INSERT INTO app.exam_event_counts (exam_id, event_type, settled_events, events)
+        SELECT m.exam_id, m.event_type, count(*), count(*)
+        FROM app.monitoring_events AS m
+        INNER JOIN app.counted_attempts AS c ON m.attempt_id = c.attempt_id
+        GROUP BY m.exam_id, m.event_type;
+        RETURN ARRAY(SELECT DISTINCT c.exam_id FROM app.counted_attempts AS c);
+    END IF;
+
+    WITH closed AS MATERIALIZED (
+        SELECT a.id, a.exam_id, a.started_at
+        FROM app.exam_attempts AS a
+        WHERE
+            a.updated_at >= p_from AND a.updated_at < p_to
+            AND a.status <> 'in_progress'
+            AND NOT EXISTS (SELECT FROM app.counted_attempts AS c WHERE c.attempt_id = a.id)
+    ),
+
+    -- The partition key beside attempt_id: each attempt's own partition only.
+    per_type AS MATERIALIZED (
+        SELECT c.id, c.exam_id, m.event_type, count(*) AS events
+        FROM closed AS c
+        INNER JOIN app.monitoring_events AS m
+            ON m.attempt_id = c.id AND m.attempt_started_at = c.started_at
+        GROUP BY c.id, c.exam_id, m.event_type
+    ),
+
+    counted AS (
+        INSERT INTO app.counted_attempts (attempt_id, exam_id, events, counted_at)
+        SELECT c.id, c.exam_id, coalesce(t.events, 0), p_at
+        FROM closed AS c
+        LEFT JOIN (
+            SELECT p.id, sum(p.events)::integer AS events FROM per_type AS p GROUP BY p.id
+        ) AS t ON c.id = t.id
+        RETURNING exam_id
+    ),
+
+    added AS (
+        INSERT INTO app.exam_event_counts AS x (exam_id, event_type, settled_events, events)
+        SELECT p.exam_id, p.event_type, sum(p.events), sum(p.events)
+        FROM per_type AS p
+        GROUP BY p.exam_id, p.event_type
+        ON CONFLICT (exam_id, event_type) DO UPDATE SET
+            settled_events = x.settled_events + excluded.settled_events,
+            events = greatest(x.events, x.settled_events + excluded.settled_events)
+        RETURNING x.exam_id
+    )
+
+    SELECT array_agg(DISTINCT e.exam_id)
+    INTO v_exam_ids
+    FROM (SELECT c.exam_id FROM counted AS c UNION ALL SELECT a.exam_id FROM added AS a) AS e;
+    RETURN coalesce(v_exam_ids, '{}');
+END
+$$;
+
+ALTER FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) IS 'Add the events of the closed attempts written in [p_from, p_to) and not counted yet to app.exam_event_counts.settled_events, once each (app.counted_attempts). Returns the exams concerned.';
+
 CREATE FUNCTION internal.create_event_partitions(p_months_ahead integer DEFAULT 3) RETURNS SETOF text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3694,37 +3505,6 @@ ALTER FUNCTION internal.event_partition_name(p_month date) OWNER TO veritas_owne
 
 COMMENT ON FUNCTION internal.event_partition_name(p_month date) IS 'Name of the monthly partition of app.monitoring_events holding attempts started in that month.';
 
-CREATE FUNCTION internal.event_problem(p_event jsonb, p_types text[]) RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT CASE
-        WHEN jsonb_typeof(p_event) <> 'object' THEN 'must be an object'
-        WHEN jsonb_typeof(p_event -> 'attempt_id') IS DISTINCT FROM 'string'
-            THEN 'attempt_id is required'
-        WHEN jsonb_typeof(p_event -> 'event_type') IS DISTINCT FROM 'string'
-            THEN 'event_type is required'
-        WHEN NOT (p_event ->> 'event_type') = ANY (p_types)
-            THEN format(
-                'unknown event_type %s; the event types are %s',
-                to_json(p_event ->> 'event_type'), array_to_string(p_types, ', ')
-            )
-        WHEN jsonb_typeof(p_event -> 'occurred_at') IS DISTINCT FROM 'string'
-            THEN 'occurred_at is required (an RFC 3339 time)'
-        WHEN p_event ? 'payload' AND jsonb_typeof(p_event -> 'payload') NOT IN ('object', 'null')
-            THEN 'payload must be an object'
-        WHEN
-            p_event ? 'client_event_id'
-            AND jsonb_typeof(p_event -> 'client_event_id') NOT IN ('string', 'null')
-            THEN 'client_event_id must be a string'
-        WHEN length(p_event ->> 'client_event_id') NOT BETWEEN 1 AND 128
-            THEN 'client_event_id must have 1 to 128 characters'
-    END;
-$$;
-
-ALTER FUNCTION internal.event_problem(p_event jsonb, p_types text[]) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) IS 'What is wrong with the shape of one event (a message naming the field), or NULL.';
-
 CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3810,41 +3590,6 @@ $$;
 ALTER FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expiry sweep (SKIP LOCKED, any number at once): close as expired the attempts in progress past deadline + grace, graded on saved answers, finished_at = deadline; queues their analysis and refreshes statistics. Optional filters (student, exam, attempt) serve lazy expiry on reads. Returns how many it closed. Only ever closes what is overdue, so every reader may call it.';
-
-CREATE FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT coalesce(
-        jsonb_agg(
-            jsonb_build_object('id', t.id, 'full_name', t.full_name, 'email', t.email)
-            ORDER BY lower(t.full_name), lower(t.email)
-        ),
-        '[]'::jsonb
-    )
-    FROM (
-        SELECT u.id, u.full_name, u.email
-        FROM auth.users AS u
-        WHERE
-            u.role = 'teacher'
-            AND u.is_active
-            AND u.id IS DISTINCT FROM internal.current_user_id()
-            -- the caller's claims must be a teacher's or an admin's: a login
-            -- that switches to the role without them finds nobody
-            AND internal.current_app_role() IN ('teacher', 'admin')
-            AND (
-                p_pattern IS NULL
-                OR lower(u.email) LIKE p_pattern
-                OR lower(u.full_name) LIKE p_pattern
-            )
-        ORDER BY lower(u.full_name), lower(u.email)
-        LIMIT p_limit
-    ) AS t;
-$$;
-
-ALTER FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) IS 'Other active teachers whose name or email matches the LIKE pattern (NULL: all), [{id, full_name, email}], at most p_limit: a teacher''s staff directory (api.find_teachers). Nothing else of a teacher''s row.';
 
 CREATE FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE
@@ -3935,34 +3680,6 @@ $$;
 ALTER FUNCTION internal.grading_method_of(p_name text) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.grading_method_of(p_name text) IS 'The app.grading_method named by a client, or 22023 naming the accepted values.';
-
-CREATE FUNCTION internal.install_matview(p_schema text, p_name text) RETURNS text
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_next constant regclass := to_regclass(format('%I.%I', p_schema, p_name || '__next'));
-    v_current constant regclass := to_regclass(format('%I.%I', p_schema, p_name));
-BEGIN
-    IF v_next IS NULL THEN
-        RAISE EXCEPTION 'install_matview: %.%__next does not exist', p_schema, p_name;
-    END IF;
-    IF v_current IS NOT NULL AND pg_get_viewdef(v_current) = pg_get_viewdef(v_next) THEN
-        EXECUTE format('DROP MATERIALIZED VIEW %s', v_next);
-        RETURN 'unchanged';
-    END IF;
-    IF v_current IS NOT NULL THEN
-        EXECUTE format('DROP MATERIALIZED VIEW %s', v_current);
-    END IF;
-    EXECUTE format('ALTER MATERIALIZED VIEW %s RENAME TO %I', v_next, p_name);
-    EXECUTE format('REFRESH MATERIALIZED VIEW %I.%I', p_schema, p_name);
-    RETURN CASE WHEN v_current IS NULL THEN 'created' ELSE 'replaced' END;
-END
-$$;
-
-ALTER FUNCTION internal.install_matview(p_schema text, p_name text) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.install_matview(p_schema text, p_name text) IS 'Deploy helper: put <schema>.<name>__next (declared WITH NO DATA) in place of <schema>.<name> when that is missing or its query differs, else drop it. Returns created, unchanged or replaced.';
 
 CREATE FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer DEFAULT 90) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -4366,7 +4083,7 @@ CREATE FUNCTION internal.operational_metrics() RETURNS jsonb
             WHERE j.status IN ('queued', 'failed') AND j.run_after <= now()
         ), 0),
         'analytics_staleness_seconds', extract(EPOCH FROM now() - internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv']
+            ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts']
         )),
         'events_inserted', (
             SELECT coalesce(sum(t.n_tup_ins), 0)
@@ -4769,62 +4486,253 @@ ALTER FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id 
 
 COMMENT ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) IS 'Recompute the deadline of a student''s attempt in progress from the current accommodation (capped by closes_at, never before now); NULL without one. Teacher with permission on the exam, or admin.';
 
-CREATE FUNCTION internal.record_event(p_event jsonb) RETURNS jsonb
+CREATE FUNCTION internal.recompute_exam_event_counts(p_exam_ids uuid[], p_live_from timestamp with time zone) RETURNS integer
     LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    -- the valid event types, read once per call (about 4 us)
-    v_types constant text[] := enum_range(NULL::app.event_type)::text[];
-    v_problem constant text := internal.event_problem(p_event, v_types);
-    v_attempt_id uuid;
-    v_event_type app.event_type;
-    v_occurred_at timestamptz;
-    v_client_event_id text;
-    v_attempt record;
-    v_id uuid;
+    v_rows integer;
 BEGIN
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('event 1: %s', v_problem);
-    END IF;
-    v_attempt_id := (p_event ->> 'attempt_id')::uuid;
-    v_event_type := (p_event ->> 'event_type')::app.event_type;
-    v_occurred_at := (p_event ->> 'occurred_at')::timestamptz;
-    v_client_event_id := p_event ->> 'client_event_id';
+    WITH uncounted AS MATERIALIZED (
+        SELECT a.id, a.exam_id, a.started_at
+        FROM app.exam_attempts AS a
+        WHERE
+            a.exam_id = ANY (p_exam_ids)
+            AND (a.status = 'in_progress' OR a.updated_at >= p_live_from)
+            AND NOT EXISTS (SELECT FROM app.counted_attempts AS c WHERE c.attempt_id = a.id)
+    ),
 
-    SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+    live AS (
+        SELECT u.exam_id, m.event_type, count(*) AS events
+        FROM uncounted AS u
+        INNER JOIN app.monitoring_events AS m
+            ON m.attempt_id = u.id AND m.attempt_started_at = u.started_at
+        GROUP BY u.exam_id, m.event_type
+    ),
 
-    INSERT INTO app.monitoring_events (
-        attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
-        severity, is_anomaly, payload, client_event_id
+    keys AS (
+        SELECT x.exam_id, x.event_type
+        FROM app.exam_event_counts AS x
+        WHERE x.exam_id = ANY (p_exam_ids)
+        UNION
+        SELECT l.exam_id, l.event_type FROM live AS l
     )
-    SELECT
-        v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
-        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
-        coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
-    FROM app.event_types AS t
-    WHERE t.event_type = v_event_type
-    ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
-    RETURNING id INTO v_id;
-    IF v_id IS NOT NULL THEN
-        RETURN jsonb_build_object('id', v_id, 'duplicate', FALSE);
-    END IF;
 
-    -- A retry: the first one's id (its partition named, so only it is read).
-    SELECT e.id INTO v_id
-    FROM app.monitoring_events AS e
-    WHERE
-        e.attempt_id = v_attempt_id
-        AND e.client_event_id = v_client_event_id
-        AND e.attempt_started_at = v_attempt.attempt_started_at;
-    RETURN jsonb_build_object('id', v_id, 'duplicate', TRUE);
-END;
+    INSERT INTO app.exam_event_counts AS x (exam_id, event_type, settled_events, events)
+    SELECT k.exam_id, k.event_type, 0, coalesce(l.events, 0)
+    FROM keys AS k
+    LEFT JOIN live AS l ON k.exam_id = l.exam_id AND k.event_type = l.event_type
+    ON CONFLICT (exam_id, event_type) DO UPDATE SET
+        events = x.settled_events + excluded.events
+    WHERE x.events IS DISTINCT FROM x.settled_events + excluded.events;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
 $$;
 
-ALTER FUNCTION internal.record_event(p_event jsonb) OWNER TO veritas_owner;
+ALTER FUNCTION internal.recompute_exam_event_counts(p_exam_ids uuid[], p_live_from timestamp with time zone) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.record_event(p_event jsonb) IS 'Records one monitoring event as the caller; returns {id, duplicate}.';
+COMMENT ON FUNCTION internal.recompute_exam_event_counts(p_exam_ids uuid[], p_live_from timestamp with time zone) IS 'Set app.exam_event_counts.events of the given exams to settled_events plus the events of their attempts not counted yet (in progress, or closed since p_live_from). Returns the rows changed.';
 
-CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer)
+CREATE FUNCTION internal.recompute_exam_stats(p_exam_ids uuid[], p_at timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows integer;
+BEGIN
+    WITH attempts AS MATERIALIZED (
+        SELECT
+            a.exam_id,
+            a.student_id,
+            CASE
+                WHEN
+                    a.status = 'in_progress'
+                    AND now() > a.deadline + make_interval(secs => e.grace_seconds)
+                    THEN 'expired'::app.attempt_status
+                ELSE a.status
+            END AS status,
+            a.score,
+            a.score / nullif(a.max_score, 0) * 100 AS percentage,
+            l.attempt_id IS NOT NULL AS analysed,
+            l.integrity_score,
+            l.lmi_score,
+            l.is_flagged
+        FROM app.exam_attempts AS a
+        INNER JOIN app.exams AS e ON a.exam_id = e.id
+        LEFT JOIN LATERAL (
+            SELECT b.attempt_id, b.integrity_score, b.lmi_score, b.is_flagged
+            FROM app.behavior_analyses AS b
+            WHERE b.attempt_id = a.id
+            ORDER BY b.created_at DESC, b.id DESC
+            LIMIT 1
+        ) AS l ON TRUE
+        WHERE a.exam_id = ANY (p_exam_ids)
+    ),
+
+    -- MATERIALIZED: computed once per attempt, not once per aggregate that
+    -- reads it (the twenty histogram counts).
+    graded AS MATERIALIZED (
+        SELECT
+            t.*,
+            t.status IN ('submitted', 'expired') AND t.score IS NOT NULL AS is_graded,
+            least(floor(t.percentage / 10), 9)::integer AS bucket,
+            -- least() ignores NULLs: an attempt without analysis has no bucket
+            CASE
+                WHEN t.analysed THEN least(floor(t.integrity_score / 10), 9)::integer
+            END AS integrity_bucket
+        FROM attempts AS t
+    )
+
+    INSERT INTO app.exam_stats AS s (
+        exam_id, attempts, students, in_progress, submitted, expired, abandoned, graded,
+        average_score, median_score, average_percentage, median_percentage, histogram,
+        analysed, flagged, average_integrity, average_lmi, integrity_histogram, computed_at
+    )
+    SELECT
+        g.exam_id,
+        count(*),
+        count(DISTINCT g.student_id),
+        count(*) FILTER (WHERE g.status = 'in_progress'),
+        count(*) FILTER (WHERE g.status = 'submitted'),
+        count(*) FILTER (WHERE g.status = 'expired'),
+        count(*) FILTER (WHERE g.status = 'abandoned'),
+        count(*) FILTER (WHERE g.is_graded),
+        round(avg(g.score) FILTER (WHERE g.is_graded), 2),
+        round(
+            (
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY g.score::float8)
+                FILTER (WHERE g.is_graded)
+            )::numeric,
+            2
+        ),
+        round(avg(g.percentage) FILTER (WHERE g.is_graded), 2),
+        round(
+            (
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY g.percentage::float8)
+                FILTER (WHERE g.is_graded AND g.percentage IS NOT NULL)
+            )::numeric,
+            2
+        ),
+        ARRAY[
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 0),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 1),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 2),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 3),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 4),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 5),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 6),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 7),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 8),
+            count(*) FILTER (WHERE g.is_graded AND g.bucket = 9)
+        ]::integer[],
+        count(*) FILTER (WHERE g.analysed),
+        count(*) FILTER (WHERE g.is_flagged),
+        round(avg(g.integrity_score), 2),
+        round(avg(g.lmi_score), 4),
+        ARRAY[
+            count(*) FILTER (WHERE g.integrity_bucket = 0),
+            count(*) FILTER (WHERE g.integrity_bucket = 1),
+            count(*) FILTER (WHERE g.integrity_bucket = 2),
+            count(*) FILTER (WHERE g.integrity_bucket = 3),
+            count(*) FILTER (WHERE g.integrity_bucket = 4),
+            count(*) FILTER (WHERE g.integrity_bucket = 5),
+            count(*) FILTER (WHERE g.integrity_bucket = 6),
+            count(*) FILTER (WHERE g.integrity_bucket = 7),
+            count(*) FILTER (WHERE g.integrity_bucket = 8),
+            count(*) FILTER (WHERE g.integrity_bucket = 9)
+        ]::integer[],
+        p_at
+    FROM graded AS g
+    GROUP BY g.exam_id
+    ON CONFLICT (exam_id) DO UPDATE SET
+        attempts = excluded.attempts,
+        students = excluded.students,
+        in_progress = excluded.in_progress,
+        submitted = excluded.submitted,
+        expired = excluded.expired,
+        abandoned = excluded.abandoned,
+        graded = excluded.graded,
+        average_score = excluded.average_score,
+        median_score = excluded.median_score,
+        average_percentage = excluded.average_percentage,
+        median_percentage = excluded.median_percentage,
+        histogram = excluded.histogram,
+        analysed = excluded.analysed,
+        flagged = excluded.flagged,
+        average_integrity = excluded.average_integrity,
+        average_lmi = excluded.average_lmi,
+        integrity_histogram = excluded.integrity_histogram,
+        computed_at = excluded.computed_at,
+        computations = s.computations + 1;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+
+    DELETE FROM app.exam_stats AS s
+    WHERE
+        s.exam_id = ANY (p_exam_ids)
+        AND NOT EXISTS (SELECT FROM app.exam_attempts AS a WHERE a.exam_id = s.exam_id);
+    RETURN v_rows;
+END
+$$;
+
+ALTER FUNCTION internal.recompute_exam_stats(p_exam_ids uuid[], p_at timestamp with time zone) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.recompute_exam_stats(p_exam_ids uuid[], p_at timestamp with time zone) IS 'Recompute app.exam_stats of the given exams from their attempts and latest analyses (computed_at p_at); an exam without attempts loses its row. Returns the rows written.';
+
+CREATE FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_rows integer;
+BEGIN
+    IF p_attempt_ids IS NULL THEN
+        DELETE FROM app.flagged_attempts;
+        INSERT INTO app.flagged_attempts (
+            attempt_id, exam_id, student_id, analysis_id, analysed_at, integrity_score,
+            lmi_score, flags_count
+        )
+        SELECT
+            l.attempt_id, a.exam_id, a.student_id, l.id, l.created_at, l.integrity_score,
+            l.lmi_score, jsonb_array_length(l.flags)
+        FROM (
+            SELECT DISTINCT ON (b.attempt_id)
+                b.attempt_id, b.id, b.created_at, b.integrity_score, b.lmi_score, b.flags,
+                b.is_flagged
+            FROM app.behavior_analyses AS b
+            ORDER BY b.attempt_id ASC, b.created_at DESC, b.id DESC
+        ) AS l
+        INNER JOIN app.exam_attempts AS a ON l.attempt_id = a.id
+        WHERE l.is_flagged;
+    ELSE
+        DELETE FROM app.flagged_attempts AS f WHERE f.attempt_id = ANY (p_attempt_ids);
+        INSERT INTO app.flagged_attempts (
+            attempt_id, exam_id, student_id, analysis_id, analysed_at, integrity_score,
+            lmi_score, flags_count
+        )
+        SELECT
+            a.id, a.exam_id, a.student_id, l.id, l.created_at, l.integrity_score,
+            l.lmi_score, jsonb_array_length(l.flags)
+        FROM app.exam_attempts AS a
+        CROSS JOIN LATERAL (
+            SELECT b.id, b.created_at, b.integrity_score, b.lmi_score, b.flags, b.is_flagged
+            FROM app.behavior_analyses AS b
+            WHERE b.attempt_id = a.id
+            ORDER BY b.created_at DESC, b.id DESC
+            LIMIT 1
+        ) AS l
+        WHERE a.id = ANY (p_attempt_ids) AND l.is_flagged;
+    END IF;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+ALTER FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) IS 'Recompute app.flagged_attempts for the given attempts (NULL: all): present while the latest analysis is flagged. Returns how many are flagged.';
+
+CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer, first_id uuid)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -4832,8 +4740,7 @@ DECLARE
     -- the valid event types, read once per call (about 4 us), not per row
     v_types constant text[] := enum_range(NULL::app.event_type)::text[];
     v_problem record;
-    v_attempts uuid[];
-    v_events integer[];
+    v_attempt record;
     v_inserted integer;
 BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
@@ -4846,12 +4753,40 @@ BEGIN
             MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
     END IF;
 
-    -- Shape first, naming the first bad event and its field; the casts
-    -- below then raise 22P02/22007 (400) naming a bad value.
-    SELECT x.ord, internal.event_problem(x.e, v_types) AS problem
+    -- Shape first, with a message naming the event and the field (an
+    -- unknown event type names the valid ones); the casts below then raise
+    -- 22P02/22007 (400) naming a bad value.
+    SELECT x.ord, CASE
+        WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
+        WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+            THEN 'attempt_id is required'
+        WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+            THEN 'event_type is required'
+        WHEN NOT (x.e ->> 'event_type') = ANY (v_types)
+            THEN format(
+                'unknown event_type %s; the event types are %s',
+                to_json(x.e ->> 'event_type'), array_to_string(v_types, ', ')
+            )
+        WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+            THEN 'occurred_at is required (an RFC 3339 time)'
+        WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
+            THEN 'payload must be an object'
+        WHEN x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null')
+            THEN 'client_event_id must be a string'
+        WHEN length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+            THEN 'client_event_id must have 1 to 128 characters'
+    END AS problem
     INTO v_problem
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord)
-    WHERE internal.event_problem(x.e, v_types) IS NOT NULL
+    WHERE
+        jsonb_typeof(x.e) <> 'object'
+        OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
+        OR NOT (x.e ->> 'event_type') = ANY (v_types)
+        OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
+        OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
+        OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
+        OR length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
     ORDER BY x.ord
     LIMIT 1;
     IF FOUND THEN
@@ -4860,14 +4795,35 @@ BEGIN
             MESSAGE = format('event %s: %s', v_problem.ord, v_problem.problem);
     END IF;
 
-    SELECT array_agg(g.attempt_id ORDER BY g.attempt_id), array_agg(g.events ORDER BY g.attempt_id)
-    INTO v_attempts, v_events
-    FROM (
-        SELECT i.attempt_id, count(*)::integer AS events
+    -- Every attempt must be visible to the caller (else 404, never saying
+    -- whether it exists) and open for events (else 409).
+    FOR v_attempt IN
+        SELECT
+            i.attempt_id,
+            count(*)::integer AS events,
+            a.id IS NOT NULL AS visible,
+            a.status = 'in_progress'
+            AND now() <= a.deadline + make_interval(secs => coalesce(x.grace_seconds, 0)) AS open
         FROM internal.parse_events(p_events) AS i
-        GROUP BY i.attempt_id
-    ) AS g;
-    PERFORM internal.admit_event_batch(v_attempts, v_events);
+        LEFT JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+        LEFT JOIN app.exams AS x ON a.exam_id = x.id
+        GROUP BY i.attempt_id, a.id, a.status, a.deadline, x.grace_seconds
+    LOOP
+        IF NOT v_attempt.visible THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT404',
+                MESSAGE = format('no attempt %s', v_attempt.attempt_id);
+        END IF;
+        IF NOT v_attempt.open THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format(
+                    'attempt %s is not in progress (finished, or past its deadline)',
+                    v_attempt.attempt_id
+                );
+        END IF;
+        PERFORM internal.take_event_budget(v_attempt.attempt_id, v_attempt.events);
+    END LOOP;
 
     WITH stored AS (
         INSERT INTO app.monitoring_events (
@@ -4882,9 +4838,9 @@ BEGIN
         INNER JOIN app.event_types AS t ON i.event_type = t.event_type
         ORDER BY i.ord
         ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
-        RETURNING 1
+        RETURNING id
     )
-    SELECT count(*)::integer INTO v_inserted FROM stored;
+    SELECT count(*)::integer, min(id::text)::uuid INTO v_inserted, first_id FROM stored;
 
     accepted := v_inserted;
     duplicates := v_count - v_inserted;
@@ -4922,90 +4878,117 @@ CREATE FUNCTION internal.refresh_analytics(p_force boolean DEFAULT false) RETURN
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    c_views constant text[] := ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'];
+    c_tables constant text[] := ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts'];
     c_margin constant interval := interval '1 minute';
-    c_throttle constant integer := 5;
-    v_attempts_at timestamptz;
-    v_analyses_at timestamptz;
-    v_in_progress boolean;
-    v_view text;
-    v_state record;
-    v_since timestamptz;
-    v_changed boolean;
     v_started timestamptz;
-    v_populated boolean;
+    v_last timestamptz;
+    v_full boolean;
+    v_since timestamptz;
+    v_exam_ids uuid[];
+    v_attempt_ids uuid[];
+    v_counted uuid[];
+    v_clock timestamptz;
+    v_rows integer[] := '{}'::integer[];
+    v_durations interval[] := '{}'::interval[];
 BEGIN
     IF p_force THEN
         PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
     ELSIF NOT pg_try_advisory_xact_lock(hashtext('veritas.refresh_analytics')) THEN
-        RETURN internal.analytics_refreshed_at(c_views);
+        RETURN internal.analytics_refreshed_at(c_tables);
     END IF;
+    v_started := clock_timestamp();
+    v_last := (
+        SELECT min(r.refreshed_at) FROM app.analytics_refreshes AS r
+        WHERE r.view_name = ANY (c_tables)
+        HAVING count(*) = cardinality(c_tables)
+    );
+    v_full := p_force OR v_last IS NULL;
+    v_since := v_last - c_margin;
 
-    v_attempts_at := (SELECT max(a.updated_at) FROM app.exam_attempts AS a);
-    v_analyses_at := (SELECT max(b.created_at) FROM app.behavior_analyses AS b);
-    -- min() over the partial index of attempts in progress: one index entry
-    -- read, never a scan, however the planner estimates the status.
-    v_in_progress := (
-        SELECT min(a.deadline) FROM app.exam_attempts AS a WHERE a.status = 'in_progress'
-    ) IS NOT NULL;
-
-    FOREACH v_view IN ARRAY c_views LOOP
-        v_populated := (
-            SELECT c.relispopulated FROM pg_catalog.pg_class AS c
-            WHERE c.oid = format('app.%I', v_view)::regclass
+    -- exam_stats
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_exam_ids := ARRAY(
+            SELECT e.id FROM app.exams AS e
+            UNION
+            SELECT s.exam_id FROM app.exam_stats AS s
         );
-        SELECT r.refreshed_at, r.duration INTO v_state
-        FROM app.analytics_refreshes AS r
-        WHERE r.view_name = v_view;
+    ELSE
+        v_exam_ids := ARRAY(
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.updated_at >= v_since
+            UNION
+            SELECT a.exam_id
+            FROM app.behavior_analyses AS b
+            INNER JOIN app.exam_attempts AS a ON b.attempt_id = a.id
+            WHERE b.created_at >= v_since
+            UNION
+            SELECT a.exam_id FROM app.exam_attempts AS a
+            WHERE a.status = 'in_progress' AND a.deadline < now()
+        );
+    END IF;
+    v_rows := v_rows || internal.recompute_exam_stats(v_exam_ids, v_started);
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-        IF NOT FOUND OR p_force OR NOT v_populated THEN
-            v_changed := TRUE;
-        ELSE
-            v_since := v_state.refreshed_at - c_margin;
-            v_changed := coalesce(
-                CASE v_view
-                    WHEN 'exam_stats_mv' THEN v_attempts_at >= v_since OR v_analyses_at >= v_since
-                    WHEN 'flagged_attempts_mv' THEN v_analyses_at >= v_since
-                    WHEN 'exam_event_counts_mv' THEN v_in_progress OR v_attempts_at >= v_since
-                END,
-                FALSE
-            );
-            IF NOT v_changed THEN
-                UPDATE app.analytics_refreshes AS r
-                SET up_to_date_at = greatest(r.up_to_date_at, clock_timestamp())
-                WHERE r.view_name = v_view;
-                CONTINUE;
-            END IF;
-            IF clock_timestamp() < v_state.refreshed_at + v_state.duration * c_throttle THEN
-                CONTINUE;
-            END IF;
-        END IF;
+    -- flagged_attempts
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_rows := v_rows || internal.recompute_flagged_attempts(NULL);
+    ELSE
+        v_attempt_ids := ARRAY(
+            SELECT DISTINCT b.attempt_id FROM app.behavior_analyses AS b
+            WHERE b.created_at >= v_since
+        );
+        v_rows := v_rows || CASE
+            WHEN cardinality(v_attempt_ids) > 0
+                THEN greatest(internal.recompute_flagged_attempts(v_attempt_ids), 1)
+            ELSE 0
+        END;
+    END IF;
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-        v_started := clock_timestamp();
-        IF v_populated THEN
-            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
-        ELSE
-            EXECUTE format('REFRESH MATERIALIZED VIEW app.%I', v_view);
-        END IF;
-        INSERT INTO app.analytics_refreshes AS r (
-            view_name, refreshed_at, up_to_date_at, duration
-        ) VALUES (
-            v_view, v_started, v_started, clock_timestamp() - v_started
-        )
-        ON CONFLICT (view_name) DO UPDATE SET
-            refreshed_at = excluded.refreshed_at,
-            up_to_date_at = excluded.up_to_date_at,
-            duration = excluded.duration,
-            refreshes = r.refreshes + 1;
-    END LOOP;
+    -- exam_event_counts
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_counted := internal.count_closed_attempts(NULL, v_started - c_margin, v_started);
+        v_exam_ids := ARRAY(SELECT e.id FROM app.exams AS e);
+    ELSE
+        v_counted := internal.count_closed_attempts(
+            v_last - 2 * c_margin, v_started - c_margin, v_started
+        );
+        v_exam_ids := ARRAY(
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.status = 'in_progress'
+            UNION
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.updated_at >= v_since
+            UNION
+            SELECT unnest(v_counted)
+        );
+    END IF;
+    v_rows := v_rows || (
+        internal.recompute_exam_event_counts(v_exam_ids, v_started - 2 * c_margin)
+        + cardinality(v_counted)
+    );
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-    RETURN internal.analytics_refreshed_at(c_views);
+    INSERT INTO app.analytics_refreshes AS r (
+        view_name, refreshed_at, up_to_date_at, duration
+    )
+    SELECT t.view_name, v_started, v_started, t.duration
+    FROM unnest(c_tables, v_durations, v_rows) AS t (view_name, duration, written)
+    ON CONFLICT (view_name) DO UPDATE SET
+        refreshed_at = excluded.refreshed_at,
+        up_to_date_at = excluded.up_to_date_at,
+        duration = excluded.duration,
+        refreshes = r.refreshes + CASE
+            WHEN (v_rows[array_position(c_tables, r.view_name)]) > 0 THEN 1 ELSE 0
+        END;
+
+    RETURN internal.analytics_refreshed_at(c_tables);
 END
 $$;
 
 ALTER FUNCTION internal.refresh_analytics(p_force boolean) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_analytics(p_force boolean) IS 'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration (an unpopulated view at once, and not concurrently); records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
+COMMENT ON FUNCTION internal.refresh_analytics(p_force boolean) IS 'Worker task (every 5 s): bring the analytics summary tables up to date, recomputing only the exams and attempts whose attempts, analyses or events changed since the last pass (everything on the first pass or with p_force); records each table''s pass in app.analytics_refreshes. One at a time (advisory lock; others return at once, p_force waits). Returns the time up to which the analytics are complete.';
 
 CREATE FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5045,21 +5028,16 @@ ALTER FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) OWNER TO veritas
 
 COMMENT ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) IS 'Recompute exam_metrics of the given exams from their attempts: attempts (all), submitted (submitted or expired), average_score (graded attempts, points), flagged (latest analysis flagged). Idempotent.';
 
-CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer DEFAULT 0) RETURNS jsonb
+CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    c_max_reuse_seconds constant integer := 60;
-    v_reuse constant interval := make_interval(
-        secs => least(greatest(coalesce(p_reuse_seconds, 0), 0), c_max_reuse_seconds)
-    );
     v_token record;
     v_user jsonb;
     v_new_id uuid;
-    v_steps integer;
 BEGIN
-    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at, t.replaced_by
+    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at
     INTO v_token
     FROM auth.refresh_tokens AS t
     WHERE t.token_hash = p_old_hash
@@ -5069,19 +5047,6 @@ BEGIN
     END IF;
 
     IF v_token.used_at IS NOT NULL THEN
-        IF v_reuse > interval '0' AND v_token.used_at > now() - v_reuse THEN
-            v_steps := internal.refresh_twin_steps(v_token.replaced_by, p_new_hash);
-            v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
-            IF v_steps IS NOT NULL AND v_user IS NOT NULL THEN
-                PERFORM internal.log_security_event(
-                    'refresh', v_token.user_id, NULL, NULL,
-                    jsonb_build_object(
-                        'family_id', v_token.family_id, 'reuse_interval', TRUE, 'steps', v_steps
-                    )
-                );
-                RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', v_steps);
-            END IF;
-        END IF;
         UPDATE auth.refresh_token_families AS f
         SET revoked_at = now(), revoked_reason = 'reuse_detected'
         WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
@@ -5095,7 +5060,15 @@ BEGIN
     IF v_token.expires_at <= now() THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
-    v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
+    PERFORM FROM auth.refresh_token_families AS f
+    WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('status', 'invalid');
+    END IF;
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    INTO v_user
+    FROM auth.users AS u
+    WHERE u.id = v_token.user_id AND u.is_active;
     IF v_user IS NULL THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
@@ -5110,32 +5083,13 @@ BEGIN
         'refresh', v_token.user_id, NULL, NULL,
         jsonb_build_object('family_id', v_token.family_id)
     );
-    RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', 1);
+    RETURN jsonb_build_object('status', 'ok', 'user', v_user);
 END;
 $$;
 
-ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) IS 'Refresh (anon): {status: ok, user, steps} after rotating the token (steps 1), or for a concurrent twin inside the reuse interval (p_reuse_seconds, at most 60) that presents the successor''s hash (steps: how far the family''s live token is from the presented one); {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used otherwise (the family is revoked).';
-
-CREATE FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
-    FROM auth.users AS u
-    WHERE
-        u.id = p_user_id
-        AND u.is_active
-        AND EXISTS (
-            SELECT FROM auth.refresh_token_families AS f
-            WHERE f.id = p_family_id AND f.revoked_at IS NULL
-        );
-$$;
-
-ALTER FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) IS 'The user {id, email, full_name, role} of a refresh family that is not revoked, the user active; NULL otherwise. Owner only (refresh_rotate).';
+COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
 
 CREATE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5274,37 +5228,6 @@ ALTER FUNCTION internal.refresh_token_expiry() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.refresh_token_expiry() IS 'The expiry of a refresh token issued now (7 days).';
 
-CREATE FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    c_max_steps constant integer := 16;
-    v_id uuid := p_successor_id;
-    v_next record;
-BEGIN
-    FOR v_steps IN 1..c_max_steps LOOP
-        SELECT t.token_hash, t.used_at, t.expires_at, t.replaced_by
-        INTO v_next
-        FROM auth.refresh_tokens AS t
-        WHERE t.id = v_id
-        FOR UPDATE;
-        IF NOT FOUND OR (v_steps = 1 AND v_next.token_hash IS DISTINCT FROM p_successor_hash) THEN
-            RETURN NULL;
-        END IF;
-        IF v_next.used_at IS NULL THEN
-            RETURN CASE WHEN v_next.expires_at > now() THEN v_steps END;
-        END IF;
-        v_id := v_next.replaced_by;
-    END LOOP;
-    RETURN NULL;
-END;
-$$;
-
-ALTER FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) IS 'For refresh_rotate''s reuse interval: steps from a used token''s successor (whose hash must be p_successor_hash) to the family''s live token, counting the successor as 1; NULL if there is none within 16 or the hash differs. Owner only.';
-
 CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -5408,7 +5331,7 @@ $$;
 
 ALTER FUNCTION internal.score_histogram(p_counts integer[]) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.score_histogram(p_counts integer[]) IS 'The score histogram as JSON: [{from, to, count}] for the ten buckets of percentage of max_score, 0-10 ... 90-100.';
+COMMENT ON FUNCTION internal.score_histogram(p_counts integer[]) IS 'A histogram of a 0-100 scale as JSON: [{from, to, count}] for the ten buckets 0-10 ... 90-100 (percentage of max_score, or integrity score).';
 
 CREATE FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql
@@ -5551,28 +5474,6 @@ $$;
 ALTER FUNCTION internal.seal_audit_log() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.seal_audit_log() IS 'Worker: seals the newly committed rows of audit.log, audit.security_events and audit.disclosures into their hash chains (audit.seals; batches of 10000, up to 200000 a call); how many. One sealer at a time; others return 0.';
-
-CREATE FUNCTION internal.search_pattern(p_q text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    v_text constant text := lower(btrim(p_q));
-BEGIN
-    IF v_text IS NULL OR v_text = '' THEN
-        RETURN NULL;
-    END IF;
-    IF length(v_text) > 200 THEN
-        RAISE EXCEPTION USING
-            ERRCODE = '22023', MESSAGE = 'q must be at most 200 characters';
-    END IF;
-    RETURN '%' || replace(replace(replace(v_text, '\', '\\'), '%', '\%'), '_', '\_') || '%';
-END;
-$$;
-
-ALTER FUNCTION internal.search_pattern(p_q text) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.search_pattern(p_q text) IS 'The LIKE pattern of a case-insensitive substring search for q (wildcards escaped); NULL for no filter; 22023 beyond 200 characters.';
 
 CREATE FUNCTION internal.service_token_document(p_jti uuid) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -5996,6 +5897,57 @@ ALTER FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) OWNER
 
 COMMENT ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) IS 'Submit the caller''s own attempt (final answers {question_id: answer} saved first) and grade it; a second submit changes nothing. VT409 if expired, abandoned, or past deadline + grace.';
 
+CREATE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
+    v_limit integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window timestamptz := date_trunc('minute', now());
+    v_role constant text := internal.current_app_role();
+    v_used integer;
+BEGIN
+    -- Only the budget of an attempt the caller may record for: a student's
+    -- own, or any for integration (as the insert policy of the events says).
+    INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+    SELECT a.id, v_window, p_events
+    FROM app.exam_attempts AS a
+    WHERE
+        a.id = p_attempt_id
+        AND (
+            v_role = 'integration'
+            OR (v_role = 'student' AND a.student_id = internal.current_user_id())
+        )
+    ON CONFLICT (attempt_id) DO UPDATE
+        SET
+            window_start = excluded.window_start,
+            events = CASE
+                WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                ELSE excluded.events
+            END
+    RETURNING w.events INTO v_used;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+    END IF;
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) IS 'Counts p_events against the attempt''s budget for this minute (600, or veritas.events_per_attempt_minute); raises VT429 past it.';
+
 CREATE FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -6375,13 +6327,178 @@ ALTER TABLE ONLY app.analytics_refreshes FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.analytics_refreshes OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.analytics_refreshes IS 'When each analytics materialized view was last refreshed, and up to when it is known complete; read by the teacher analytics (refreshed_at) and by the refresh itself (skip when nothing changed, throttle by duration).';
+COMMENT ON TABLE app.analytics_refreshes IS 'When each analytics summary table (app.exam_stats, app.flagged_attempts, app.exam_event_counts) was last brought up to date, and up to when it is known complete; read by the teacher analytics (refreshed_at) and by the refresh itself (what changed since its last pass).';
 
-COMMENT ON COLUMN app.analytics_refreshes.refreshed_at IS 'Clock time just before the last REFRESH began: the view holds everything committed before it.';
+COMMENT ON COLUMN app.analytics_refreshes.view_name IS 'The summary table (app.<view_name>).';
 
-COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS 'The latest time the view was known to hold everything committed before it: the last refresh, or a later check that found nothing new.';
+COMMENT ON COLUMN app.analytics_refreshes.refreshed_at IS 'Clock time just before the last pass began: the table holds everything committed before it.';
 
-COMMENT ON COLUMN app.analytics_refreshes.duration IS 'How long the last REFRESH took; the next one waits at least four times as long (at most a fifth of one backend).';
+COMMENT ON COLUMN app.analytics_refreshes.up_to_date_at IS 'The latest time the table was known to hold everything committed before it (the last pass''s start).';
+
+COMMENT ON COLUMN app.analytics_refreshes.duration IS 'How long the last pass took over this table (its changed exams or attempts only).';
+
+COMMENT ON COLUMN app.analytics_refreshes.refreshes IS 'Passes that recomputed at least one row of this table (a pass that found nothing new is not counted).';
+
+CREATE TABLE app.exam_stats (
+    exam_id uuid NOT NULL,
+    attempts bigint NOT NULL,
+    students bigint NOT NULL,
+    in_progress bigint NOT NULL,
+    submitted bigint NOT NULL,
+    expired bigint NOT NULL,
+    abandoned bigint NOT NULL,
+    graded bigint NOT NULL,
+    average_score numeric,
+    median_score numeric,
+    average_percentage numeric,
+    median_percentage numeric,
+    histogram integer[] NOT NULL,
+    analysed bigint NOT NULL,
+    flagged bigint NOT NULL,
+    average_integrity numeric,
+    average_lmi numeric,
+    integrity_histogram integer[] NOT NULL,
+    computed_at timestamp with time zone NOT NULL,
+    computations bigint DEFAULT 1 NOT NULL,
+    CONSTRAINT exam_stats_analysed_check CHECK (((analysed >= 0) AND (analysed <= attempts))),
+    CONSTRAINT exam_stats_attempts_check CHECK ((attempts >= 1)),
+    CONSTRAINT exam_stats_computations_check CHECK ((computations >= 1)),
+    CONSTRAINT exam_stats_flagged_check CHECK (((flagged >= 0) AND (flagged <= analysed))),
+    CONSTRAINT exam_stats_graded_check CHECK (((graded >= 0) AND (graded <= attempts))),
+    CONSTRAINT exam_stats_histogram_check CHECK ((cardinality(histogram) = 10)),
+    CONSTRAINT exam_stats_integrity_histogram_check CHECK ((cardinality(integrity_histogram) = 10)),
+    CONSTRAINT exam_stats_students_check CHECK (((students >= 1) AND (students <= attempts)))
+);
+
+ALTER TABLE ONLY app.exam_stats FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.exam_stats OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.exam_stats IS 'Per exam with attempts: attempts, students, in_progress, submitted, expired (an overdue attempt counts as expired), abandoned, graded; average and median score (points) and percentage of graded attempts; histogram: graded attempts per tenth of percentage; analysed, flagged (latest analysis), average integrity and lmi; integrity_histogram: analysed attempts per tenth of integrity. Recomputed per exam by internal.refresh_analytics() when the exam''s attempts or analyses changed.';
+
+COMMENT ON COLUMN app.exam_stats.histogram IS 'Graded attempts per tenth of percentage of max_score: 10 counts, [0, 10) ... [90, 100] (100 % in the last).';
+
+COMMENT ON COLUMN app.exam_stats.integrity_histogram IS 'Analysed attempts (each by its latest analysis) per tenth of integrity score: 10 counts, [0, 10) ... [90, 100] (100 in the last).';
+
+COMMENT ON COLUMN app.exam_stats.computed_at IS 'Start of the refresh pass that last recomputed this row: an exam nobody touched keeps its old computed_at.';
+
+COMMENT ON COLUMN app.exam_stats.computations IS 'How many passes recomputed this row.';
+
+CREATE TABLE app.exams (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    title text NOT NULL,
+    description text,
+    created_by uuid NOT NULL,
+    duration_minutes integer NOT NULL,
+    opens_at timestamp with time zone NOT NULL,
+    closes_at timestamp with time zone NOT NULL,
+    max_attempts integer DEFAULT 1 NOT NULL,
+    grading_method app.grading_method DEFAULT 'highest'::app.grading_method NOT NULL,
+    grace_seconds integer DEFAULT 60 NOT NULL,
+    shuffle_questions boolean DEFAULT false NOT NULL,
+    shuffle_options boolean DEFAULT false NOT NULL,
+    published boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exams_description_check CHECK ((length(description) <= 10000)),
+    CONSTRAINT exams_duration_minutes_check CHECK (((duration_minutes > 0) AND (duration_minutes <= 1440))),
+    CONSTRAINT exams_grace_seconds_check CHECK (((grace_seconds >= 0) AND (grace_seconds <= 600))),
+    CONSTRAINT exams_max_attempts_check CHECK ((max_attempts >= 1)),
+    CONSTRAINT exams_title_check CHECK (((length(title) <= 200) AND (btrim(title) <> ''::text))),
+    CONSTRAINT exams_window_check CHECK ((closes_at > opens_at))
+);
+
+ALTER TABLE ONLY app.exams FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.exams OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.exams IS 'An exam: its window (opens_at to closes_at), duration, attempt limit, grading method and grace period.';
+
+COMMENT ON COLUMN app.exams.grace_seconds IS 'Seconds after an attempt''s deadline during which answers and events are still accepted (network delay).';
+
+COMMENT ON COLUMN app.exams.published IS 'Students can start a published exam inside its window; an unpublished one is visible to its teachers only.';
+
+CREATE VIEW analytics.exam_analytics WITH (security_barrier='true') AS
+ SELECT s.exam_id,
+    e.title,
+    s.attempts,
+    s.students,
+    s.in_progress,
+    s.submitted,
+    s.expired,
+    s.abandoned,
+    s.graded,
+    s.average_score,
+    s.median_score,
+    s.average_percentage,
+    s.median_percentage,
+    s.histogram AS score_histogram,
+    s.analysed,
+    s.flagged,
+    s.average_integrity,
+    s.average_lmi,
+    s.integrity_histogram,
+    r.up_to_date_at AS refreshed_at
+   FROM ((app.exam_stats s
+     JOIN app.exams e ON ((s.exam_id = e.id)))
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_stats'::text)))
+  WHERE (s.students >= ( SELECT k.min_group
+           FROM app.analyst_settings k));
+
+ALTER TABLE analytics.exam_analytics OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.exam_analytics IS 'Per exam with k distinct students or more (app.analyst_settings.min_group), as teachers see it (from app.exam_stats, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi; integrity_histogram (analysed attempts per tenth of integrity, 0-10 ... 90-100). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
+
+CREATE TABLE app.event_types (
+    event_type app.event_type NOT NULL,
+    severity smallint NOT NULL,
+    is_anomaly boolean NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT event_types_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
+);
+
+ALTER TABLE ONLY app.event_types FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.event_types OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.event_types IS 'Reference data: the severity (0 none to 3 grave) and anomaly flag of each event type, copied into each event at recording.';
+
+CREATE TABLE app.exam_event_counts (
+    exam_id uuid NOT NULL,
+    event_type app.event_type NOT NULL,
+    settled_events bigint DEFAULT 0 NOT NULL,
+    events bigint NOT NULL,
+    CONSTRAINT exam_event_counts_events_check CHECK ((events >= settled_events)),
+    CONSTRAINT exam_event_counts_settled_events_check CHECK ((settled_events >= 0))
+);
+
+ALTER TABLE ONLY app.exam_event_counts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.exam_event_counts OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.exam_event_counts IS 'Monitoring events per exam and event type: settled_events (of the attempts in app.counted_attempts, added once each) plus, in events, those of the attempts not yet counted (in progress, or closed within the last minute) as of the last pass that recomputed the exam.';
+
+COMMENT ON COLUMN app.exam_event_counts.settled_events IS 'Events of the exam''s counted attempts (app.counted_attempts): final, each attempt added once, when it is counted.';
+
+COMMENT ON COLUMN app.exam_event_counts.events IS 'settled_events plus the events of the exam''s attempts not counted yet, as of the pass that last recomputed the exam.';
+
+CREATE VIEW analytics.exam_events_by_type WITH (security_barrier='true') AS
+ SELECT c.exam_id,
+    c.event_type,
+    t.severity,
+    t.is_anomaly,
+    c.events,
+    r.up_to_date_at AS refreshed_at
+   FROM (((app.exam_event_counts c
+     JOIN app.event_types t ON ((c.event_type = t.event_type)))
+     JOIN app.exam_stats s ON ((c.exam_id = s.exam_id)))
+     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_event_counts'::text)))
+  WHERE ((c.events > 0) AND (s.students >= ( SELECT k.min_group
+           FROM app.analyst_settings k)));
+
+ALTER TABLE analytics.exam_events_by_type OWNER TO veritas_owner;
+
+COMMENT ON VIEW analytics.exam_events_by_type IS 'Monitoring events per exam and event type, for the exams with k distinct students or more (app.analyst_settings.min_group, as counted by app.exam_stats), with the type''s current severity and anomaly flag (from app.exam_event_counts, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 CREATE TABLE app.exam_attempts (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -6426,208 +6543,6 @@ COMMENT ON COLUMN app.exam_attempts.max_score IS 'Sum of the points of all quest
 COMMENT ON COLUMN app.exam_attempts.question_order IS 'JSON array of question ids in the order this attempt shows them (shuffled when the exam says so).';
 
 COMMENT ON COLUMN app.exam_attempts.scored_against IS 'Snapshot taken at start: JSON array of the questions with their answer key (id, position, kind, prompt, options, correct, tolerance, points, version). Grading reads this, never app.questions, so editing an exam never changes an attempt''s score.';
-
-CREATE TABLE app.exams (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    title text NOT NULL,
-    description text,
-    created_by uuid NOT NULL,
-    duration_minutes integer NOT NULL,
-    opens_at timestamp with time zone NOT NULL,
-    closes_at timestamp with time zone NOT NULL,
-    max_attempts integer DEFAULT 1 NOT NULL,
-    grading_method app.grading_method DEFAULT 'highest'::app.grading_method NOT NULL,
-    grace_seconds integer DEFAULT 60 NOT NULL,
-    shuffle_questions boolean DEFAULT false NOT NULL,
-    shuffle_options boolean DEFAULT false NOT NULL,
-    published boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT exams_description_check CHECK ((length(description) <= 10000)),
-    CONSTRAINT exams_duration_minutes_check CHECK (((duration_minutes > 0) AND (duration_minutes <= 1440))),
-    CONSTRAINT exams_grace_seconds_check CHECK (((grace_seconds >= 0) AND (grace_seconds <= 600))),
-    CONSTRAINT exams_max_attempts_check CHECK ((max_attempts >= 1)),
-    CONSTRAINT exams_title_check CHECK (((length(title) <= 200) AND (btrim(title) <> ''::text))),
-    CONSTRAINT exams_window_check CHECK ((closes_at > opens_at))
-);
-
-ALTER TABLE ONLY app.exams FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.exams OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.exams IS 'An exam: its window (opens_at to closes_at), duration, attempt limit, grading method and grace period.';
-
-COMMENT ON COLUMN app.exams.grace_seconds IS 'Seconds after an attempt''s deadline during which answers and events are still accepted (network delay).';
-
-COMMENT ON COLUMN app.exams.published IS 'Students can start a published exam inside its window; an unpublished one is visible to its teachers only.';
-
-CREATE MATERIALIZED VIEW app.exam_stats_mv AS
- WITH attempts AS (
-         SELECT a.id AS attempt_id,
-            a.exam_id,
-            a.student_id,
-                CASE
-                    WHEN ((a.status = 'in_progress'::app.attempt_status) AND (now() > (a.deadline + make_interval(secs => (e.grace_seconds)::double precision)))) THEN 'expired'::app.attempt_status
-                    ELSE a.status
-                END AS status,
-            a.score,
-            ((a.score / NULLIF(a.max_score, (0)::numeric)) * (100)::numeric) AS percentage
-           FROM (app.exam_attempts a
-             JOIN app.exams e ON ((a.exam_id = e.id)))
-        ), graded AS MATERIALIZED (
-         SELECT t.attempt_id,
-            t.exam_id,
-            t.student_id,
-            t.status,
-            t.score,
-            t.percentage,
-            ((t.status = ANY (ARRAY['submitted'::app.attempt_status, 'expired'::app.attempt_status])) AND (t.score IS NOT NULL)) AS is_graded,
-            (LEAST(floor((t.percentage / (10)::numeric)), (9)::numeric))::integer AS bucket
-           FROM attempts t
-        ), latest_analyses AS (
-         SELECT DISTINCT ON (b.attempt_id) b.attempt_id,
-            b.integrity_score,
-            b.lmi_score,
-            b.is_flagged
-           FROM app.behavior_analyses b
-          ORDER BY b.attempt_id, b.created_at DESC, b.id DESC
-        )
- SELECT g.exam_id,
-    count(*) AS attempts,
-    count(DISTINCT g.student_id) AS students,
-    count(*) FILTER (WHERE (g.status = 'in_progress'::app.attempt_status)) AS in_progress,
-    count(*) FILTER (WHERE (g.status = 'submitted'::app.attempt_status)) AS submitted,
-    count(*) FILTER (WHERE (g.status = 'expired'::app.attempt_status)) AS expired,
-    count(*) FILTER (WHERE (g.status = 'abandoned'::app.attempt_status)) AS abandoned,
-    count(*) FILTER (WHERE g.is_graded) AS graded,
-    round(avg(g.score) FILTER (WHERE g.is_graded), 2) AS average_score,
-    round((percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((g.score)::double precision)) FILTER (WHERE g.is_graded))::numeric, 2) AS median_score,
-    round(avg(g.percentage) FILTER (WHERE g.is_graded), 2) AS average_percentage,
-    round((percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((g.percentage)::double precision)) FILTER (WHERE (g.is_graded AND (g.percentage IS NOT NULL))))::numeric, 2) AS median_percentage,
-    ARRAY[(count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 0))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 1))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 2))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 3))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 4))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 5))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 6))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 7))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 8))))::integer, (count(*) FILTER (WHERE (g.is_graded AND (g.bucket = 9))))::integer] AS histogram,
-    count(l.attempt_id) AS analysed,
-    count(*) FILTER (WHERE l.is_flagged) AS flagged,
-    round(avg(l.integrity_score), 2) AS average_integrity,
-    round(avg(l.lmi_score), 4) AS average_lmi
-   FROM (graded g
-     LEFT JOIN latest_analyses l ON ((g.attempt_id = l.attempt_id)))
-  GROUP BY g.exam_id
-  WITH NO DATA;
-
-ALTER TABLE app.exam_stats_mv OWNER TO veritas_owner;
-
-COMMENT ON MATERIALIZED VIEW app.exam_stats_mv IS 'Per exam with attempts: attempts, students, in_progress, submitted, expired (an overdue attempt counts as expired), abandoned, graded; average and median score (points) and percentage of graded attempts; histogram: graded attempts per tenth of percentage (10 counts, 0-10 ... 90-100); analysed, flagged (latest analysis), average integrity and lmi. Refreshed concurrently by internal.refresh_analytics(); no role may read it directly (teachers: app.visible_exam_stats; analysts: analytics.exam_analytics).';
-
-CREATE VIEW analytics.exam_analytics WITH (security_barrier='true') AS
- SELECT s.exam_id,
-    e.title,
-    s.attempts,
-    s.students,
-    s.in_progress,
-    s.submitted,
-    s.expired,
-    s.abandoned,
-    s.graded,
-    s.average_score,
-    s.median_score,
-    s.average_percentage,
-    s.median_percentage,
-    s.histogram AS score_histogram,
-    s.analysed,
-    s.flagged,
-    s.average_integrity,
-    s.average_lmi,
-    r.up_to_date_at AS refreshed_at
-   FROM ((app.exam_stats_mv s
-     JOIN app.exams e ON ((s.exam_id = e.id)))
-     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_stats_mv'::text)))
-  WHERE (s.students >= ( SELECT k.min_group
-           FROM app.analyst_settings k));
-
-ALTER TABLE analytics.exam_analytics OWNER TO veritas_owner;
-
-COMMENT ON VIEW analytics.exam_analytics IS 'Per exam with k distinct students or more (app.analyst_settings.min_group), as teachers see it (from the materialized view, complete up to refreshed_at): attempts, students, in progress, submitted, expired, abandoned, graded; average and median score (points) and percentage; score_histogram (graded attempts per tenth of percentage, 0-10 ... 90-100); analysed, flagged, average integrity and lmi. security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
-
-CREATE TABLE app.event_types (
-    event_type app.event_type NOT NULL,
-    severity smallint NOT NULL,
-    is_anomaly boolean NOT NULL,
-    description text NOT NULL,
-    CONSTRAINT event_types_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
-);
-
-ALTER TABLE ONLY app.event_types FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.event_types OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.event_types IS 'Reference data: the severity (0 none to 3 grave) and anomaly flag of each event type, copied into each event at recording.';
-
-CREATE TABLE app.monitoring_events (
-    attempt_id uuid NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    attempt_started_at timestamp with time zone NOT NULL,
-    exam_id uuid NOT NULL,
-    student_id uuid NOT NULL,
-    event_type app.event_type NOT NULL,
-    occurred_at timestamp with time zone NOT NULL,
-    received_at timestamp with time zone DEFAULT now() NOT NULL,
-    severity smallint NOT NULL,
-    is_anomaly boolean NOT NULL,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    client_event_id text,
-    CONSTRAINT monitoring_events_client_event_id_check CHECK (((length(client_event_id) >= 1) AND (length(client_event_id) <= 128))),
-    CONSTRAINT monitoring_events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
-    CONSTRAINT monitoring_events_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
-)
-PARTITION BY RANGE (attempt_started_at);
-
-ALTER TABLE ONLY app.monitoring_events FORCE ROW LEVEL SECURITY;
-
-ALTER TABLE app.monitoring_events OWNER TO veritas_owner;
-
-COMMENT ON TABLE app.monitoring_events IS 'Append-only monitoring events of attempts, partitioned monthly by RANGE (attempt_started_at), plus a default partition.';
-
-COMMENT ON COLUMN app.monitoring_events.attempt_started_at IS 'exam_attempts.started_at of the event''s attempt: the partition key, the same for every event of an attempt.';
-
-COMMENT ON COLUMN app.monitoring_events.occurred_at IS 'When the event happened, by the client''s clock.';
-
-COMMENT ON COLUMN app.monitoring_events.received_at IS 'When the server stored the event, by the server''s clock.';
-
-COMMENT ON COLUMN app.monitoring_events.severity IS 'Copied from app.event_types at recording: 0 none to 3 grave.';
-
-COMMENT ON COLUMN app.monitoring_events.is_anomaly IS 'Copied from app.event_types at recording.';
-
-COMMENT ON COLUMN app.monitoring_events.client_event_id IS 'Id chosen by the client (1 to 128 characters) so that a retry is stored once.';
-
-CREATE MATERIALIZED VIEW app.exam_event_counts_mv AS
- SELECT m.exam_id,
-    m.event_type,
-    count(*) AS events
-   FROM app.monitoring_events m
-  GROUP BY m.exam_id, m.event_type
-  WITH NO DATA;
-
-ALTER TABLE app.exam_event_counts_mv OWNER TO veritas_owner;
-
-COMMENT ON MATERIALIZED VIEW app.exam_event_counts_mv IS 'Monitoring events per exam and event type (events of archived partitions are no longer counted). Refreshed concurrently by internal.refresh_analytics(); teachers read it through app.visible_exam_event_counts, analysts through analytics.exam_events_by_type.';
-
-CREATE VIEW analytics.exam_events_by_type WITH (security_barrier='true') AS
- SELECT c.exam_id,
-    c.event_type,
-    t.severity,
-    t.is_anomaly,
-    c.events,
-    r.up_to_date_at AS refreshed_at
-   FROM (((app.exam_event_counts_mv c
-     JOIN app.event_types t ON ((c.event_type = t.event_type)))
-     JOIN app.exam_stats_mv s ON ((c.exam_id = s.exam_id)))
-     LEFT JOIN app.analytics_refreshes r ON ((r.view_name = 'exam_event_counts_mv'::text)))
-  WHERE (s.students >= ( SELECT k.min_group
-           FROM app.analyst_settings k));
-
-ALTER TABLE analytics.exam_events_by_type OWNER TO veritas_owner;
-
-COMMENT ON VIEW analytics.exam_events_by_type IS 'Monitoring events per exam and event type, for the exams with k distinct students or more (app.analyst_settings.min_group, as counted by exam_stats_mv), with the type''s current severity and anomaly flag (from the materialized view, complete up to refreshed_at). security_barrier, owner''s rights (not security_invoker): the analyst holds no table privilege, and no student is named.';
 
 CREATE VIEW analytics.exam_overview WITH (security_barrier='true') AS
  WITH groups AS (
@@ -6909,6 +6824,22 @@ COMMENT ON TABLE app.attempt_answers IS 'A student''s saved answer to one questi
 
 COMMENT ON COLUMN app.attempt_answers.points_awarded IS 'Points given at grading, from the attempt''s snapshot; NULL until graded.';
 
+CREATE TABLE app.counted_attempts (
+    attempt_id uuid NOT NULL,
+    exam_id uuid NOT NULL,
+    events integer NOT NULL,
+    counted_at timestamp with time zone NOT NULL,
+    CONSTRAINT counted_attempts_events_check CHECK ((events >= 0))
+);
+
+ALTER TABLE ONLY app.counted_attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.counted_attempts OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.counted_attempts IS 'Closed attempts whose events were added to app.exam_event_counts.settled_events, once each: an attempt is counted a minute after it left in_progress (its events are final: none is accepted after that), by internal.refresh_analytics().';
+
+COMMENT ON COLUMN app.counted_attempts.events IS 'How many events the attempt had when it was counted.';
+
 CREATE UNLOGGED TABLE app.event_rate_windows (
     attempt_id uuid NOT NULL,
     window_start timestamp with time zone NOT NULL,
@@ -6921,7 +6852,7 @@ ALTER TABLE ONLY app.event_rate_windows FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.event_rate_windows OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.admit_events and admit_event_batch); unlogged.';
+COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
 
 CREATE TABLE app.exam_metrics (
     exam_id uuid NOT NULL,
@@ -6944,31 +6875,59 @@ COMMENT ON TABLE app.exam_metrics IS 'Denormalised per-exam counters, one row pe
 
 COMMENT ON COLUMN app.exam_metrics.average_score IS 'Average score of graded attempts, in points (the scale of exam_attempts.score).';
 
-CREATE MATERIALIZED VIEW app.flagged_attempts_mv AS
- SELECT l.attempt_id,
-    a.exam_id,
-    a.student_id,
-    l.analysis_id,
-    l.analysed_at,
-    l.integrity_score,
-    l.lmi_score,
-    l.flags_count
-   FROM (( SELECT DISTINCT ON (b.attempt_id) b.attempt_id,
-            b.id AS analysis_id,
-            b.created_at AS analysed_at,
-            b.integrity_score,
-            b.lmi_score,
-            jsonb_array_length(b.flags) AS flags_count,
-            b.is_flagged
-           FROM app.behavior_analyses b
-          ORDER BY b.attempt_id, b.created_at DESC, b.id DESC) l
-     JOIN app.exam_attempts a ON ((l.attempt_id = a.id)))
-  WHERE l.is_flagged
-  WITH NO DATA;
+CREATE TABLE app.flagged_attempts (
+    attempt_id uuid NOT NULL,
+    exam_id uuid NOT NULL,
+    student_id uuid NOT NULL,
+    analysis_id uuid NOT NULL,
+    analysed_at timestamp with time zone NOT NULL,
+    integrity_score numeric NOT NULL,
+    lmi_score numeric NOT NULL,
+    flags_count integer NOT NULL
+);
 
-ALTER TABLE app.flagged_attempts_mv OWNER TO veritas_owner;
+ALTER TABLE ONLY app.flagged_attempts FORCE ROW LEVEL SECURITY;
 
-COMMENT ON MATERIALIZED VIEW app.flagged_attempts_mv IS 'Attempts whose latest behaviour analysis is flagged, with that analysis'' id, time, integrity, lmi and number of flags: the teacher dashboard''s alerts. Refreshed concurrently by internal.refresh_analytics(); teachers read it through app.visible_flagged_attempts.';
+ALTER TABLE app.flagged_attempts OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.flagged_attempts IS 'Attempts whose latest behaviour analysis is flagged, with that analysis'' id, time, integrity, lmi and number of flags: the teacher dashboard''s alerts. Recomputed per attempt by internal.refresh_analytics() when the attempt gets a new analysis.';
+
+CREATE TABLE app.monitoring_events (
+    attempt_id uuid NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_started_at timestamp with time zone NOT NULL,
+    exam_id uuid NOT NULL,
+    student_id uuid NOT NULL,
+    event_type app.event_type NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    severity smallint NOT NULL,
+    is_anomaly boolean NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_event_id text,
+    CONSTRAINT monitoring_events_client_event_id_check CHECK (((length(client_event_id) >= 1) AND (length(client_event_id) <= 128))),
+    CONSTRAINT monitoring_events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text)),
+    CONSTRAINT monitoring_events_severity_check CHECK (((severity >= 0) AND (severity <= 3)))
+)
+PARTITION BY RANGE (attempt_started_at);
+
+ALTER TABLE ONLY app.monitoring_events FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE app.monitoring_events OWNER TO veritas_owner;
+
+COMMENT ON TABLE app.monitoring_events IS 'Append-only monitoring events of attempts, partitioned monthly by RANGE (attempt_started_at), plus a default partition.';
+
+COMMENT ON COLUMN app.monitoring_events.attempt_started_at IS 'exam_attempts.started_at of the event''s attempt: the partition key, the same for every event of an attempt.';
+
+COMMENT ON COLUMN app.monitoring_events.occurred_at IS 'When the event happened, by the client''s clock.';
+
+COMMENT ON COLUMN app.monitoring_events.received_at IS 'When the server stored the event, by the server''s clock.';
+
+COMMENT ON COLUMN app.monitoring_events.severity IS 'Copied from app.event_types at recording: 0 none to 3 grave.';
+
+COMMENT ON COLUMN app.monitoring_events.is_anomaly IS 'Copied from app.event_types at recording.';
+
+COMMENT ON COLUMN app.monitoring_events.client_event_id IS 'Id chosen by the client (1 to 128 characters) so that a retry is stored once.';
 
 CREATE TABLE app.monitoring_events_default (
     attempt_id uuid NOT NULL,
@@ -7070,12 +7029,12 @@ CREATE VIEW app.visible_exam_event_counts WITH (security_barrier='true') AS
  SELECT c.exam_id,
     c.event_type,
     c.events
-   FROM app.exam_event_counts_mv c
+   FROM app.exam_event_counts c
   WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (c.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
 
 ALTER TABLE app.visible_exam_event_counts OWNER TO veritas_owner;
 
-COMMENT ON VIEW app.visible_exam_event_counts IS 'The rows of app.exam_event_counts_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
+COMMENT ON VIEW app.visible_exam_event_counts IS 'The rows of app.exam_event_counts (exam_id, event_type, events) for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: the callers hold no privilege on the summary table.';
 
 CREATE VIEW app.visible_exam_stats WITH (security_barrier='true') AS
  SELECT s.exam_id,
@@ -7094,13 +7053,16 @@ CREATE VIEW app.visible_exam_stats WITH (security_barrier='true') AS
     s.analysed,
     s.flagged,
     s.average_integrity,
-    s.average_lmi
-   FROM app.exam_stats_mv s
+    s.average_lmi,
+    s.integrity_histogram,
+    s.computed_at,
+    s.computations
+   FROM app.exam_stats s
   WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (s.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
 
 ALTER TABLE app.visible_exam_stats OWNER TO veritas_owner;
 
-COMMENT ON VIEW app.visible_exam_stats IS 'The rows of app.exam_stats_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
+COMMENT ON VIEW app.visible_exam_stats IS 'The rows of app.exam_stats for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: the callers hold no privilege on the summary table.';
 
 CREATE VIEW app.visible_flagged_attempts WITH (security_barrier='true') AS
  SELECT f.attempt_id,
@@ -7111,12 +7073,12 @@ CREATE VIEW app.visible_flagged_attempts WITH (security_barrier='true') AS
     f.integrity_score,
     f.lmi_score,
     f.flags_count
-   FROM app.flagged_attempts_mv f
+   FROM app.flagged_attempts f
   WHERE ((( SELECT internal.current_app_role() AS current_app_role) = 'admin'::text) OR (f.exam_id = ANY (( SELECT internal.staff_exam_ids() AS staff_exam_ids)::uuid[])));
 
 ALTER TABLE app.visible_flagged_attempts OWNER TO veritas_owner;
 
-COMMENT ON VIEW app.visible_flagged_attempts IS 'The rows of app.flagged_attempts_mv for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: it stands in for row-level security, which a materialized view cannot have.';
+COMMENT ON VIEW app.visible_flagged_attempts IS 'The rows of app.flagged_attempts for the exams the caller may access (admin: all; teacher: created or granted). security_barrier, owner''s rights: the callers hold no privilege on the summary table.';
 
 ALTER TABLE audit.disclosures ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME audit.disclosures_id_seq
@@ -7348,6 +7310,9 @@ ALTER TABLE ONLY app.attempt_answers
 ALTER TABLE ONLY app.behavior_analyses
     ADD CONSTRAINT behavior_analyses_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY app.counted_attempts
+    ADD CONSTRAINT counted_attempts_pkey PRIMARY KEY (attempt_id);
+
 ALTER TABLE ONLY app.event_rate_windows
     ADD CONSTRAINT event_rate_windows_pkey PRIMARY KEY (attempt_id);
 
@@ -7360,14 +7325,23 @@ ALTER TABLE ONLY app.exam_attempts
 ALTER TABLE ONLY app.exam_attempts
     ADD CONSTRAINT exam_attempts_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY app.exam_event_counts
+    ADD CONSTRAINT exam_event_counts_pkey PRIMARY KEY (exam_id, event_type);
+
 ALTER TABLE ONLY app.exam_metrics
     ADD CONSTRAINT exam_metrics_pkey PRIMARY KEY (exam_id);
+
+ALTER TABLE ONLY app.exam_stats
+    ADD CONSTRAINT exam_stats_pkey PRIMARY KEY (exam_id);
 
 ALTER TABLE ONLY app.exams
     ADD CONSTRAINT exams_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY app.flag_reviews
     ADD CONSTRAINT flag_reviews_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY app.flagged_attempts
+    ADD CONSTRAINT flagged_attempts_pkey PRIMARY KEY (attempt_id);
 
 ALTER TABLE ONLY app.monitoring_events
     ADD CONSTRAINT monitoring_events_client_event_id_key UNIQUE (attempt_id, client_event_id, attempt_started_at);
@@ -7474,10 +7448,6 @@ CREATE INDEX exam_attempts_student_id_started_at_idx ON app.exam_attempts USING 
 
 CREATE INDEX exam_attempts_updated_at_idx ON app.exam_attempts USING btree (updated_at);
 
-CREATE UNIQUE INDEX exam_event_counts_mv_exam_id_event_type_key ON app.exam_event_counts_mv USING btree (exam_id, event_type);
-
-CREATE UNIQUE INDEX exam_stats_mv_exam_id_key ON app.exam_stats_mv USING btree (exam_id);
-
 CREATE INDEX exams_closes_at_idx ON app.exams USING btree (closes_at) WHERE published;
 
 CREATE INDEX exams_created_by_idx ON app.exams USING btree (created_by);
@@ -7488,9 +7458,7 @@ CREATE INDEX flag_reviews_attempt_id_created_at_idx ON app.flag_reviews USING bt
 
 CREATE INDEX flag_reviews_reviewer_id_idx ON app.flag_reviews USING btree (reviewer_id);
 
-CREATE UNIQUE INDEX flagged_attempts_mv_attempt_id_key ON app.flagged_attempts_mv USING btree (attempt_id);
-
-CREATE INDEX flagged_attempts_mv_exam_id_analysed_at_idx ON app.flagged_attempts_mv USING btree (exam_id, analysed_at DESC);
+CREATE INDEX flagged_attempts_exam_id_analysed_at_idx ON app.flagged_attempts USING btree (exam_id, analysed_at DESC);
 
 CREATE INDEX monitoring_events_attempt_id_occurred_at_idx ON ONLY app.monitoring_events USING btree (attempt_id, occurred_at, id);
 
@@ -7813,6 +7781,9 @@ ALTER TABLE ONLY app.behavior_analyses
 ALTER TABLE ONLY app.behavior_analyses
     ADD CONSTRAINT behavior_analyses_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
+ALTER TABLE ONLY app.counted_attempts
+    ADD CONSTRAINT counted_attempts_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES app.exam_attempts(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.event_rate_windows
     ADD CONSTRAINT event_rate_windows_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES app.exam_attempts(id) ON DELETE CASCADE;
 
@@ -7822,8 +7793,14 @@ ALTER TABLE ONLY app.exam_attempts
 ALTER TABLE ONLY app.exam_attempts
     ADD CONSTRAINT exam_attempts_student_id_fkey FOREIGN KEY (student_id) REFERENCES auth.users(id);
 
+ALTER TABLE ONLY app.exam_event_counts
+    ADD CONSTRAINT exam_event_counts_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY app.exam_metrics
     ADD CONSTRAINT exam_metrics_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY app.exam_stats
+    ADD CONSTRAINT exam_stats_exam_id_fkey FOREIGN KEY (exam_id) REFERENCES app.exams(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY app.exams
     ADD CONSTRAINT exams_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
@@ -7836,6 +7813,9 @@ ALTER TABLE ONLY app.flag_reviews
 
 ALTER TABLE ONLY app.flag_reviews
     ADD CONSTRAINT flag_reviews_reviewer_id_fkey FOREIGN KEY (reviewer_id) REFERENCES auth.users(id);
+
+ALTER TABLE ONLY app.flagged_attempts
+    ADD CONSTRAINT flagged_attempts_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES app.exam_attempts(id) ON DELETE CASCADE;
 
 ALTER TABLE app.monitoring_events
     ADD CONSTRAINT monitoring_events_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES app.exam_attempts(id) ON DELETE CASCADE;
@@ -7969,6 +7949,16 @@ ALTER TABLE app.attempt_answers ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.behavior_analyses ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.counted_attempts ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY definer_helpers_add_counted_attempts ON app.counted_attempts FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_add_exam_event_counts ON app.exam_event_counts FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_add_exam_stats ON app.exam_stats FOR INSERT TO veritas_owner WITH CHECK (true);
+
+CREATE POLICY definer_helpers_add_flagged_attempts ON app.flagged_attempts FOR INSERT TO veritas_owner WITH CHECK (true);
+
 CREATE POLICY definer_helpers_clear_answers ON app.attempt_answers FOR DELETE TO veritas_owner USING ((EXISTS ( SELECT
    FROM app.exam_attempts a
   WHERE ((a.id = attempt_answers.attempt_id) AND (a.status = 'in_progress'::app.attempt_status)))));
@@ -7997,13 +7987,21 @@ CREATE POLICY definer_helpers_read_answers ON app.attempt_answers FOR SELECT TO 
 
 CREATE POLICY definer_helpers_read_attempts ON app.exam_attempts FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_read_counted_attempts ON app.counted_attempts FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_event_types ON app.event_types FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_events ON app.monitoring_events FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_read_exam_event_counts ON app.exam_event_counts FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_exam_metrics ON app.exam_metrics FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_read_exam_stats ON app.exam_stats FOR SELECT TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_read_exams ON app.exams FOR SELECT TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_read_flagged_attempts ON app.flagged_attempts FOR SELECT TO veritas_owner USING (true);
 
 CREATE POLICY definer_helpers_read_jobs ON app.analysis_jobs FOR SELECT TO veritas_owner USING (true);
 
@@ -8021,6 +8019,14 @@ CREATE POLICY definer_helpers_read_student_profiles ON app.student_profiles FOR 
 
 CREATE POLICY definer_helpers_record_refreshes ON app.analytics_refreshes FOR INSERT TO veritas_owner WITH CHECK (true);
 
+CREATE POLICY definer_helpers_remove_counted_attempts ON app.counted_attempts FOR DELETE TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_remove_exam_event_counts ON app.exam_event_counts FOR DELETE TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_remove_exam_stats ON app.exam_stats FOR DELETE TO veritas_owner USING (true);
+
+CREATE POLICY definer_helpers_remove_flagged_attempts ON app.flagged_attempts FOR DELETE TO veritas_owner USING (true);
+
 CREATE POLICY definer_helpers_run_jobs ON app.analysis_jobs FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY definer_helpers_save_answers ON app.attempt_answers FOR INSERT TO veritas_owner WITH CHECK (true);
@@ -8031,7 +8037,15 @@ CREATE POLICY definer_helpers_update_answers ON app.attempt_answers FOR UPDATE T
 
 CREATE POLICY definer_helpers_update_attempts ON app.exam_attempts FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
+CREATE POLICY definer_helpers_update_counted_attempts ON app.counted_attempts FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_exam_event_counts ON app.exam_event_counts FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
 CREATE POLICY definer_helpers_update_exam_metrics ON app.exam_metrics FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_exam_stats ON app.exam_stats FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
+
+CREATE POLICY definer_helpers_update_flagged_attempts ON app.flagged_attempts FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
 CREATE POLICY definer_helpers_update_metrics ON app.performance_metrics FOR UPDATE TO veritas_owner USING (true) WITH CHECK (true);
 
@@ -8049,15 +8063,21 @@ CREATE POLICY everyone_reads_event_types ON app.event_types FOR SELECT TO admin,
 
 ALTER TABLE app.exam_attempts ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE app.exam_event_counts ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.exam_metrics ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY exam_owners_grant_permissions ON app.teacher_exam_permissions FOR INSERT TO teacher WITH CHECK (((granted_by = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
    FROM app.exams e
   WHERE ((e.id = teacher_exam_permissions.exam_id) AND (e.created_by = ( SELECT internal.current_user_id() AS current_user_id))))) AND (internal.user_has_role(teacher_id, 'teacher'::auth.user_role) OR internal.user_has_role(teacher_id, 'admin'::auth.user_role))));
 
+ALTER TABLE app.exam_stats ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE app.exams ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE app.flag_reviews ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE app.flagged_attempts ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY integration_reads_analyses ON app.behavior_analyses FOR SELECT TO integration USING (true);
 
@@ -8367,14 +8387,6 @@ REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
 
-REVOKE ALL ON FUNCTION api.find_students(q text, "limit" integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO teacher;
-GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO admin;
-
-REVOKE ALL ON FUNCTION api.find_teachers(q text, "limit" integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO teacher;
-GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO admin;
-
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO student;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO integration;
@@ -8435,9 +8447,6 @@ GRANT ALL ON FUNCTION api.get_teacher_dashboard_data() TO admin;
 REVOKE ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO admin;
-
-REVOKE ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) TO admin;
 
 REVOKE ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO teacher;
@@ -8512,14 +8521,6 @@ GRANT ALL ON FUNCTION api.update_student_profile_stats(student_id uuid) TO admin
 REVOKE ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO admin;
-
-REVOKE ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO student;
-GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO integration;
-
-REVOKE ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO student;
-GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO integration;
 
 REVOKE ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) TO worker;
@@ -8688,6 +8689,8 @@ GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO int
 
 REVOKE ALL ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.create_event_partitions(p_months_ahead integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.create_event_partitions(p_months_ahead integer) TO worker;
 
@@ -8713,10 +8716,6 @@ REVOKE ALL ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) FROM
 
 REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
 
-REVOKE ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO student;
-GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO integration;
-
 REVOKE ALL ON FUNCTION internal.exam_document(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO admin;
@@ -8727,17 +8726,11 @@ GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_studen
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
 
-REVOKE ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO teacher;
-GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO admin;
-
 REVOKE ALL ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.grading_method_of(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO teacher;
 GRANT ALL ON FUNCTION internal.grading_method_of(p_name text) TO admin;
-
-REVOKE ALL ON FUNCTION internal.install_matview(p_schema text, p_name text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.issue_service_token(p_user_id uuid, p_label text, p_lifetime_days integer) TO admin;
@@ -8808,9 +8801,11 @@ REVOKE ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_stu
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.recompute_attempt_deadline(p_exam_id uuid, p_student_id uuid) TO admin;
 
-REVOKE ALL ON FUNCTION internal.record_event(p_event jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO student;
-GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO integration;
+REVOKE ALL ON FUNCTION internal.recompute_exam_event_counts(p_exam_ids uuid[], p_live_from timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.recompute_exam_stats(p_exam_ids uuid[], p_at timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.record_events(p_events jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO student;
@@ -8829,10 +8824,8 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO worker
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO integration;
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) TO anon;
-
-REVOKE ALL ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
 
 REVOKE ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO worker;
@@ -8840,8 +8833,6 @@ GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO 
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;
@@ -8861,10 +8852,6 @@ REVOKE ALL ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) 
 
 REVOKE ALL ON FUNCTION internal.seal_audit_log() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.seal_audit_log() TO worker;
-
-REVOKE ALL ON FUNCTION internal.search_pattern(p_q text) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO teacher;
-GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO admin;
 
 REVOKE ALL ON FUNCTION internal.service_token_document(p_jti uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.service_token_document(p_jti uuid) TO admin;
@@ -8900,6 +8887,10 @@ REVOKE ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers json
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO admin;
 
+REVOKE ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO student;
+GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO integration;
+
 REVOKE ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) TO teacher;
 
@@ -8927,47 +8918,6 @@ GRANT ALL ON FUNCTION internal.user_has_role(p_user_id uuid, p_role auth.user_ro
 
 GRANT SELECT ON TABLE app.analytics_refreshes TO teacher;
 GRANT SELECT ON TABLE app.analytics_refreshes TO admin;
-
-GRANT SELECT ON TABLE app.exam_attempts TO teacher;
-GRANT SELECT ON TABLE app.exam_attempts TO admin;
-
-GRANT SELECT(id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(student_id) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(student_id) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(status) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(status) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(started_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(started_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(deadline) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(deadline) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(score) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(score) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(max_score) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(max_score) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(question_order) ON TABLE app.exam_attempts TO student;
-
-GRANT SELECT(created_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(created_at) ON TABLE app.exam_attempts TO integration;
-
-GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO student;
-GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO integration;
 
 GRANT SELECT ON TABLE app.exams TO student;
 GRANT SELECT ON TABLE app.exams TO teacher;
@@ -9028,43 +8978,49 @@ GRANT UPDATE(is_anomaly) ON TABLE app.event_types TO admin;
 
 GRANT UPDATE(description) ON TABLE app.event_types TO admin;
 
-GRANT SELECT ON TABLE app.monitoring_events TO student;
-GRANT SELECT ON TABLE app.monitoring_events TO teacher;
-GRANT SELECT ON TABLE app.monitoring_events TO admin;
-GRANT SELECT ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
-
 GRANT SELECT ON TABLE analytics.exam_events_by_type TO analyst;
 GRANT SELECT ON TABLE analytics.exam_events_by_type TO admin;
+
+GRANT SELECT ON TABLE app.exam_attempts TO teacher;
+GRANT SELECT ON TABLE app.exam_attempts TO admin;
+
+GRANT SELECT(id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(exam_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(student_id) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(attempt_number) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(status) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(status) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(started_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(deadline) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(finished_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(max_score) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(question_order) ON TABLE app.exam_attempts TO student;
+
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(created_at) ON TABLE app.exam_attempts TO integration;
+
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO student;
+GRANT SELECT(updated_at) ON TABLE app.exam_attempts TO integration;
 
 GRANT SELECT ON TABLE analytics.exam_overview TO analyst;
 GRANT SELECT ON TABLE analytics.exam_overview TO admin;
@@ -9167,6 +9123,41 @@ GRANT SELECT(saved_at) ON TABLE app.attempt_answers TO student;
 GRANT SELECT ON TABLE app.exam_metrics TO teacher;
 GRANT SELECT ON TABLE app.exam_metrics TO admin;
 GRANT SELECT ON TABLE app.exam_metrics TO integration;
+
+GRANT SELECT ON TABLE app.monitoring_events TO student;
+GRANT SELECT ON TABLE app.monitoring_events TO teacher;
+GRANT SELECT ON TABLE app.monitoring_events TO admin;
+GRANT SELECT ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
+
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
+GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
 
 GRANT SELECT,DELETE ON TABLE app.questions TO teacher;
 GRANT SELECT,DELETE ON TABLE app.questions TO admin;

@@ -420,7 +420,11 @@ SELECT set_eq(
         ('app.flag_reviews', 'reviewer_id', 'auth.users', 'a'),
         ('app.performance_metrics', 'student_id', 'auth.users', 'c'),
         ('app.exam_metrics', 'exam_id', 'app.exams', 'c'),
-        ('app.analysis_jobs', 'attempt_id', 'app.exam_attempts', 'c')
+        ('app.analysis_jobs', 'attempt_id', 'app.exam_attempts', 'c'),
+        ('app.exam_stats', 'exam_id', 'app.exams', 'c'),
+        ('app.exam_event_counts', 'exam_id', 'app.exams', 'c'),
+        ('app.flagged_attempts', 'attempt_id', 'app.exam_attempts', 'c'),
+        ('app.counted_attempts', 'attempt_id', 'app.exam_attempts', 'c')
     $$,
     'the foreign keys of auth and app, with their ON DELETE rules, are exactly these'
 );

@@ -80,7 +80,7 @@ INSERT INTO app.behavior_analyses (
  'veritas-builtin-v1', 20, 0.9, '[{"code": "multiple_faces", "count": 4}]', TRUE,
  now() - interval '310 minutes');
 
--- The dashboard reads the analytics materialized views: bring them up to date.
+-- The dashboard reads the analytics summary tables: bring them up to date.
 SELECT NULL FROM internal.refresh_analytics(TRUE);
 
 CREATE FUNCTION pg_temp.ids(p_rows jsonb, p_key text) RETURNS SETOF text
@@ -299,11 +299,11 @@ SELECT throws_ok(
 SELECT tests.unbecome();
 
 SELECT table_privs_are(
-    'app', 'exam_stats_mv', 'teacher', ARRAY[]::text[],
-    'a teacher has no privilege on the materialized view itself'
+    'app', 'exam_stats', 'teacher', ARRAY[]::text[],
+    'a teacher has no privilege on the summary table itself'
 );
 SELECT table_privs_are(
-    'app', 'flagged_attempts_mv', 'admin', ARRAY[]::text[],
+    'app', 'flagged_attempts', 'admin', ARRAY[]::text[],
     'nor an admin (the app.visible_... views stand in for row-level security)'
 );
 

@@ -1,12 +1,11 @@
--- 61 analytics: the per-exam figures teachers read from the materialized
--- views, checked against a hand-built exam (attempts, analyses and events
--- written as the superuser, then refreshed as the worker); when the refresh
--- runs, skips and throttles, and what refreshed_at then says; the deploy
--- helper that keeps a materialized view across migrates; and the analysts'
--- pseudonymous views.
+-- 61 analytics: the per-exam figures teachers read from the analytics
+-- summary tables, checked against a hand-built exam (attempts, analyses and
+-- events written as the superuser, then refreshed as the worker); what a
+-- pass recomputes (only what changed) and how events are counted once; and
+-- the analysts' pseudonymous views.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(46);
+SELECT plan(44);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures: Tess's exam E, worked by hand. Theo teaches elsewhere.
@@ -102,7 +101,7 @@ RESET ROLE;
 SELECT tests.become('00000000-0000-4000-8000-000000061a01');
 SELECT is(
     api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01')
-    - 'refreshed_at' - 'score_histogram' - 'events_by_type',
+    - 'refreshed_at' - 'score_histogram' - 'integrity_histogram' - 'events_by_type',
     jsonb_build_object(
         'exam_id', '00000000-0000-4000-8000-000000061e01',
         'title', 'Analytics E',
@@ -135,7 +134,7 @@ SELECT ok(
 );
 SELECT is(
     api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e03')
-    - 'refreshed_at' - 'score_histogram' - 'events_by_type' - 'title',
+    - 'refreshed_at' - 'score_histogram' - 'integrity_histogram' - 'events_by_type' - 'title',
     jsonb_build_object(
         'exam_id', '00000000-0000-4000-8000-000000061e03',
         'attempts', 0, 'students', 0, 'in_progress', 0, 'submitted', 0, 'expired', 0,
@@ -184,117 +183,137 @@ SELECT is(
 SELECT tests.unbecome();
 
 -- ---------------------------------------------------------------------------
--- The refresh: when it runs, skips, throttles; what refreshed_at says
+-- The refresh: only what changed since the last pass is recomputed
 -- ---------------------------------------------------------------------------
 
 SELECT set_eq(
-    $$ SELECT c.relname::text FROM pg_catalog.pg_class AS c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'm' $$,
-    ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'],
-    'the analytics materialized views live in app'
-);
-SELECT is_empty(
-    $$
-    SELECT c.relname FROM pg_catalog.pg_class AS c
-    WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'm'
-        AND NOT EXISTS (
-            SELECT FROM pg_catalog.pg_index AS i
-            WHERE i.indrelid = c.oid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-        )
-    $$,
-    'each has a unique index on plain columns, as REFRESH ... CONCURRENTLY requires'
-);
-SELECT set_eq(
     'SELECT view_name FROM app.analytics_refreshes',
-    ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'],
-    'each refresh is recorded'
+    ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts'],
+    'each summary table''s pass is recorded'
+);
+SELECT tests.become('00000000-0000-4000-8000-000000061a01');
+SELECT is(
+    api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01') -> 'integrity_histogram',
+    '[{"from": 0, "to": 10, "count": 0}, {"from": 10, "to": 20, "count": 0},
+      {"from": 20, "to": 30, "count": 0}, {"from": 30, "to": 40, "count": 0},
+      {"from": 40, "to": 50, "count": 1}, {"from": 50, "to": 60, "count": 0},
+      {"from": 60, "to": 70, "count": 0}, {"from": 70, "to": 80, "count": 0},
+      {"from": 80, "to": 90, "count": 1}, {"from": 90, "to": 100, "count": 1}]'::jsonb,
+    'integrity_histogram: every analysed attempt by its latest analysis (90, 40, 80), flagged or not'
+);
+SELECT tests.unbecome();
+
+-- A second exam of Tess's, F, with one submitted attempt; a forced pass
+-- computes both.
+INSERT INTO app.exams (id, title, created_by, duration_minutes, opens_at, closes_at) VALUES
+('00000000-0000-4000-8000-000000061e02', 'Analytics F', '00000000-0000-4000-8000-000000061a01', 30,
+ now() - interval '1 day', now() + interval '1 day');
+INSERT INTO app.exam_attempts (
+    id, exam_id, student_id, attempt_number, status, started_at, deadline, finished_at,
+    score, max_score, question_order, scored_against
+) VALUES (
+    '00000000-0000-4000-8000-000000061f09', '00000000-0000-4000-8000-000000061e02',
+    '00000000-0000-4000-8000-000000061b04', 1, 'submitted', now() - interval '3 hours',
+    now() - interval '150 minutes', now() - interval '160 minutes', 4, 10, '[]', '[]'
 );
 CREATE TEMPORARY TABLE refreshed ON COMMIT DROP AS SELECT internal.refresh_analytics(TRUE) AS up_to;
 SELECT is(
     (SELECT up_to FROM refreshed),
     (SELECT min(up_to_date_at) FROM app.analytics_refreshes),
-    'refresh_analytics answers the time up to which all the views are complete'
+    'refresh_analytics answers the time up to which all the tables are complete'
 );
+CREATE TEMPORARY TABLE before_pass ON COMMIT DROP AS
+SELECT exam_id, computed_at, computations FROM app.exam_stats;
 
--- Nothing written since a minute before the last refresh: skipped, but
--- known complete up to now.
-UPDATE app.analytics_refreshes SET
-    refreshed_at = now() + interval '5 minutes',
-    up_to_date_at = now() + interval '5 minutes',
-    refreshes = 1;
-UPDATE app.analytics_refreshes SET up_to_date_at = now() - interval '1 hour'
-WHERE view_name = 'exam_stats_mv';
+-- Every row so far was written at now(), the transaction's start: make the
+-- last pass begin after it, so that the next pass sees only what comes
+-- next. Then Ben's flagged attempt gets a newer, clean analysis (its
+-- created_at is the clock's: after that pass).
+UPDATE app.analytics_refreshes SET refreshed_at = clock_timestamp() + interval '1 minute';
+INSERT INTO app.behavior_analyses (attempt_id, source, model, integrity_score, lmi_score, is_flagged) VALUES
+('00000000-0000-4000-8000-000000061002', 'external', 'llm-x', 95, 0.05, FALSE);
 SET LOCAL ROLE worker;
 SELECT NULL FROM internal.refresh_analytics();
 RESET ROLE;
-SELECT is(
-    (SELECT sum(refreshes)::integer FROM app.analytics_refreshes
-     WHERE view_name IN ('exam_stats_mv', 'flagged_attempts_mv')),
-    2,
-    'a view whose sources were not written since its last refresh is not refreshed'
-);
-SELECT ok(
-    (SELECT up_to_date_at >= now() FROM app.analytics_refreshes WHERE view_name = 'exam_stats_mv'),
-    '... and is recorded as up to date now'
-);
 
--- Written since (the rows above have now() as their time), but the last
--- refresh took an hour: throttled, and refreshed_at stays where it was.
-UPDATE app.analytics_refreshes SET
-    refreshed_at = now(), up_to_date_at = now() - interval '1 hour', duration = interval '1 hour';
-SET LOCAL ROLE worker;
-SELECT NULL FROM internal.refresh_analytics();
-RESET ROLE;
 SELECT is(
-    (SELECT sum(refreshes)::integer FROM app.analytics_refreshes), 3,
-    'a view refreshed less than five times its duration ago waits, however much changed'
+    (SELECT s.computations - b.computations FROM app.exam_stats AS s JOIN before_pass AS b USING (exam_id)
+     WHERE s.exam_id = '00000000-0000-4000-8000-000000061e01'),
+    1::bigint,
+    'a new analysis: the next pass recomputes its exam'
+);
+SELECT is(
+    (SELECT s.computed_at = b.computed_at AND s.computations = b.computations
+     FROM app.exam_stats AS s JOIN before_pass AS b USING (exam_id)
+     WHERE s.exam_id = '00000000-0000-4000-8000-000000061e02'),
+    TRUE,
+    '... and leaves the exam nobody touched alone (same computed_at, same count)'
 );
 SELECT tests.become('00000000-0000-4000-8000-000000061a01');
 SELECT is(
-    (api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01') ->> 'refreshed_at')::timestamptz,
-    now() - interval '1 hour',
-    '... and the analytics say honestly how old they are'
+    api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01') -> 'flagged',
+    '0'::jsonb, '... whose figures follow: Ben''s attempt is no longer flagged'
+);
+SELECT is(
+    (api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e02') - 'refreshed_at' - 'title'
+     - 'score_histogram' - 'integrity_histogram' - 'events_by_type') ->> 'average_score',
+    '4.00', 'F''s figures, computed by the forced pass, are still there'
+);
+SELECT is_empty(
+    $$ SELECT 1 FROM app.visible_flagged_attempts WHERE attempt_id = '00000000-0000-4000-8000-000000061002' $$,
+    '... and its alert is gone from the flagged attempts'
 );
 SELECT tests.unbecome();
 
--- A new event, the events' view due (its last refresh long enough ago): it
--- is refreshed by the plain call, and the count follows.
-SELECT NULL FROM pg_temp.add_events('00000000-0000-4000-8000-000000061002', 'paste', 1);
-UPDATE app.analytics_refreshes SET refreshed_at = now() - interval '30 seconds', duration = interval '0'
-WHERE view_name = 'exam_event_counts_mv';
+-- Events: a new one for Ben's attempt in progress. An exam with an attempt
+-- in progress is recounted at every pass (events are not probed
+-- themselves).
+SELECT NULL FROM pg_temp.add_events('00000000-0000-4000-8000-000000061006', 'paste', 1);
 SET LOCAL ROLE worker;
 SELECT NULL FROM internal.refresh_analytics();
 RESET ROLE;
-SELECT is(
-    (SELECT refreshes::integer FROM app.analytics_refreshes WHERE view_name = 'exam_event_counts_mv'), 2,
-    'a view whose sources changed and that is due is refreshed'
-);
 SELECT tests.become('00000000-0000-4000-8000-000000061a01');
 SELECT is(
     api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01') -> 'events_by_type' -> 'paste',
-    '2'::jsonb, '... and the new event is counted'
+    '2'::jsonb, 'a new event of an attempt in progress is counted by the next pass'
 );
 SELECT tests.unbecome();
 
--- ---------------------------------------------------------------------------
--- The deploy helper: a materialized view survives a migrate that does not
--- change it
--- ---------------------------------------------------------------------------
-
-CREATE MATERIALIZED VIEW app.zz_probe__next AS SELECT 1 AS x WITH NO DATA;
-SELECT is(internal.install_matview('app', 'zz_probe'), 'created', 'a new materialized view is created');
-SELECT is((SELECT x FROM app.zz_probe), 1, '... and filled');
-CREATE MATERIALIZED VIEW app.zz_probe__next AS SELECT 1 AS x WITH NO DATA;
-SELECT is(
-    internal.install_matview('app', 'zz_probe'), 'unchanged',
-    'declared again with the same query, it is kept as it is (nothing recomputed)'
+-- Closed attempts are counted once, a minute after they closed: here, as
+-- if that minute had passed (the window ends a second from now).
+SET LOCAL ROLE veritas_owner;
+CREATE TEMPORARY TABLE counted ON COMMIT DROP AS
+SELECT internal.count_closed_attempts(now() - interval '1 day', now() + interval '1 second', now()) AS exams;
+SELECT ok(
+    (SELECT ARRAY['00000000-0000-4000-8000-000000061e01'::uuid, '00000000-0000-4000-8000-000000061e02']
+        <@ exams FROM counted),
+    'counting the closed attempts touches their exams (E and F, and any other of the database)'
 );
-SELECT ok(to_regclass('app.zz_probe__next') IS NULL, '... and the new declaration is dropped');
-CREATE MATERIALIZED VIEW app.zz_probe__next AS SELECT 2 AS x WITH NO DATA;
 SELECT is(
-    internal.install_matview('app', 'zz_probe'), 'replaced', 'declared with another query, it is replaced'
+    (SELECT count(*)::integer FROM app.counted_attempts
+     WHERE exam_id = '00000000-0000-4000-8000-000000061e01'),
+    5, '... the five closed attempts of E (the two in progress wait, the overdue one too)'
 );
-SELECT is((SELECT x FROM app.zz_probe), 2, '... and filled from the new query');
-DROP MATERIALIZED VIEW app.zz_probe;
+SELECT is(
+    cardinality(internal.count_closed_attempts(now() - interval '1 day', now() + interval '1 second', now())),
+    0, '... and once only: a second count finds nothing'
+);
+SELECT is(
+    (SELECT sum(settled_events)::integer FROM app.exam_event_counts
+     WHERE exam_id = '00000000-0000-4000-8000-000000061e01'),
+    6, 'the settled events are those of the closed attempts (3 tab_hidden, 2 heartbeats, 1 paste)'
+);
+RESET ROLE;
+SET LOCAL ROLE worker;
+SELECT NULL FROM internal.refresh_analytics();
+RESET ROLE;
+SELECT tests.become('00000000-0000-4000-8000-000000061a01');
+SELECT is(
+    api.get_teacher_exam_analytics('00000000-0000-4000-8000-000000061e01') -> 'events_by_type',
+    pg_temp.events_by_type('{"tab_hidden": 3, "heartbeat": 2, "paste": 2}'),
+    'settled plus live: every event counted once'
+);
+SELECT tests.unbecome();
 
 -- ---------------------------------------------------------------------------
 -- Analysts: pseudonyms, aggregates, no base table
@@ -326,10 +345,10 @@ GRANT SELECT ON exam_pseudonyms TO analyst;
 SELECT tests.allow_temporary_tables('analyst');
 SET LOCAL ROLE analyst;
 SELECT is(
-    (SELECT format('%s %s %s %s', attempts, median_score, score_histogram, flagged)
+    (SELECT format('%s %s %s %s %s', attempts, median_score, score_histogram, flagged, integrity_histogram)
      FROM analytics.exam_analytics WHERE exam_id = '00000000-0000-4000-8000-000000061e01'),
-    '8 7.00 {0,0,1,0,0,1,0,0,0,2} 1',
-    'the analyst reads the exam''s analytics'
+    '8 7.00 {0,0,1,0,0,1,0,0,0,2} 0 {0,0,0,0,0,0,0,0,1,2}',
+    'the analyst reads the exam''s analytics, the integrity distribution too (Ben''s newer analysis: 95)'
 );
 SELECT set_eq(
     $$
@@ -353,12 +372,12 @@ SELECT is(
     'per student by pseudonym: Anna''s 2 attempts, 1 graded at 20 %, integrity 90, none flagged now'
 );
 SELECT is(
-    (SELECT flagged_attempts FROM analytics.student_exam_results
+    (SELECT format('%s %s', flagged_attempts, lowest_integrity) FROM analytics.student_exam_results
      WHERE pseudonym = (SELECT ben FROM exam_pseudonyms)
         AND exam_id = '00000000-0000-4000-8000-000000061e01'),
-    1::bigint, '... Ben''s flagged attempt'
+    '0 95', '... Ben''s attempt, unflagged by its newer analysis'
 );
-SELECT throws_ok('SELECT 1 FROM app.exam_stats_mv', '42501', NULL, 'the analyst cannot read the materialized views');
+SELECT throws_ok('SELECT 1 FROM app.exam_stats', '42501', NULL, 'the analyst cannot read the summary tables');
 SELECT throws_ok('SELECT 1 FROM app.visible_exam_stats', '42501', NULL, '... nor the teachers'' views of them');
 SELECT throws_ok('SELECT 1 FROM app.analytics_refreshes', '42501', NULL, '... nor the refresh bookkeeping');
 SELECT throws_ok('SELECT 1 FROM app.behavior_analyses', '42501', NULL, '... nor any base table');
@@ -369,7 +388,8 @@ SELECT columns_are(
     ARRAY[
         'exam_id', 'title', 'attempts', 'students', 'in_progress', 'submitted', 'expired', 'abandoned',
         'graded', 'average_score', 'median_score', 'average_percentage', 'median_percentage',
-        'score_histogram', 'analysed', 'flagged', 'average_integrity', 'average_lmi', 'refreshed_at'
+        'score_histogram', 'analysed', 'flagged', 'average_integrity', 'average_lmi',
+        'integrity_histogram', 'refreshed_at'
     ],
     'analytics.exam_analytics: per exam, no student'
 );
@@ -407,8 +427,8 @@ SELECT table_privs_are(
     'analytics', 'exam_analytics', 'teacher', ARRAY[]::text[], 'a teacher may not read the analysts'' views'
 );
 SELECT table_privs_are(
-    'app', 'exam_event_counts_mv', 'analyst', ARRAY[]::text[],
-    'the analyst has no privilege on the materialized views'
+    'app', 'exam_event_counts', 'analyst', ARRAY[]::text[],
+    'the analyst has no privilege on the summary tables'
 );
 
 SELECT is(current_user, session_user, 'the role switches were undone');

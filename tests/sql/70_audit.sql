@@ -63,6 +63,7 @@ SELECT set_eq(
     ARRAY[
         'app.monitoring_events', 'app.event_rate_windows', 'app.analysis_jobs',
         'app.analytics_refreshes', 'app.performance_metrics', 'app.exam_metrics',
+        'app.exam_stats', 'app.flagged_attempts', 'app.exam_event_counts', 'app.counted_attempts',
         'auth.login_attempts'
     ],
     'the tables left without the audit triggers are exactly the documented ones'

@@ -2,11 +2,10 @@
 -- login's time limits, which every request runs under (a role's settings
 -- apply at login, never on SET ROLE); the storage parameters of the tables
 -- that are updated often or grow fast, on every event partition (those a
--- later month brings included); and an analytics view left unpopulated (a
--- restore) is filled by the next refresh.
+-- later month brings included).
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(15);
+SELECT plan(12);
 
 CREATE FUNCTION pg_temp.login_settings(p_role text)
 RETURNS text[]
@@ -102,27 +101,6 @@ SELECT is_empty(
           AND pg_temp.options(i.inhrelid) <> pg_temp.options('app.monitoring_events_default')
     $$,
     '... each with the default partition''s parameters'
-);
-
--- ---------------------------------------------------------------------------
--- An analytics view left unpopulated (as a restore leaves it) is filled by
--- the next refresh: at once, and not CONCURRENTLY (refused on such a view).
--- ---------------------------------------------------------------------------
-
-SET LOCAL ROLE veritas_owner;
-REFRESH MATERIALIZED VIEW app.exam_stats_mv WITH NO DATA;
-RESET ROLE;
-SELECT ok(
-    NOT (SELECT c.relispopulated FROM pg_catalog.pg_class AS c WHERE c.oid = 'app.exam_stats_mv'::regclass),
-    'the view is unpopulated'
-);
-SELECT lives_ok(
-    'SELECT internal.refresh_analytics()',
-    'the worker''s plain refresh (not forced) succeeds on an unpopulated view'
-);
-SELECT ok(
-    (SELECT c.relispopulated FROM pg_catalog.pg_class AS c WHERE c.oid = 'app.exam_stats_mv'::regclass),
-    '... and fills it'
 );
 
 SELECT * FROM finish();

@@ -121,13 +121,22 @@ def test_teacher_reviews_a_flag_with_its_evidence(http, migrated_db, running_wor
     page.get_by_role("heading", name=made["student"]["user"]["full_name"]).wait_for()
     expect(page.locator("tbody tr")).to_contain_text(["cleared"])
     check_page(page, "student-detail", "student-detail")
-    eventually(lambda: http.get(f"/teacher/exams/{exam_id}/analytics",
-                                headers=bearer(teacher)).json(),
-               lambda a: a.get("submitted") == 1, "analytics")
+    analytics = eventually(lambda: http.get(f"/teacher/exams/{exam_id}/analytics",
+                                            headers=bearer(teacher)).json(),
+                           lambda a: a.get("submitted") == 1 and a.get("analysed") == 1,
+                           "analytics")
     page.goto(f"/#/teacher/exams/{exam_id}/analytics")
     page.get_by_role("heading", name=f"Analytics: {title}").wait_for()
     expect(page.locator(".freshness")).to_contain_text("Figures include everything up to")
     assert page.locator(".chart svg").count() == 3
+    # the integrity chart is drawn from integrity_histogram: every analysed
+    # attempt (here the one, flagged and then cleared), in its band
+    band = next(b for b in analytics["integrity_histogram"] if b["count"] == 1)
+    chart = page.locator("details", has_text="Integrity distribution: the figures")
+    chart.locator("summary").click()
+    label = f"{band['from']}\N{EN DASH}{band['to']}"
+    expect(chart.locator("tr", has_text=label)).to_contain_text("1")
+    expect(chart.locator("tbody tr")).to_have_count(10)
     check_page(page, "exam-analytics", "exam-analytics", readme="analytics")
 
 

@@ -166,9 +166,15 @@ AS $$
     -- The job queue's bookkeeping (claims, locks, retries); what the jobs
     -- produce (analyses, metrics, profile statistics) is audited.
     ('app.analysis_jobs', 'job queue bookkeeping; its results are audited'),
-    -- When each analytics materialized view was last refreshed (the worker,
-    -- every few seconds): derived bookkeeping, no business data.
-    ('app.analytics_refreshes', 'materialized-view refresh bookkeeping'),
+    -- When each analytics summary table was last brought up to date (the
+    -- worker, every few seconds): derived bookkeeping, no business data.
+    ('app.analytics_refreshes', 'analytics refresh bookkeeping'),
+    -- The analytics summary tables, recomputed by the worker from audited
+    -- attempts, analyses and events every few seconds: derived, never entered.
+    ('app.exam_stats', 'derived: analytics recomputed from audited attempts and analyses'),
+    ('app.flagged_attempts', 'derived: analytics recomputed from audited analyses'),
+    ('app.exam_event_counts', 'derived: analytics counted from the append-only events'),
+    ('app.counted_attempts', 'derived: analytics bookkeeping of the event counts'),
     -- Per-student and per-exam figures recomputed from the attempts and
     -- analyses (internal.refresh_student_metrics, the analysis queue) at every
     -- submit: derived, never entered, and their sources are audited.

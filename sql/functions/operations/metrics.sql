@@ -37,7 +37,7 @@ REVOKE ALL ON FUNCTION internal.last_seal(text) FROM PUBLIC;
 --   oldest_queued_seconds         age of the oldest job waiting to run (0 when
 --                                 none): how far analysis lags behind submits
 --   analytics_staleness_seconds   now minus the oldest up_to_date_at of the
---                                 analytics materialized views (NULL before
+--                                 analytics summary tables (NULL before
 --                                 their first refresh)
 --   events_inserted               monitoring events inserted since the
 --                                 statistics were last reset (the partitions'
@@ -67,7 +67,7 @@ AS $$
             WHERE j.status IN ('queued', 'failed') AND j.run_after <= now()
         ), 0),
         'analytics_staleness_seconds', extract(EPOCH FROM now() - internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv']
+            ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts']
         )),
         'events_inserted', (
             SELECT coalesce(sum(t.n_tup_ins), 0)

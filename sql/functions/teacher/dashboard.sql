@@ -1,8 +1,9 @@
 -- teacher: the dashboard and an exam's analytics, read from the analytics
--- materialized views (sql/views/exam_analytics.sql). A materialized view
--- cannot carry row-level security, so teachers read them through the
--- app.visible_... views, which keep only the rows of the caller's exams
--- (internal.staff_exam_ids(), below). The dashboard's alerts show students:
+-- summary tables (sql/schema/50_analysis.sql, kept by
+-- internal.refresh_analytics). Teachers hold no privilege on them: they
+-- read them through the app.visible_... views (sql/views/exam_analytics.sql),
+-- which keep only the rows of the caller's exams (internal.staff_exam_ids(),
+-- below). The dashboard's alerts show students:
 -- a disclosure, so it is VOLATILE (internal.log_disclosures); the analytics
 -- are aggregates: STABLE, read-only.
 --
@@ -65,7 +66,7 @@ GRANT EXECUTE ON FUNCTION internal.staff_exam_ids() TO teacher, admin;
 
 -- Exams: the exams the caller may see (RLS), the 200 that open latest,
 -- with the counts of the analytics views (the summary counts them all). Alerts: the newest 20 flagged attempts nobody has
--- reviewed yet, from flagged_attempts_mv (a new flag shows within one
+-- reviewed yet, from app.flagged_attempts (a new flag shows within one
 -- refresh) and the live reviews (a reviewed one leaves at once).
 CREATE OR REPLACE FUNCTION api.get_teacher_dashboard_data()
 RETURNS jsonb
@@ -180,13 +181,13 @@ BEGIN
         'alerts', v_alerts,
         'summary', v_summary,
         'refreshed_at', internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'flagged_attempts_mv']
+            ARRAY['exam_stats', 'flagged_attempts']
         )
     );
 END
 $$;
 COMMENT ON FUNCTION api.get_teacher_dashboard_data() IS
-'The teacher dashboard, over the exams the caller created or was granted (admin: all): {exams: the 200 that open latest [{id, title, published, opens_at, closes_at, owned, is_open, attempts, in_progress, submitted, expired, abandoned, graded, flagged, pending_reviews, average_score, average_percentage}], alerts: the newest 20 flagged attempts not yet reviewed [{attempt_id, exam_id, exam_title, student_id, student_name, analysis_id, integrity_score, lmi_score, flags_count, flagged_at}], summary: {exams, attempts, submitted, flagged, pending_reviews}, refreshed_at}. Counts and alerts come from the analytics materialized views, complete up to refreshed_at (seconds behind); a review removes its alert at once. Each alert shown is recorded in the disclosure log.';
+'The teacher dashboard, over the exams the caller created or was granted (admin: all): {exams: the 200 that open latest [{id, title, published, opens_at, closes_at, owned, is_open, attempts, in_progress, submitted, expired, abandoned, graded, flagged, pending_reviews, average_score, average_percentage}], alerts: the newest 20 flagged attempts not yet reviewed [{attempt_id, exam_id, exam_title, student_id, student_name, analysis_id, integrity_score, lmi_score, flags_count, flagged_at}], summary: {exams, attempts, submitted, flagged, pending_reviews}, refreshed_at}. Counts and alerts come from the analytics summary tables, complete up to refreshed_at (seconds behind); a review removes its alert at once. Each alert shown is recorded in the disclosure log.';
 REVOKE ALL ON FUNCTION api.get_teacher_dashboard_data() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_teacher_dashboard_data() TO teacher, admin;
 
@@ -221,6 +222,7 @@ BEGIN
         'analysed', coalesce(s.analysed, 0),
         'flagged', coalesce(s.flagged, 0),
         'average_integrity', s.average_integrity,
+        'integrity_histogram', internal.score_histogram(s.integrity_histogram),
         'events_by_type', (
             SELECT jsonb_object_agg(t.event_type, coalesce(c.events, 0))
             FROM unnest(enum_range(NULL::app.event_type)) AS t (event_type)
@@ -228,7 +230,7 @@ BEGIN
                 ON c.exam_id = e.id AND t.event_type = c.event_type
         ),
         'refreshed_at', internal.analytics_refreshed_at(
-            ARRAY['exam_stats_mv', 'exam_event_counts_mv']
+            ARRAY['exam_stats', 'exam_event_counts']
         )
     )
     INTO v_result
@@ -242,14 +244,15 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.get_teacher_exam_analytics(uuid) IS
-'Per-exam analytics from the materialized views (refreshed by the worker every few seconds, concurrently: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
+'Per-exam analytics from the summary tables (kept by the worker every few seconds, exam by exam: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, integrity_histogram: [{from, to, count}] ten buckets of the integrity score (0-100) of every analysed attempt (its latest analysis), events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
 REVOKE ALL ON FUNCTION api.get_teacher_exam_analytics(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.get_teacher_exam_analytics(uuid) TO teacher, admin;
 
 -- internal.score_histogram ---------------------------------------------------------
 
--- The ten buckets of percentage of max_score, [0, 10), [10, 20) ... [90, 100]
--- (100 % falls in the last), from the counts kept in exam_stats_mv.
+-- The ten buckets of a 0-100 scale, [0, 10), [10, 20) ... [90, 100] (100
+-- falls in the last), from the counts kept in app.exam_stats: percentage of
+-- max_score (histogram) or integrity score (integrity_histogram).
 CREATE OR REPLACE FUNCTION internal.score_histogram(p_counts integer[])
 RETURNS jsonb
 LANGUAGE sql
@@ -267,6 +270,6 @@ AS $$
     FROM generate_series(0, 9) AS b (i);
 $$;
 COMMENT ON FUNCTION internal.score_histogram(integer[]) IS
-'The score histogram as JSON: [{from, to, count}] for the ten buckets of percentage of max_score, 0-10 ... 90-100.';
+'A histogram of a 0-100 scale as JSON: [{from, to, count}] for the ten buckets 0-10 ... 90-100 (percentage of max_score, or integrity score).';
 REVOKE ALL ON FUNCTION internal.score_histogram(integer[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.score_histogram(integer[]) TO teacher, admin;

@@ -1,10 +1,14 @@
--- teacher: the worker's refresh of the analytics materialized views
--- (declared in sql/views/exam_analytics.sql; their refresh times in
--- app.analytics_refreshes, policies in sql/policies/teacher.sql).
+-- teacher: the worker's refresh of the analytics summary tables
+-- (app.exam_stats, app.flagged_attempts, app.exam_event_counts and
+-- app.counted_attempts, declared in sql/schema/50_analysis.sql; their pass
+-- times in app.analytics_refreshes; read through sql/views/exam_analytics.sql;
+-- policies in sql/policies/teacher.sql). Each pass recomputes only what
+-- changed since the last one, so that its cost follows the activity, not
+-- the size of the tables. Rules and cost: docs/teacher-views.md.
 
 -- internal.analytics_refreshed_at --------------------------------------------------
 
--- The time up to which the given materialized views are known complete (the
+-- The time up to which the given summary tables are known complete (the
 -- oldest of their up_to_date_at); NULL while one of them has never been
 -- refreshed by the worker. Under the caller's rights.
 CREATE OR REPLACE FUNCTION internal.analytics_refreshed_at(p_views text[])
@@ -18,49 +22,53 @@ AS $$
     WHERE r.view_name = ANY (p_views);
 $$;
 COMMENT ON FUNCTION internal.analytics_refreshed_at(text[]) IS
-'The oldest up_to_date_at of the given analytics materialized views: the answer holds everything committed before it; NULL until each has been refreshed once.';
+'The oldest up_to_date_at of the given analytics summary tables: the answer holds everything committed before it; NULL until each has been refreshed once.';
 REVOKE ALL ON FUNCTION internal.analytics_refreshed_at(text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.analytics_refreshed_at(text[]) TO teacher, admin;
 
 -- internal.refresh_analytics -------------------------------------------------------
 
--- Run by the worker every 5 seconds (glue/worker.py). For each materialized
--- view of sql/views/exam_analytics.sql, in one transaction:
+-- Run by the worker every 5 seconds (glue/worker.py), in one transaction.
+-- A pass recomputes only what changed since the previous pass began, less
+-- a margin of one minute (a row's timestamp is its transaction's start, so
+-- the margin covers transactions that began before that pass and committed
+-- after it), found by index range scans:
 --
---   1. Skip it, and record it as up to date now, when none of its sources
---      was written since one minute before its last refresh began. The
---      minute covers transactions that started before that refresh and
---      committed after it (their timestamps are their start time). The
---      tests are three index probes, made once: the newest
---      exam_attempts.updated_at and behavior_analyses.created_at (max(),
---      read backwards from their indexes) and whether any attempt is in
---      progress. Events are not probed themselves (received_at has only a
---      BRIN index, which cannot answer "any row after t" cheaply): an event
---      is accepted only for an attempt in progress (the policies of
---      monitoring_events), so while none is in progress and no attempt was
---      written lately, no event can have arrived.
---   2. Skip it, without recording anything, while less than five times its
---      last refresh's duration has passed since that refresh began: a view
---      that takes 1 s to refresh is refreshed at most every 5 s, so the
---      refresh never takes more than a fifth of one backend.
---   3. Else REFRESH MATERIALIZED VIEW CONCURRENTLY (readers are never
---      blocked; it needs the view's unique index) and record when it began
---      and how long it took.
+--   exam_stats         the exams of the attempts written since
+--                      (exam_attempts.updated_at), of the attempts analysed
+--                      since (behavior_analyses.created_at), and of the
+--                      attempts in progress past their deadline (they count
+--                      as expired; the partial index on deadline).
+--   flagged_attempts   the attempts analysed since.
+--   exam_event_counts  first, the closed attempts written between two
+--                      minutes before the previous pass and one minute
+--                      before this one are counted once and for all
+--                      (internal.count_closed_attempts); then the exams
+--                      with an attempt in progress (events may have
+--                      arrived: the partial unique index of attempts in
+--                      progress), those of the attempts written since, and
+--                      those just counted get events = settled + the live
+--                      events of their uncounted attempts.
 --
--- A view that is not populated (never filled: restored from a dump whose
--- REFRESH steps were left out, or created WITH NO DATA) is refreshed at
--- once, whatever its sources and its history say, and without CONCURRENTLY,
--- which PostgreSQL refuses on an unpopulated view; readers wait for that
--- one refresh (they would get an error otherwise).
+-- An exam nobody touched is not recomputed (its exam_stats.computed_at
+-- stays). Events are not probed themselves (received_at has only a BRIN
+-- index): an event is accepted only for an attempt in progress (the
+-- policies of monitoring_events), and those exams are always recomputed.
 --
--- Only one refresh runs at a time (a transaction-level advisory lock); a
--- second caller returns at once. p_force waits for a running refresh, then
--- refreshes everything regardless (after a DBA archived event partitions,
--- which writes no timestamp; in tests).
--- Returns the time up to which all the views are known complete.
--- SECURITY DEFINER: REFRESH needs the views' owner. The owner needs the
--- database's TEMP privilege (PUBLIC's by default): CONCURRENTLY diffs
--- through a temporary table.
+-- The first pass (no app.analytics_refreshes row yet, after a migrate or a
+-- restore) and a forced one (p_force: after a DBA archived event
+-- partitions, which writes no timestamp; after loading data with old
+-- timestamps; in tests) recompute everything from the tables: every exam,
+-- every attempt, and every closed attempt counted afresh (one scan of the
+-- events).
+--
+-- Each table's row of app.analytics_refreshes gets refreshed_at =
+-- up_to_date_at = the pass's start (everything committed before it is in),
+-- the duration of its part, and refreshes + 1 when its part wrote a row.
+-- One pass at a time (a transaction-level advisory lock); a second caller
+-- returns at once, p_force waits for it. Returns the time up to which all
+-- the tables are known complete. SECURITY DEFINER: the summary tables
+-- belong to the owner, and the worker holds no table privilege.
 CREATE OR REPLACE FUNCTION internal.refresh_analytics(p_force boolean DEFAULT FALSE)
 RETURNS timestamptz
 LANGUAGE plpgsql
@@ -69,87 +77,114 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_views constant text[] := ARRAY['exam_stats_mv', 'flagged_attempts_mv', 'exam_event_counts_mv'];
+    c_tables constant text[] := ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts'];
     c_margin constant interval := interval '1 minute';
-    c_throttle constant integer := 5;
-    v_attempts_at timestamptz;
-    v_analyses_at timestamptz;
-    v_in_progress boolean;
-    v_view text;
-    v_state record;
-    v_since timestamptz;
-    v_changed boolean;
     v_started timestamptz;
-    v_populated boolean;
+    v_last timestamptz;
+    v_full boolean;
+    v_since timestamptz;
+    v_exam_ids uuid[];
+    v_attempt_ids uuid[];
+    v_counted uuid[];
+    v_clock timestamptz;
+    v_rows integer[] := '{}'::integer[];
+    v_durations interval[] := '{}'::interval[];
 BEGIN
     IF p_force THEN
         PERFORM pg_advisory_xact_lock(hashtext('veritas.refresh_analytics'));
     ELSIF NOT pg_try_advisory_xact_lock(hashtext('veritas.refresh_analytics')) THEN
-        RETURN internal.analytics_refreshed_at(c_views);
+        RETURN internal.analytics_refreshed_at(c_tables);
     END IF;
+    v_started := clock_timestamp();
+    v_last := (
+        SELECT min(r.refreshed_at) FROM app.analytics_refreshes AS r
+        WHERE r.view_name = ANY (c_tables)
+        HAVING count(*) = cardinality(c_tables)
+    );
+    v_full := p_force OR v_last IS NULL;
+    v_since := v_last - c_margin;
 
-    v_attempts_at := (SELECT max(a.updated_at) FROM app.exam_attempts AS a);
-    v_analyses_at := (SELECT max(b.created_at) FROM app.behavior_analyses AS b);
-    -- min() over the partial index of attempts in progress: one index entry
-    -- read, never a scan, however the planner estimates the status.
-    v_in_progress := (
-        SELECT min(a.deadline) FROM app.exam_attempts AS a WHERE a.status = 'in_progress'
-    ) IS NOT NULL;
-
-    FOREACH v_view IN ARRAY c_views LOOP
-        v_populated := (
-            SELECT c.relispopulated FROM pg_catalog.pg_class AS c
-            WHERE c.oid = format('app.%I', v_view)::regclass
+    -- exam_stats
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_exam_ids := ARRAY(
+            SELECT e.id FROM app.exams AS e
+            UNION
+            SELECT s.exam_id FROM app.exam_stats AS s
         );
-        SELECT r.refreshed_at, r.duration INTO v_state
-        FROM app.analytics_refreshes AS r
-        WHERE r.view_name = v_view;
+    ELSE
+        v_exam_ids := ARRAY(
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.updated_at >= v_since
+            UNION
+            SELECT a.exam_id
+            FROM app.behavior_analyses AS b
+            INNER JOIN app.exam_attempts AS a ON b.attempt_id = a.id
+            WHERE b.created_at >= v_since
+            UNION
+            SELECT a.exam_id FROM app.exam_attempts AS a
+            WHERE a.status = 'in_progress' AND a.deadline < now()
+        );
+    END IF;
+    v_rows := v_rows || internal.recompute_exam_stats(v_exam_ids, v_started);
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-        IF NOT FOUND OR p_force OR NOT v_populated THEN
-            v_changed := TRUE;
-        ELSE
-            v_since := v_state.refreshed_at - c_margin;
-            v_changed := coalesce(
-                CASE v_view
-                    WHEN 'exam_stats_mv' THEN v_attempts_at >= v_since OR v_analyses_at >= v_since
-                    WHEN 'flagged_attempts_mv' THEN v_analyses_at >= v_since
-                    WHEN 'exam_event_counts_mv' THEN v_in_progress OR v_attempts_at >= v_since
-                END,
-                FALSE
-            );
-            IF NOT v_changed THEN
-                UPDATE app.analytics_refreshes AS r
-                SET up_to_date_at = greatest(r.up_to_date_at, clock_timestamp())
-                WHERE r.view_name = v_view;
-                CONTINUE;
-            END IF;
-            IF clock_timestamp() < v_state.refreshed_at + v_state.duration * c_throttle THEN
-                CONTINUE;
-            END IF;
-        END IF;
+    -- flagged_attempts
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_rows := v_rows || internal.recompute_flagged_attempts(NULL);
+    ELSE
+        v_attempt_ids := ARRAY(
+            SELECT DISTINCT b.attempt_id FROM app.behavior_analyses AS b
+            WHERE b.created_at >= v_since
+        );
+        v_rows := v_rows || CASE
+            WHEN cardinality(v_attempt_ids) > 0
+                THEN greatest(internal.recompute_flagged_attempts(v_attempt_ids), 1)
+            ELSE 0
+        END;
+    END IF;
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-        v_started := clock_timestamp();
-        IF v_populated THEN
-            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY app.%I', v_view);
-        ELSE
-            EXECUTE format('REFRESH MATERIALIZED VIEW app.%I', v_view);
-        END IF;
-        INSERT INTO app.analytics_refreshes AS r (
-            view_name, refreshed_at, up_to_date_at, duration
-        ) VALUES (
-            v_view, v_started, v_started, clock_timestamp() - v_started
-        )
-        ON CONFLICT (view_name) DO UPDATE SET
-            refreshed_at = excluded.refreshed_at,
-            up_to_date_at = excluded.up_to_date_at,
-            duration = excluded.duration,
-            refreshes = r.refreshes + 1;
-    END LOOP;
+    -- exam_event_counts
+    v_clock := clock_timestamp();
+    IF v_full THEN
+        v_counted := internal.count_closed_attempts(NULL, v_started - c_margin, v_started);
+        v_exam_ids := ARRAY(SELECT e.id FROM app.exams AS e);
+    ELSE
+        v_counted := internal.count_closed_attempts(
+            v_last - 2 * c_margin, v_started - c_margin, v_started
+        );
+        v_exam_ids := ARRAY(
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.status = 'in_progress'
+            UNION
+            SELECT a.exam_id FROM app.exam_attempts AS a WHERE a.updated_at >= v_since
+            UNION
+            SELECT unnest(v_counted)
+        );
+    END IF;
+    v_rows := v_rows || (
+        internal.recompute_exam_event_counts(v_exam_ids, v_started - 2 * c_margin)
+        + cardinality(v_counted)
+    );
+    v_durations := v_durations || (clock_timestamp() - v_clock);
 
-    RETURN internal.analytics_refreshed_at(c_views);
+    INSERT INTO app.analytics_refreshes AS r (
+        view_name, refreshed_at, up_to_date_at, duration
+    )
+    SELECT t.view_name, v_started, v_started, t.duration
+    FROM unnest(c_tables, v_durations, v_rows) AS t (view_name, duration, written)
+    ON CONFLICT (view_name) DO UPDATE SET
+        refreshed_at = excluded.refreshed_at,
+        up_to_date_at = excluded.up_to_date_at,
+        duration = excluded.duration,
+        refreshes = r.refreshes + CASE
+            WHEN (v_rows[array_position(c_tables, r.view_name)]) > 0 THEN 1 ELSE 0
+        END;
+
+    RETURN internal.analytics_refreshed_at(c_tables);
 END
 $$;
 COMMENT ON FUNCTION internal.refresh_analytics(boolean) IS
-'Worker task (every 5 s): REFRESH MATERIALIZED VIEW CONCURRENTLY each analytics view whose sources were written since a minute before its last refresh, at most once per five times its last duration (an unpopulated view at once, and not concurrently); records refreshed_at, up_to_date_at and duration in app.analytics_refreshes. One at a time (advisory lock; others return at once). p_force: wait for the lock, refresh all. Returns the time up to which the analytics are complete.';
+'Worker task (every 5 s): bring the analytics summary tables up to date, recomputing only the exams and attempts whose attempts, analyses or events changed since the last pass (everything on the first pass or with p_force); records each table''s pass in app.analytics_refreshes. One at a time (advisory lock; others return at once, p_force waits). Returns the time up to which the analytics are complete.';
 REVOKE ALL ON FUNCTION internal.refresh_analytics(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.refresh_analytics(boolean) TO worker;

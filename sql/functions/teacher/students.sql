@@ -14,7 +14,7 @@
 
 -- api.get_flagged_students_for_exam ------------------------------------------------
 
--- Live (not from the materialized views): an external engine's newer
+-- Live (not from the analytics summary tables): an external engine's newer
 -- analysis or a review shows at once. One query, index-driven: the exam's
 -- attempts by (exam_id, status), each one's latest analysis and latest
 -- review by their (attempt_id, created_at DESC) indexes.

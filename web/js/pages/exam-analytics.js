@@ -29,12 +29,8 @@ export async function render(main, [examId], ctx) {
   async function load() {
     refresh.disabled = true;
     let a;
-    let flagged = [];
     try {
-      [a, flagged] = await Promise.all([
-        api.get(`/teacher/exams/${examId}/analytics`),
-        api.get(`/teacher/exams/${examId}/flagged`).catch(() => []),
-      ]);
+      a = await api.get(`/teacher/exams/${examId}/analytics`);
     } catch (error) {
       body.replaceChildren(errorBox(error));
       refresh.disabled = false;
@@ -50,10 +46,8 @@ export async function render(main, [examId], ctx) {
     const events = Object.entries(a.events_by_type || {})
       .sort((x, y) => y[1] - x[1])
       .map(([type, count]) => ({ label: type.replace(/_/g, " "), value: count, class: ANOMALIES.has(type) ? "anomaly" : "" }));
-    const buckets = [0, 20, 40, 60, 80].map((from) => ({
-      label: `${from}–${from === 80 ? 100 : from + 19}`,
-      value: flagged.filter((f) => Number(f.integrity_score) >= from && (from === 80 ? true : Number(f.integrity_score) < from + 20)).length,
-    }));
+    // Every analysed attempt (its latest analysis), per tenth of the 0–100 score.
+    const integrity = (a.integrity_histogram || []).map((b) => ({ label: `${b.from}`, value: b.count }));
     body.replaceChildren(
       h("p", { class: "freshness", "data-refreshed-at": a.refreshed_at || "", text: fresh }),
       h(
@@ -74,7 +68,7 @@ export async function render(main, [examId], ctx) {
         "div",
         { class: "charts" },
         h("div", {}, barChart({ title: "Score distribution", description: "Graded attempts per band of percentage (the band's lower bound).", bars: histogram }), figures("Score distribution", histogram.map((b) => [`${b.label} %`, b.value]))),
-        h("div", {}, barChart({ title: "Integrity of flagged attempts", description: `${fmtNumber(a.flagged, 0)} of ${fmtNumber(a.analysed, 0)} analysed attempts are flagged; their integrity scores by band (0–100).`, bars: buckets }), figures("Integrity of flagged attempts", buckets.map((b) => [b.label, b.value]))),
+        h("div", {}, barChart({ title: "Integrity distribution", description: `Analysed attempts per band of integrity score (the band's lower bound, 0–100); ${fmtNumber(a.flagged, 0)} of ${fmtNumber(a.analysed, 0)} are flagged.`, bars: integrity }), figures("Integrity distribution", integrity.map((b) => [`${b.label}–${Number(b.label) + 10}`, b.value]))),
         h("div", {}, barChart({ title: "Events by type", description: "Monitoring events of all attempts; anomalies in red.", bars: events, horizontal: true }), figures("Events by type", events.map((b) => [b.label, b.value]))),
       ),
     );
