@@ -351,6 +351,70 @@ ALTER FUNCTION api.create_exam_attempt(exam_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION api.create_exam_attempt(exam_id uuid) IS 'Start an attempt at a published exam inside its window: {attempt_id, exam_id, attempt_number, status: "in_progress", started_at, deadline, questions: [{id, position, kind, prompt, options, points, answer}], resumed}. Never the correct answers. The deadline is started_at + duration + the student''s extra time, capped by closes_at. If an attempt is already in progress it is returned with resumed = true (HTTP 200, else 201), however many requests race. When the exam shuffles, the order of questions and options is this attempt''s own, fixed at start. 404 unknown exam; 409 not published, not open yet, closed, or all attempts used.';
 
+CREATE FUNCTION api.find_students(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pattern constant text := internal.search_pattern(find_students.q);
+    v_any_student constant boolean := internal.current_app_role() = 'admin';
+    v_students jsonb;
+BEGIN
+    IF find_students."limit" IS NULL OR find_students."limit" NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
+    END IF;
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object('id', s.id, 'full_name', s.full_name, 'email', s.email)
+            ORDER BY lower(s.full_name), lower(s.email)
+        ),
+        '[]'::jsonb
+    )
+    INTO v_students
+    FROM (
+        SELECT u.id, u.full_name, u.email
+        FROM auth.users AS u
+        WHERE
+            u.role = 'student'
+            AND u.is_active
+            AND (
+                v_any_student
+                OR u.id IN (SELECT a.student_id FROM app.exam_attempts AS a)
+            )
+            AND (
+                v_pattern IS NULL
+                OR lower(u.email) LIKE v_pattern
+                OR lower(u.full_name) LIKE v_pattern
+            )
+        ORDER BY lower(u.full_name), lower(u.email)
+        LIMIT find_students."limit"
+    ) AS s;
+    RETURN v_students;
+END;
+$$;
+
+ALTER FUNCTION api.find_students(q text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.find_students(q text, "limit" integer) IS 'Teacher or admin: the active students whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to give one extra time. A teacher finds only the students they can already see (an attempt on one of their exams); an admin any. 403 for students and integration accounts.';
+
+CREATE FUNCTION api.find_teachers(q text DEFAULT NULL::text, "limit" integer DEFAULT 20) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF find_teachers."limit" IS NULL OR find_teachers."limit" NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 100';
+    END IF;
+    RETURN internal.find_active_teachers(
+        internal.search_pattern(find_teachers.q), find_teachers."limit"
+    );
+END;
+$$;
+
+ALTER FUNCTION api.find_teachers(q text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.find_teachers(q text, "limit" integer) IS 'Teacher or admin: the other active teachers whose name or email contains q (case-insensitive; none given: all), [{id, full_name, email}] by name, at most limit (1 to 100, default 20), to grant one access to an exam. Only name and email; never disabled accounts, students, admins or integration accounts. 403 for students and integration accounts.';
+
 CREATE FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 1000) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
@@ -1135,6 +1199,73 @@ ALTER FUNCTION api.get_teacher_exam_analytics(exam_id uuid) OWNER TO veritas_own
 
 COMMENT ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) IS 'Per-exam analytics from the summary tables (kept by the worker every few seconds, exam by exam: reading never waits): {exam_id, title, attempts, students, in_progress, submitted, expired, abandoned, graded, average_score, median_score (points), average_percentage, median_percentage (of max_score), score_histogram: [{from, to, count}] ten buckets of percentage, analysed, flagged (attempts whose latest analysis is flagged), average_integrity, integrity_histogram: [{from, to, count}] ten buckets of the integrity score (0-100) of every analysed attempt (its latest analysis), events_by_type: {event_type: count} for every type, refreshed_at: the figures hold everything committed before it}. submitted counts attempts the student submitted; graded also counts expired ones (scored on their saved answers); an attempt past its deadline counts as expired. 404 for an exam the caller may not access.';
 
+CREATE FUNCTION api.get_users(role text DEFAULT NULL::text, active boolean DEFAULT NULL::boolean, q text DEFAULT NULL::text, after_email text DEFAULT NULL::text, "limit" integer DEFAULT 100) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_pattern constant text := internal.search_pattern(get_users.q);
+    v_users jsonb;
+BEGIN
+    IF internal.current_app_role() IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'only an admin may list users'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF get_users.role IS NOT NULL
+        AND get_users.role NOT IN ('student', 'teacher', 'admin', 'integration')
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'role must be one of student, teacher, admin, integration';
+    END IF;
+    IF get_users."limit" IS NULL OR get_users."limit" NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'limit must be between 1 and 500';
+    END IF;
+
+    SELECT coalesce(jsonb_agg(x.doc ORDER BY x.sort_key), '[]'::jsonb)
+    INTO v_users
+    FROM (
+        SELECT
+            lower(u.email) AS sort_key,
+            jsonb_build_object(
+                'id', u.id,
+                'email', u.email,
+                'full_name', u.full_name,
+                'role', u.role,
+                'is_active', u.is_active,
+                'department', tp.department,
+                'created_at', u.created_at,
+                'sessions_revoked_at', u.sessions_revoked_at
+            ) AS doc
+        FROM auth.users AS u
+        LEFT JOIN app.teacher_profiles AS tp ON u.id = tp.user_id
+        WHERE
+            (get_users.role IS NULL OR u.role::text = get_users.role)
+            AND (get_users.active IS NULL OR u.is_active = get_users.active)
+            AND (
+                v_pattern IS NULL
+                OR lower(u.email) LIKE v_pattern
+                OR lower(u.full_name) LIKE v_pattern
+            )
+            AND (get_users.after_email IS NULL OR lower(u.email) > lower(get_users.after_email))
+        ORDER BY lower(u.email)
+        LIMIT get_users."limit" + 1
+    ) AS x;
+
+    IF jsonb_array_length(v_users) > get_users."limit" THEN
+        v_users := v_users - get_users."limit";  -- the look-ahead row opens the next page
+        PERFORM set_config('response.next_page', jsonb_build_object(
+            'after_email', v_users -> -1 ->> 'email'
+        )::text, TRUE);
+    END IF;
+    RETURN v_users;
+END;
+$$;
+
+ALTER FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) IS 'Admin: users ordered by email, [{id, email, full_name, role, is_active, department, created_at, sessions_revoked_at}]; filters: role (student, teacher, admin, integration), active (true: enabled, false: disabled), q (a case-insensitive substring of the name or email, at most 200 characters). Keyset pages: limit 1 to 500 (default 100); a page that is not the last carries a Link header to the next (rel="next", after_email: the last row''s email). 403 for anyone but an admin; 400 for an unknown role.';
+
 CREATE FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1253,27 +1384,15 @@ CREATE FUNCTION api.record_monitoring_events(body jsonb) RETURNS jsonb
     AS $$
 DECLARE
     v_result record;
-    v_id uuid;
 BEGIN
     IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the body must be a JSON object';
     END IF;
-    IF body ? 'events' THEN
-        SELECT * INTO v_result FROM internal.record_events(body -> 'events');
-        RETURN jsonb_build_object(
-            'accepted', v_result.accepted, 'duplicates', v_result.duplicates
-        );
+    IF NOT body ? 'events' THEN
+        RETURN internal.record_event(body);
     END IF;
-    SELECT * INTO v_result FROM internal.record_events(jsonb_build_array(body));
-    v_id := v_result.first_id;
-    IF v_id IS NULL THEN
-        SELECT e.id INTO v_id
-        FROM app.monitoring_events AS e
-        WHERE
-            e.attempt_id = (body ->> 'attempt_id')::uuid
-            AND e.client_event_id = body ->> 'client_event_id';
-    END IF;
-    RETURN jsonb_build_object('id', v_id, 'duplicate', v_result.accepted = 0);
+    SELECT * INTO v_result FROM internal.record_events(body -> 'events');
+    RETURN jsonb_build_object('accepted', v_result.accepted, 'duplicates', v_result.duplicates);
 END;
 $$;
 
@@ -1794,6 +1913,163 @@ $$;
 ALTER FUNCTION internal.abandon_attempt(p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) IS 'Abandon the caller''s own attempt in progress (not graded; it still counts against max_attempts); abandoning twice changes nothing. VT409 if submitted, expired, or past deadline + grace.';
+
+CREATE FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_limit constant integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window constant timestamptz := date_trunc('minute', now());
+    v_role constant text := current_setting('role', TRUE);
+    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
+    v_refused record;
+    v_used integer;
+BEGIN
+    SELECT
+        r.attempt_id,
+        a.id IS NOT NULL AS visible
+    INTO v_refused
+    FROM unnest(p_attempts) AS r (attempt_id)
+    LEFT JOIN app.exam_attempts AS a
+        ON
+            r.attempt_id = a.id
+            AND (v_role = 'integration' OR a.student_id = v_student)
+    LEFT JOIN app.exams AS x ON a.exam_id = x.id
+    WHERE
+        a.id IS NULL
+        OR a.status <> 'in_progress'
+        OR now() > a.deadline + make_interval(secs => x.grace_seconds)
+    ORDER BY r.attempt_id
+    LIMIT 1;
+    IF FOUND AND NOT v_refused.visible THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT404', MESSAGE = format('no attempt %s', v_refused.attempt_id);
+    ELSIF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT409',
+            MESSAGE = format(
+                'attempt %s is not in progress (finished, or past its deadline)',
+                v_refused.attempt_id
+            );
+    END IF;
+
+    WITH counted AS (
+        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+        SELECT r.attempt_id, v_window, r.events
+        FROM unnest(p_attempts, p_events) AS r (attempt_id, events)
+        ORDER BY r.attempt_id
+        ON CONFLICT (attempt_id) DO UPDATE
+            SET
+                window_start = excluded.window_start,
+                events = CASE
+                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                    ELSE excluded.events
+                END
+        RETURNING w.events
+    )
+    SELECT max(c.events) INTO v_used FROM counted AS c;
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+END;
+$$;
+
+ALTER FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) IS 'Admits a batch: p_events[i] events for attempt p_attempts[i] (distinct, in order), with the checks and budget of internal.admit_events.';
+
+CREATE FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) RETURNS TABLE(attempt_started_at timestamp with time zone, exam_id uuid, student_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
+    v_limit constant integer := coalesce(
+        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
+    );
+    v_window constant timestamptz := date_trunc('minute', now());
+    -- The database role in effect (SECURITY DEFINER does not change it); a
+    -- student's id from the claims, which count only when their role is
+    -- that role (internal.current_user_id).
+    v_role constant text := current_setting('role', TRUE);
+    v_student constant uuid := CASE WHEN v_role = 'student' THEN internal.current_user_id() END;
+    v_used integer;
+    v_open boolean;
+BEGIN
+    UPDATE app.event_rate_windows AS w
+    SET
+        window_start = v_window,
+        events = CASE WHEN w.window_start = v_window THEN w.events + p_events ELSE p_events END
+    FROM app.exam_attempts AS a
+    INNER JOIN app.exams AS x ON a.exam_id = x.id
+    WHERE
+        w.attempt_id = p_attempt_id
+        AND a.id = p_attempt_id
+        AND (v_role = 'integration' OR a.student_id = v_student)
+        AND a.status = 'in_progress'
+        AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
+    RETURNING w.events, a.started_at, a.exam_id, a.student_id
+    INTO v_used, attempt_started_at, exam_id, student_id;
+
+    IF NOT FOUND THEN
+        SELECT
+            a.started_at,
+            a.exam_id,
+            a.student_id,
+            a.status = 'in_progress' AND now() <= a.deadline + make_interval(secs => x.grace_seconds)
+        INTO attempt_started_at, exam_id, student_id, v_open
+        FROM app.exam_attempts AS a
+        INNER JOIN app.exams AS x ON a.exam_id = x.id
+        WHERE
+            a.id = p_attempt_id
+            AND (v_role = 'integration' OR a.student_id = v_student);
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
+        END IF;
+        IF NOT v_open THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'VT409',
+                MESSAGE = format(
+                    'attempt %s is not in progress (finished, or past its deadline)', p_attempt_id
+                );
+        END IF;
+        INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
+        VALUES (p_attempt_id, v_window, p_events)
+        ON CONFLICT (attempt_id) DO UPDATE
+            SET
+                window_start = excluded.window_start,
+                events = CASE
+                    WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
+                    ELSE excluded.events
+                END
+        RETURNING w.events INTO v_used;
+    END IF;
+
+    IF v_used > v_limit THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VT429',
+            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
+            DETAIL = json_build_object(
+                'retry_after',
+                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
+            )::text;
+    END IF;
+    RETURN NEXT;
+END;
+$$;
+
+ALTER FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) IS 'Admits p_events events for the attempt: VT404 unless the caller may record for it, VT409 unless it is open, VT429 past its budget for this minute (600, or veritas.events_per_attempt_minute); returns the attempt''s started_at, exam_id and student_id.';
 
 CREATE FUNCTION internal.analyse_attempt(p_attempt_id uuid) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3505,6 +3781,37 @@ ALTER FUNCTION internal.event_partition_name(p_month date) OWNER TO veritas_owne
 
 COMMENT ON FUNCTION internal.event_partition_name(p_month date) IS 'Name of the monthly partition of app.monitoring_events holding attempts started in that month.';
 
+CREATE FUNCTION internal.event_problem(p_event jsonb, p_types text[]) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(p_event) <> 'object' THEN 'must be an object'
+        WHEN jsonb_typeof(p_event -> 'attempt_id') IS DISTINCT FROM 'string'
+            THEN 'attempt_id is required'
+        WHEN jsonb_typeof(p_event -> 'event_type') IS DISTINCT FROM 'string'
+            THEN 'event_type is required'
+        WHEN NOT (p_event ->> 'event_type') = ANY (p_types)
+            THEN format(
+                'unknown event_type %s; the event types are %s',
+                to_json(p_event ->> 'event_type'), array_to_string(p_types, ', ')
+            )
+        WHEN jsonb_typeof(p_event -> 'occurred_at') IS DISTINCT FROM 'string'
+            THEN 'occurred_at is required (an RFC 3339 time)'
+        WHEN p_event ? 'payload' AND jsonb_typeof(p_event -> 'payload') NOT IN ('object', 'null')
+            THEN 'payload must be an object'
+        WHEN
+            p_event ? 'client_event_id'
+            AND jsonb_typeof(p_event -> 'client_event_id') NOT IN ('string', 'null')
+            THEN 'client_event_id must be a string'
+        WHEN length(p_event ->> 'client_event_id') NOT BETWEEN 1 AND 128
+            THEN 'client_event_id must have 1 to 128 characters'
+    END;
+$$;
+
+ALTER FUNCTION internal.event_problem(p_event jsonb, p_types text[]) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) IS 'What is wrong with the shape of one event (a message naming the field), or NULL.';
+
 CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3590,6 +3897,41 @@ $$;
 ALTER FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) IS 'Expiry sweep (SKIP LOCKED, any number at once): close as expired the attempts in progress past deadline + grace, graded on saved answers, finished_at = deadline; queues their analysis and refreshes statistics. Optional filters (student, exam, attempt) serve lazy expiry on reads. Returns how many it closed. Only ever closes what is overdue, so every reader may call it.';
+
+CREATE FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(
+        jsonb_agg(
+            jsonb_build_object('id', t.id, 'full_name', t.full_name, 'email', t.email)
+            ORDER BY lower(t.full_name), lower(t.email)
+        ),
+        '[]'::jsonb
+    )
+    FROM (
+        SELECT u.id, u.full_name, u.email
+        FROM auth.users AS u
+        WHERE
+            u.role = 'teacher'
+            AND u.is_active
+            AND u.id IS DISTINCT FROM internal.current_user_id()
+            -- the caller's claims must be a teacher's or an admin's: a login
+            -- that switches to the role without them finds nobody
+            AND internal.current_app_role() IN ('teacher', 'admin')
+            AND (
+                p_pattern IS NULL
+                OR lower(u.email) LIKE p_pattern
+                OR lower(u.full_name) LIKE p_pattern
+            )
+        ORDER BY lower(u.full_name), lower(u.email)
+        LIMIT p_limit
+    ) AS t;
+$$;
+
+ALTER FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) IS 'Other active teachers whose name or email matches the LIKE pattern (NULL: all), [{id, full_name, email}], at most p_limit: a teacher''s staff directory (api.find_teachers). Nothing else of a teacher''s row.';
 
 CREATE FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE
@@ -4732,7 +5074,62 @@ ALTER FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) OWNER T
 
 COMMENT ON FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) IS 'Recompute app.flagged_attempts for the given attempts (NULL: all): present while the latest analysis is flagged. Returns how many are flagged.';
 
-CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer, first_id uuid)
+CREATE FUNCTION internal.record_event(p_event jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    -- the valid event types, read once per call (about 4 us)
+    v_types constant text[] := enum_range(NULL::app.event_type)::text[];
+    v_problem constant text := internal.event_problem(p_event, v_types);
+    v_attempt_id uuid;
+    v_event_type app.event_type;
+    v_occurred_at timestamptz;
+    v_client_event_id text;
+    v_attempt record;
+    v_id uuid;
+BEGIN
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('event 1: %s', v_problem);
+    END IF;
+    v_attempt_id := (p_event ->> 'attempt_id')::uuid;
+    v_event_type := (p_event ->> 'event_type')::app.event_type;
+    v_occurred_at := (p_event ->> 'occurred_at')::timestamptz;
+    v_client_event_id := p_event ->> 'client_event_id';
+
+    SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+
+    INSERT INTO app.monitoring_events (
+        attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+        severity, is_anomaly, payload, client_event_id
+    )
+    SELECT
+        v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
+        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
+        coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
+    FROM app.event_types AS t
+    WHERE t.event_type = v_event_type
+    ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
+    RETURNING id INTO v_id;
+    IF v_id IS NOT NULL THEN
+        RETURN jsonb_build_object('id', v_id, 'duplicate', FALSE);
+    END IF;
+
+    -- A retry: the first one's id (its partition named, so only it is read).
+    SELECT e.id INTO v_id
+    FROM app.monitoring_events AS e
+    WHERE
+        e.attempt_id = v_attempt_id
+        AND e.client_event_id = v_client_event_id
+        AND e.attempt_started_at = v_attempt.attempt_started_at;
+    RETURN jsonb_build_object('id', v_id, 'duplicate', TRUE);
+END;
+$$;
+
+ALTER FUNCTION internal.record_event(p_event jsonb) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.record_event(p_event jsonb) IS 'Records one monitoring event as the caller; returns {id, duplicate}.';
+
+CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -4740,7 +5137,8 @@ DECLARE
     -- the valid event types, read once per call (about 4 us), not per row
     v_types constant text[] := enum_range(NULL::app.event_type)::text[];
     v_problem record;
-    v_attempt record;
+    v_attempts uuid[];
+    v_events integer[];
     v_inserted integer;
 BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
@@ -4753,40 +5151,12 @@ BEGIN
             MESSAGE = format('a batch holds 1 to 500 events, not %s', v_count);
     END IF;
 
-    -- Shape first, with a message naming the event and the field (an
-    -- unknown event type names the valid ones); the casts below then raise
-    -- 22P02/22007 (400) naming a bad value.
-    SELECT x.ord, CASE
-        WHEN jsonb_typeof(x.e) <> 'object' THEN 'must be an object'
-        WHEN jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
-            THEN 'attempt_id is required'
-        WHEN jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
-            THEN 'event_type is required'
-        WHEN NOT (x.e ->> 'event_type') = ANY (v_types)
-            THEN format(
-                'unknown event_type %s; the event types are %s',
-                to_json(x.e ->> 'event_type'), array_to_string(v_types, ', ')
-            )
-        WHEN jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
-            THEN 'occurred_at is required (an RFC 3339 time)'
-        WHEN x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null')
-            THEN 'payload must be an object'
-        WHEN x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null')
-            THEN 'client_event_id must be a string'
-        WHEN length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
-            THEN 'client_event_id must have 1 to 128 characters'
-    END AS problem
+    -- Shape first, naming the first bad event and its field; the casts
+    -- below then raise 22P02/22007 (400) naming a bad value.
+    SELECT x.ord, internal.event_problem(x.e, v_types) AS problem
     INTO v_problem
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x (e, ord)
-    WHERE
-        jsonb_typeof(x.e) <> 'object'
-        OR jsonb_typeof(x.e -> 'attempt_id') IS DISTINCT FROM 'string'
-        OR jsonb_typeof(x.e -> 'event_type') IS DISTINCT FROM 'string'
-        OR NOT (x.e ->> 'event_type') = ANY (v_types)
-        OR jsonb_typeof(x.e -> 'occurred_at') IS DISTINCT FROM 'string'
-        OR (x.e ? 'payload' AND jsonb_typeof(x.e -> 'payload') NOT IN ('object', 'null'))
-        OR (x.e ? 'client_event_id' AND jsonb_typeof(x.e -> 'client_event_id') NOT IN ('string', 'null'))
-        OR length(x.e ->> 'client_event_id') NOT BETWEEN 1 AND 128
+    WHERE internal.event_problem(x.e, v_types) IS NOT NULL
     ORDER BY x.ord
     LIMIT 1;
     IF FOUND THEN
@@ -4795,35 +5165,14 @@ BEGIN
             MESSAGE = format('event %s: %s', v_problem.ord, v_problem.problem);
     END IF;
 
-    -- Every attempt must be visible to the caller (else 404, never saying
-    -- whether it exists) and open for events (else 409).
-    FOR v_attempt IN
-        SELECT
-            i.attempt_id,
-            count(*)::integer AS events,
-            a.id IS NOT NULL AS visible,
-            a.status = 'in_progress'
-            AND now() <= a.deadline + make_interval(secs => coalesce(x.grace_seconds, 0)) AS open
+    SELECT array_agg(g.attempt_id ORDER BY g.attempt_id), array_agg(g.events ORDER BY g.attempt_id)
+    INTO v_attempts, v_events
+    FROM (
+        SELECT i.attempt_id, count(*)::integer AS events
         FROM internal.parse_events(p_events) AS i
-        LEFT JOIN app.exam_attempts AS a ON i.attempt_id = a.id
-        LEFT JOIN app.exams AS x ON a.exam_id = x.id
-        GROUP BY i.attempt_id, a.id, a.status, a.deadline, x.grace_seconds
-    LOOP
-        IF NOT v_attempt.visible THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'VT404',
-                MESSAGE = format('no attempt %s', v_attempt.attempt_id);
-        END IF;
-        IF NOT v_attempt.open THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'VT409',
-                MESSAGE = format(
-                    'attempt %s is not in progress (finished, or past its deadline)',
-                    v_attempt.attempt_id
-                );
-        END IF;
-        PERFORM internal.take_event_budget(v_attempt.attempt_id, v_attempt.events);
-    END LOOP;
+        GROUP BY i.attempt_id
+    ) AS g;
+    PERFORM internal.admit_event_batch(v_attempts, v_events);
 
     WITH stored AS (
         INSERT INTO app.monitoring_events (
@@ -4838,9 +5187,9 @@ BEGIN
         INNER JOIN app.event_types AS t ON i.event_type = t.event_type
         ORDER BY i.ord
         ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
-        RETURNING id
+        RETURNING 1
     )
-    SELECT count(*)::integer, min(id::text)::uuid INTO v_inserted, first_id FROM stored;
+    SELECT count(*)::integer INTO v_inserted FROM stored;
 
     accepted := v_inserted;
     duplicates := v_count - v_inserted;
@@ -5028,16 +5377,21 @@ ALTER FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) OWNER TO veritas
 
 COMMENT ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) IS 'Recompute exam_metrics of the given exams from their attempts: attempts (all), submitted (submitted or expired), average_score (graded attempts, points), flagged (latest analysis flagged). Idempotent.';
 
-CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) RETURNS jsonb
+CREATE FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer DEFAULT 0) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
+    c_max_reuse_seconds constant integer := 60;
+    v_reuse constant interval := make_interval(
+        secs => least(greatest(coalesce(p_reuse_seconds, 0), 0), c_max_reuse_seconds)
+    );
     v_token record;
     v_user jsonb;
     v_new_id uuid;
+    v_steps integer;
 BEGIN
-    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at
+    SELECT t.id, t.family_id, t.user_id, t.expires_at, t.used_at, t.replaced_by
     INTO v_token
     FROM auth.refresh_tokens AS t
     WHERE t.token_hash = p_old_hash
@@ -5047,6 +5401,19 @@ BEGIN
     END IF;
 
     IF v_token.used_at IS NOT NULL THEN
+        IF v_reuse > interval '0' AND v_token.used_at > now() - v_reuse THEN
+            v_steps := internal.refresh_twin_steps(v_token.replaced_by, p_new_hash);
+            v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
+            IF v_steps IS NOT NULL AND v_user IS NOT NULL THEN
+                PERFORM internal.log_security_event(
+                    'refresh', v_token.user_id, NULL, NULL,
+                    jsonb_build_object(
+                        'family_id', v_token.family_id, 'reuse_interval', TRUE, 'steps', v_steps
+                    )
+                );
+                RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', v_steps);
+            END IF;
+        END IF;
         UPDATE auth.refresh_token_families AS f
         SET revoked_at = now(), revoked_reason = 'reuse_detected'
         WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
@@ -5060,15 +5427,7 @@ BEGIN
     IF v_token.expires_at <= now() THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
-    PERFORM FROM auth.refresh_token_families AS f
-    WHERE f.id = v_token.family_id AND f.revoked_at IS NULL;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('status', 'invalid');
-    END IF;
-    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
-    INTO v_user
-    FROM auth.users AS u
-    WHERE u.id = v_token.user_id AND u.is_active;
+    v_user := internal.refresh_session_user(v_token.family_id, v_token.user_id);
     IF v_user IS NULL THEN
         RETURN jsonb_build_object('status', 'invalid');
     END IF;
@@ -5083,13 +5442,32 @@ BEGIN
         'refresh', v_token.user_id, NULL, NULL,
         jsonb_build_object('family_id', v_token.family_id)
     );
-    RETURN jsonb_build_object('status', 'ok', 'user', v_user);
+    RETURN jsonb_build_object('status', 'ok', 'user', v_user, 'steps', 1);
 END;
 $$;
 
-ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) OWNER TO veritas_owner;
+ALTER FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) IS 'Refresh (anon): {status: ok, user} after rotating the token; {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used (the family is revoked).';
+COMMENT ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) IS 'Refresh (anon): {status: ok, user, steps} after rotating the token (steps 1), or for a concurrent twin inside the reuse interval (p_reuse_seconds, at most 60) that presents the successor''s hash (steps: how far the family''s live token is from the presented one); {status: invalid} if unknown, expired, revoked or the user is inactive; {status: reuse} if already used otherwise (the family is revoked).';
+
+CREATE FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT jsonb_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name, 'role', u.role)
+    FROM auth.users AS u
+    WHERE
+        u.id = p_user_id
+        AND u.is_active
+        AND EXISTS (
+            SELECT FROM auth.refresh_token_families AS f
+            WHERE f.id = p_family_id AND f.revoked_at IS NULL
+        );
+$$;
+
+ALTER FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) IS 'The user {id, email, full_name, role} of a refresh family that is not revoked, the user active; NULL otherwise. Owner only (refresh_rotate).';
 
 CREATE FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5227,6 +5605,37 @@ $$;
 ALTER FUNCTION internal.refresh_token_expiry() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.refresh_token_expiry() IS 'The expiry of a refresh token issued now (7 days).';
+
+CREATE FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    c_max_steps constant integer := 16;
+    v_id uuid := p_successor_id;
+    v_next record;
+BEGIN
+    FOR v_steps IN 1..c_max_steps LOOP
+        SELECT t.token_hash, t.used_at, t.expires_at, t.replaced_by
+        INTO v_next
+        FROM auth.refresh_tokens AS t
+        WHERE t.id = v_id
+        FOR UPDATE;
+        IF NOT FOUND OR (v_steps = 1 AND v_next.token_hash IS DISTINCT FROM p_successor_hash) THEN
+            RETURN NULL;
+        END IF;
+        IF v_next.used_at IS NULL THEN
+            RETURN CASE WHEN v_next.expires_at > now() THEN v_steps END;
+        END IF;
+        v_id := v_next.replaced_by;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+
+ALTER FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) IS 'For refresh_rotate''s reuse interval: steps from a used token''s successor (whose hash must be p_successor_hash) to the family''s live token, counting the successor as 1; NULL if there is none within 16 or the hash differs. Owner only.';
 
 CREATE FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5474,6 +5883,28 @@ $$;
 ALTER FUNCTION internal.seal_audit_log() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.seal_audit_log() IS 'Worker: seals the newly committed rows of audit.log, audit.security_events and audit.disclosures into their hash chains (audit.seals; batches of 10000, up to 200000 a call); how many. One sealer at a time; others return 0.';
+
+CREATE FUNCTION internal.search_pattern(p_q text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_text constant text := lower(btrim(p_q));
+BEGIN
+    IF v_text IS NULL OR v_text = '' THEN
+        RETURN NULL;
+    END IF;
+    IF length(v_text) > 200 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023', MESSAGE = 'q must be at most 200 characters';
+    END IF;
+    RETURN '%' || replace(replace(replace(v_text, '\', '\\'), '%', '\%'), '_', '\_') || '%';
+END;
+$$;
+
+ALTER FUNCTION internal.search_pattern(p_q text) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.search_pattern(p_q text) IS 'The LIKE pattern of a case-insensitive substring search for q (wildcards escaped); NULL for no filter; 22023 beyond 200 characters.';
 
 CREATE FUNCTION internal.service_token_document(p_jti uuid) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -5896,57 +6327,6 @@ $$;
 ALTER FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) IS 'Submit the caller''s own attempt (final answers {question_id: answer} saved first) and grade it; a second submit changes nothing. VT409 if expired, abandoned, or past deadline + grace.';
-
-CREATE FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-    -- 600 unless the DBA tunes it: ALTER DATABASE ... SET veritas.events_per_attempt_minute
-    v_limit integer := coalesce(
-        nullif(current_setting('veritas.events_per_attempt_minute', TRUE), '')::integer, 600
-    );
-    v_window timestamptz := date_trunc('minute', now());
-    v_role constant text := internal.current_app_role();
-    v_used integer;
-BEGIN
-    -- Only the budget of an attempt the caller may record for: a student's
-    -- own, or any for integration (as the insert policy of the events says).
-    INSERT INTO app.event_rate_windows AS w (attempt_id, window_start, events)
-    SELECT a.id, v_window, p_events
-    FROM app.exam_attempts AS a
-    WHERE
-        a.id = p_attempt_id
-        AND (
-            v_role = 'integration'
-            OR (v_role = 'student' AND a.student_id = internal.current_user_id())
-        )
-    ON CONFLICT (attempt_id) DO UPDATE
-        SET
-            window_start = excluded.window_start,
-            events = CASE
-                WHEN w.window_start = excluded.window_start THEN w.events + excluded.events
-                ELSE excluded.events
-            END
-    RETURNING w.events INTO v_used;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
-    END IF;
-    IF v_used > v_limit THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'VT429',
-            MESSAGE = format('too many events for this attempt: at most %s a minute', v_limit),
-            DETAIL = json_build_object(
-                'retry_after',
-                greatest(1, ceil(extract(EPOCH FROM v_window + interval '1 minute' - now())))
-            )::text;
-    END IF;
-END;
-$$;
-
-ALTER FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) OWNER TO veritas_owner;
-
-COMMENT ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) IS 'Counts p_events against the attempt''s budget for this minute (600, or veritas.events_per_attempt_minute); raises VT429 past it.';
 
 CREATE FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -6852,7 +7232,7 @@ ALTER TABLE ONLY app.event_rate_windows FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE app.event_rate_windows OWNER TO veritas_owner;
 
-COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.take_event_budget); unlogged.';
+COMMENT ON TABLE app.event_rate_windows IS 'Events recorded per attempt in the current minute (the flood bound of internal.admit_events and admit_event_batch); unlogged.';
 
 CREATE TABLE app.exam_metrics (
     exam_id uuid NOT NULL,
@@ -8387,6 +8767,14 @@ REVOKE ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO student;
 GRANT ALL ON FUNCTION api.create_exam_attempt(exam_id uuid) TO admin;
 
+REVOKE ALL ON FUNCTION api.find_students(q text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO teacher;
+GRANT ALL ON FUNCTION api.find_students(q text, "limit" integer) TO admin;
+
+REVOKE ALL ON FUNCTION api.find_teachers(q text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO teacher;
+GRANT ALL ON FUNCTION api.find_teachers(q text, "limit" integer) TO admin;
+
 REVOKE ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO student;
 GRANT ALL ON FUNCTION api.get_attempt_monitoring_events(attempt_id uuid, after_occurred_at timestamp with time zone, after_id uuid, "limit" integer) TO integration;
@@ -8447,6 +8835,9 @@ GRANT ALL ON FUNCTION api.get_teacher_dashboard_data() TO admin;
 REVOKE ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION api.get_teacher_exam_analytics(exam_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION api.get_users(role text, active boolean, q text, after_email text, "limit" integer) TO admin;
 
 REVOKE ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION api.grant_exam_permission(exam_id uuid, teacher_id uuid) TO teacher;
@@ -8521,6 +8912,14 @@ GRANT ALL ON FUNCTION api.update_student_profile_stats(student_id uuid) TO admin
 REVOKE ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.abandon_attempt(p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO student;
+GRANT ALL ON FUNCTION internal.admit_event_batch(p_attempts uuid[], p_events integer[]) TO integration;
+
+REVOKE ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO student;
+GRANT ALL ON FUNCTION internal.admit_events(p_attempt_id uuid, p_events integer) TO integration;
 
 REVOKE ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.analyse_attempt(p_attempt_id uuid) TO worker;
@@ -8716,6 +9115,10 @@ REVOKE ALL ON FUNCTION internal.drop_policies(VARIADIC p_tables regclass[]) FROM
 
 REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO student;
+GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO integration;
+
 REVOKE ALL ON FUNCTION internal.exam_document(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO admin;
@@ -8725,6 +9128,10 @@ GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_studen
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO student;
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO teacher;
 GRANT ALL ON FUNCTION internal.expire_overdue_attempts(p_limit integer, p_student_id uuid, p_exam_id uuid, p_attempt_id uuid) TO admin;
+
+REVOKE ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO teacher;
+GRANT ALL ON FUNCTION internal.find_active_teachers(p_pattern text, p_limit integer) TO admin;
 
 REVOKE ALL ON FUNCTION internal.grade_answer(p_question jsonb, p_answer jsonb) FROM PUBLIC;
 
@@ -8807,6 +9214,10 @@ REVOKE ALL ON FUNCTION internal.recompute_exam_stats(p_exam_ids uuid[], p_at tim
 
 REVOKE ALL ON FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.record_event(p_event jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO student;
+GRANT ALL ON FUNCTION internal.record_event(p_event jsonb) TO integration;
+
 REVOKE ALL ON FUNCTION internal.record_events(p_events jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO student;
 GRANT ALL ON FUNCTION internal.record_events(p_events jsonb) TO integration;
@@ -8824,8 +9235,10 @@ GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO worker
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO integration;
 GRANT ALL ON FUNCTION internal.refresh_exam_metrics(p_exam_ids uuid[]) TO admin;
 
-REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea) TO anon;
+REVOKE ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.refresh_rotate(p_old_hash bytea, p_new_hash bytea, p_reuse_seconds integer) TO anon;
+
+REVOKE ALL ON FUNCTION internal.refresh_session_user(p_family_id uuid, p_user_id uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO worker;
@@ -8833,6 +9246,8 @@ GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO 
 GRANT ALL ON FUNCTION internal.refresh_student_metrics(p_student_ids uuid[]) TO admin;
 
 REVOKE ALL ON FUNCTION internal.refresh_token_expiry() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.refresh_twin_steps(p_successor_id uuid, p_successor_hash bytea) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.register_student(p_email text, p_password_hash text, p_full_name text) TO anon;
@@ -8852,6 +9267,10 @@ REVOKE ALL ON FUNCTION internal.seal_audit_chain(p_chain text, p_limit integer) 
 
 REVOKE ALL ON FUNCTION internal.seal_audit_log() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.seal_audit_log() TO worker;
+
+REVOKE ALL ON FUNCTION internal.search_pattern(p_q text) FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO teacher;
+GRANT ALL ON FUNCTION internal.search_pattern(p_q text) TO admin;
 
 REVOKE ALL ON FUNCTION internal.service_token_document(p_jti uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.service_token_document(p_jti uuid) TO admin;
@@ -8886,10 +9305,6 @@ GRANT ALL ON FUNCTION internal.student_exam_grades(p_student_id uuid) TO worker;
 REVOKE ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO student;
 GRANT ALL ON FUNCTION internal.submit_attempt(p_attempt_id uuid, p_answers jsonb) TO admin;
-
-REVOKE ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO student;
-GRANT ALL ON FUNCTION internal.take_event_budget(p_attempt_id uuid, p_events integer) TO integration;
 
 REVOKE ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.teacher_can_access_exam(p_exam_id uuid) TO teacher;
