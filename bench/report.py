@@ -61,6 +61,12 @@ def write(folder: Path, stem: str, meta: dict[str, Any],
                                   indent=2) + "\n")
     header = (f"# Veritas benchmark, {meta['started']}\n\n"
               f"{meta['machine']}; data: {meta['data']}; command: `{meta['command']}`")
+    text = markdown(figures, header)
+    if meta.get("failed"):
+        text += "\nFailed scenarios (no figure): " + ", ".join(meta["failed"]) + "\n"
+    if meta.get("warnings"):
+        text += "\nRuns whose answers were not all as expected:\n\n" + "".join(
+            f"- {w}\n" for w in meta["warnings"])
     as_md = folder / f"{stem}.md"
-    as_md.write_text(markdown(figures, header))
+    as_md.write_text(text)
     return as_json, as_md

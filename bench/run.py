@@ -18,7 +18,9 @@
 wrk and pgbench must be installed (Debian: wrk, postgresql-<n>). The load
 generator shares the machine's cores with the server: compare ratios, not
 absolute figures, between days. A scenario that fails is reported with no
-figure, the others still run, and the exit status is 1.
+figure, the others still run, and the exit status is 1. A run whose
+answers were not all as expected (a 429, a socket error, a failed pgbench
+transaction) is named in the results' warnings.
 """
 
 from __future__ import annotations
@@ -98,6 +100,20 @@ def seed(data_dir: Path, env: dict[str, str], args: argparse.Namespace) -> Figur
                           "events": args.events})
 
 
+def faults(found: object, where: str = "") -> list[str]:
+    """Every run inside a figure's detail whose answers were not all as
+    expected (wrk: another status, a socket error; pgbench: a failed
+    transaction): the figure then measures something else."""
+    if isinstance(found, dict):
+        bad = [f"{where}: {key} = {found[key]}" for key in ("unexpected", "socket_errors",
+                                                           "failed")
+               if isinstance(found.get(key), int) and found[key] > 0]
+        for key, value in found.items():
+            bad += faults(value, f"{where}/{key}" if where else str(key))
+        return bad
+    return []
+
+
 def machine() -> str:
     cores = len(os.sched_getaffinity(0))
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -114,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     figures: list[Figure] = []
     failed: list[str] = []
+    warnings: list[str] = []
     with stack() as s:
         figures.append(seed(s.data_dir, s.glue.env, args))
         bench = Bench(admin_url=s.admin_url, base_url=s.base_url, data_dir=str(s.data_dir),
@@ -130,14 +147,19 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
                 found = [Figure(name, "failed", None, "", detail={"error": repr(exc)})]
             print(f"   {name}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
+            for figure in found:
+                warnings += [f"{figure.scenario} / {figure.measure}: {fault}"
+                             for fault in faults(figure.detail)]
             figures += found
     meta = {"started": started.isoformat(timespec="seconds"), "machine": machine(),
             "data": f"{args.students:,} students, {args.exams:,} exams, {args.events:,} events",
-            "command": command, "quick": args.quick, "failed": failed,
+            "command": command, "quick": args.quick, "failed": failed, "warnings": warnings,
             "seconds_per_run": args.seconds, "clients": args.clients}
     stem = started.strftime("%Y-%m-%d") + ("-quick" if args.quick else "")
     as_json, as_md = report.write(args.out, stem, meta, figures)
     print(as_md.read_text())
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {as_json} and {as_md}", file=sys.stderr)
     return 1 if failed else 0
 
