@@ -52,13 +52,16 @@ class Glue:
     def __init__(self, folder: Path, port: int, env: dict[str, str], workers: int) -> None:
         self.command = [sys.executable, "-m", "glue.cli", "--data-dir", str(folder),
                         "serve", "--port", str(port), "--workers", str(workers)]
+        # its access lines and warnings, kept out of the benchmark's output
+        self.log = folder / "glue.log"
         self.env = {**env, "VERITAS_LOG_LEVEL": "warning"}
         self.base_url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, wait: float = 30) -> None:
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
-                                        start_new_session=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT,
+                                            stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -67,7 +70,8 @@ class Glue:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the glue did not come up")
+                tail = self.log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the glue did not come up:\n{tail}")
             time.sleep(0.1)
 
     def kill(self) -> None:
