@@ -50,6 +50,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ceiling import pgbench_path
 from bench.stack import Stack, scalar, stack
 from glue import passwords, tokens
 
@@ -229,11 +230,6 @@ def multi_row_insert(rows: list[tuple[Any, ...]], size: int = 500) -> str:
         values.append(f"('{attempt_id}', '{started_at.isoformat()}', '{exam_id}', '{student_id}', "
                       "'heartbeat', now(), 0, false, '{}', gen_random_uuid()::text)")
     return f"INSERT INTO app.monitoring_events ({COLUMNS}) VALUES\n" + ",\n".join(values) + ";\n"
-
-
-def pgbench_path() -> str:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), reverse=True)
-    return str(found[0]) if found else shutil.which("pgbench") or "pgbench"
 
 
 def pgbench(url: str, script: Path, seconds: int, clients: int, protocol: str) -> dict[str, Any]:
