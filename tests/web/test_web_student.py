@@ -161,7 +161,7 @@ def test_who_read_my_records(http, migrated_db, open_page):
     login_ui(page, student["email"])
     page.get_by_role("link", name="Who read my records").click()
     page.get_by_role("heading", name="Who has read my records").wait_for()
-    assert "Nobody has been shown your records yet." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Nobody has been shown your records yet.")
     check_page(page, "disclosures", "disclosures")
 
 
