@@ -82,15 +82,16 @@ def script(name: str, rows: int, role: str, statement: str, *, once: bool,
 
 
 def run(admin_url: str, text: str, *, clients: int, seconds: float | None = None,
-        transactions: int | None = None) -> dict[str, Any]:
-    """Run a pgbench script; transactions per second and average latency."""
+        transactions: int | None = None, protocol: str = "prepared") -> dict[str, Any]:
+    """Run a pgbench script (``protocol``: pgbench's -M); transactions per
+    second and average latency."""
     with tempfile.TemporaryDirectory(prefix="veritas-pgbench-") as folder:
         path = Path(folder) / "script.sql"
         path.write_text(text)
         limit = (["-t", str(max(1, transactions))] if transactions is not None
                  else ["-T", str(max(1, round(seconds or 1)))])
         done = subprocess.run(
-            [pgbench_path(), "-n", "-M", "prepared", "-c", str(clients),
+            [pgbench_path(), "-n", "-M", protocol, "-c", str(clients),
              "-j", str(min(clients, 2)), *limit, "-f", str(path), admin_url],
             capture_output=True, text=True, env={**os.environ})
     tps = re.search(r"tps = ([\d.]+)", done.stdout)

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +48,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ceiling import pgbench_path
+from bench import ceiling
+from bench.replay import run_wrk
 from bench.stack import Stack, scalar, stack
 from glue import passwords, tokens
 
@@ -234,30 +233,8 @@ def multi_row_insert(rows: list[tuple[Any, ...]], size: int = 500) -> str:
 
 def pgbench(url: str, script: Path, seconds: int, clients: int, protocol: str) -> dict[str, Any]:
     """Transactions per second of ``script`` (pgbench -M ``protocol``)."""
-    done = subprocess.run(
-        [pgbench_path(), "-n", "-M", protocol, "-c", str(clients), "-j", "2",
-         "-T", str(seconds), "-f", str(script), url], capture_output=True, text=True)
-    tps = re.search(r"tps = ([\d.]+)", done.stdout)
-    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
-    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
-    if not tps or done.returncode != 0:
-        raise RuntimeError(f"pgbench failed: {done.stderr.strip()[-800:]}")
-    return {"tps": round(float(tps.group(1)), 1), "clients": clients, "protocol": protocol,
-            "latency_avg_ms": float(latency.group(1)) if latency else None,
-            "failed": int(failed.group(1)) if failed else 0}
-
-
-def wrk(base_url: str, script: Path, seconds: int, connections: int,
-        threads: int = 2) -> dict[str, Any]:
-    done = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(script), base_url], capture_output=True, text=True, check=True)
-    found = re.search(r"^JSON (.*)$", done.stdout, re.MULTILINE)
-    if not found:
-        raise RuntimeError(done.stdout + done.stderr)
-    result: dict[str, Any] = json.loads(found.group(1))
-    result["rate"] = round(result["requests"] / result["seconds"], 1)
-    return result
+    return {**ceiling.run(url, script.read_text(), clients=clients, seconds=seconds,
+                          protocol=protocol), "protocol": protocol}
 
 
 def lua(ingest: Ingest, batch: int = 0, rate: float = 0, threads: int = 2) -> Path:
@@ -296,13 +273,13 @@ def run_ingest(s: Stack, seconds: int = 10, attempts: int = 500, clients: int = 
     report["plain_insert"] = pgbench(s.admin_url, folder / "plain.sql", seconds, clients,
                                      "prepared")
     report["api_function"] = pgbench(s.admin_url, folder / "api.sql", seconds, clients, "simple")
-    report["http_single"] = wrk(s.base_url, lua(ingest), seconds, 32)
-    report["http_paced"] = wrk(s.base_url, lua(ingest, rate=500), seconds, 16)
+    report["http_single"] = run_wrk(s.base_url, lua(ingest), seconds, 32, 2)
+    report["http_paced"] = run_wrk(s.base_url, lua(ingest, rate=500), seconds, 16, 2)
     report["multi_row_insert"] = pgbench(s.admin_url, folder / "multi.sql", seconds, clients,
                                          "prepared")
     report["multi_row_insert"]["events_per_second"] = round(
         report["multi_row_insert"]["tps"] * 500, 1)
-    batches = wrk(s.base_url, lua(ingest, batch=500), seconds, 4)
+    batches = run_wrk(s.base_url, lua(ingest, batch=500), seconds, 4, 2)
     batches["events_per_second"] = round(batches["rate"] * 500, 1)
     report["http_batches"] = batches
     plain, api = report["plain_insert"]["tps"], report["api_function"]["tps"]

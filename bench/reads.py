@@ -41,7 +41,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import Stack, scalar
+from bench.stack import Stack, percentiles, scalar
 
 WORKER_PERIOD_SECONDS = 5.0
 SAMPLE = 200
@@ -76,17 +76,6 @@ def as_worker(conn: Conn, statement: str, params: list[Any] | None = None) -> An
         conn.execute("SELECT set_config('role', 'worker', true)")
         row = conn.execute(statement, params or []).fetchone()
     return row[0] if row else None
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {"calls": len(ordered), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1] * 1000, 2),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}
 
 
 def _callers(conn: Conn) -> dict[str, list[tuple[Any, ...]]]:
@@ -164,7 +153,8 @@ def run_reads(target: Stack | str, seconds: float) -> dict[str, Any]:
                 started = time.perf_counter()
                 read(conn, rnd)
                 samples.append(time.perf_counter() - started)
-            results[name] = percentiles(samples)
+            results[name] = {**percentiles(samples),
+                             "mean_ms": round(statistics.fmean(samples) * 1000, 2)}
     return results
 
 

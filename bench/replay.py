@@ -147,21 +147,21 @@ def replay(base_url: str, requests: list[Request], *, seconds: float, connection
                                  "once": "true" if once else "false", "expect": expect,
                                  "pace": pace_ms, "salt": uuid.uuid4().hex[:12]})
         if warmup > 0 and not once:
-            _wrk(base_url, script, warmup, connections, threads)
+            run_wrk(base_url, script, warmup, connections, threads)
         if not once:
-            return _wrk(base_url, script, seconds, connections, threads)
+            return run_wrk(base_url, script, seconds, connections, threads)
         # Every connection is its own wrk thread, so that the thread ids
         # split the list exactly. wrk reports the whole -d as its duration
         # even when every thread stopped early, so the rate comes from the
         # latencies instead: each connection sends one request after the
         # other, so together they answer connections / mean latency per second.
-        result = _wrk(base_url, script, seconds, connections, connections)
+        result = run_wrk(base_url, script, seconds, connections, connections)
         if result["mean_ms"] > 0:
             result["rate"] = round(connections * 1000 / result["mean_ms"], 1)
         return result
 
 
-def _wrk(base_url: str, script: Path, seconds: float, connections: int,
+def run_wrk(base_url: str, script: Path, seconds: float, connections: int,
          threads: int) -> dict[str, Any]:
     done = subprocess.run(
         [require_wrk(), "-t", str(threads), "-c", str(connections),
@@ -173,5 +173,6 @@ def _wrk(base_url: str, script: Path, seconds: float, connections: int,
     result: dict[str, Any] = json.loads(found.group(1))
     result["rate"] = round(result["requests"] / result["seconds"], 1) if result["seconds"] else 0.0
     for key in ("mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "seconds"):
-        result[key] = round(result[key], 3)
+        if key in result:
+            result[key] = round(result[key], 3)
     return result
