@@ -12,7 +12,10 @@ from pathlib import Path
 MIN_SECRET_BYTES = 32
 # The refresh reuse interval (docs/security.md#tokens): the default, and the
 # most the database accepts (internal.refresh_rotate caps it too).
-REFRESH_REUSE_SECONDS = 5
+# Off by default, as the HTTP contract says: a used refresh token is 401 and
+# revokes its family. A school serving the web app over plain http (no Web
+# Locks) sets a few seconds (docs/security.md#the-refresh-reuse-interval).
+REFRESH_REUSE_SECONDS = 0
 MAX_REFRESH_REUSE_SECONDS = 60
 
 

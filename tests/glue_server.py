@@ -53,7 +53,9 @@ class LiveServer:
 
 
 def settings_for(admin_url: str, **overrides: object) -> Settings:
-    """Settings of a test glue on a free port, connecting as ``authenticator``."""
+    """Settings of a test glue on a free port, connecting as ``authenticator``,
+    with a refresh reuse interval of 5 s, as a school serving the web app over
+    plain http sets it (the default, 0, is tested in tests/test_auth.py)."""
     base = Settings(app_database_url=app_url(admin_url), jwt_secret=JWT_SECRET,
-                    port=_free_port(), pool_min=1, pool_max=5)
+                    port=_free_port(), pool_min=1, pool_max=5, refresh_reuse_seconds=5)
     return dataclasses.replace(base, **overrides)

@@ -73,11 +73,12 @@ def test_the_refresh_reuse_interval_is_bounded(monkeypatch, value):
         settings.Settings.from_env("", CURRENT)
 
 
-def test_the_refresh_reuse_interval_defaults_to_a_few_seconds(monkeypatch):
+def test_the_refresh_reuse_interval_is_off_unless_set(monkeypatch):
+    # off by default: the contract's "401 if used" holds as written
     monkeypatch.delenv("VERITAS_REFRESH_REUSE_SECONDS", raising=False)
-    assert settings.Settings.from_env("", CURRENT).refresh_reuse_seconds == 5
-    monkeypatch.setenv("VERITAS_REFRESH_REUSE_SECONDS", "0")
     assert settings.Settings.from_env("", CURRENT).refresh_reuse_seconds == 0
+    monkeypatch.setenv("VERITAS_REFRESH_REUSE_SECONDS", "5")
+    assert settings.Settings.from_env("", CURRENT).refresh_reuse_seconds == 5
 
 
 def test_passwords_differing_after_byte_72_are_different():
