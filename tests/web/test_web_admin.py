@@ -22,6 +22,7 @@ def test_admin_manages_users_and_reads_the_trails(http, migrated_db, open_page):
     page.get_by_role("button", name="Show").click()
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody")).to_contain_text(admin["email"])
+    expect(page.locator("caption")).to_contain_text("1 user shown, by email")
     check_page(page, "admin-users", "admin-users")
 
     email = f"engine-{uuid.uuid4().hex[:8]}@example.org"

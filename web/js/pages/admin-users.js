@@ -80,7 +80,7 @@ export async function render(main, _params, ctx) {
           },
         ],
         users,
-        { caption: `${users.length} users shown${next ? " (more below)" : ""}, by email`, empty: "No user matches." },
+        { caption: `${users.length} ${users.length === 1 ? "user" : "users"} shown${next ? " (more below)" : ""}, by email`, empty: "No user matches." },
       ),
     );
     more.hidden = !next;
