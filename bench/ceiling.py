@@ -97,11 +97,13 @@ def run(admin_url: str, text: str, *, clients: int, seconds: float | None = None
     tps = re.search(r"tps = ([\d.]+)", done.stdout)
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
     if tps is None or done.returncode != 0:
         raise RuntimeError(f"pgbench failed: {done.stdout[-800:]}{done.stderr[-800:]}")
     return {"tps": round(float(tps.group(1)), 1),
             "latency_avg_ms": float(latency.group(1)) if latency else None,
-            "failed": int(failed.group(1)) if failed else 0, "clients": clients}
+            "failed": int(failed.group(1)) if failed else 0, "clients": clients,
+            "transactions": int(processed.group(1)) if processed else None}
 
 
 def read_only(admin_url: str, statement: str) -> bool:

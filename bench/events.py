@@ -48,7 +48,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ceiling
+from bench import ceiling, cpu
 from bench.replay import run_wrk
 from bench.stack import Stack, scalar, stack
 from glue import passwords, tokens
@@ -250,6 +250,15 @@ def lua(ingest: Ingest, batch: int = 0, rate: float = 0, threads: int = 2) -> Pa
     return path
 
 
+def per_event(seconds_by_node: dict[str, float], events: float) -> dict[str, float]:
+    """CPU milliseconds per event of each database server, and their sum."""
+    if not events:
+        return {}
+    found = {name: round(1000 * spent / events, 4) for name, spent in seconds_by_node.items()}
+    found["all"] = round(sum(found.values()), 4)
+    return found
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
@@ -272,8 +281,14 @@ def run_ingest(s: Stack, seconds: int = 10, attempts: int = 500, clients: int = 
     report: dict[str, Any] = {}
     report["plain_insert"] = pgbench(s.admin_url, folder / "plain.sql", seconds, clients,
                                      "prepared")
+    before = cpu.reading(s.nodes)
     report["api_function"] = pgbench(s.admin_url, folder / "api.sql", seconds, clients, "simple")
+    report["api_function"]["cpu_ms_per_event"] = per_event(
+        cpu.spent(before, cpu.reading(s.nodes)), report["api_function"]["transactions"] or 0)
+    before = cpu.reading(s.nodes)
     report["http_single"] = run_wrk(s.base_url, lua(ingest), seconds, 32, 2)
+    report["http_single"]["cpu_ms_per_event"] = per_event(
+        cpu.spent(before, cpu.reading(s.nodes)), report["http_single"]["requests"])
     report["http_paced"] = run_wrk(s.base_url, lua(ingest, rate=500), seconds, 16, 2)
     report["multi_row_insert"] = pgbench(s.admin_url, folder / "multi.sql", seconds, clients,
                                          "prepared")

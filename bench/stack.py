@@ -43,6 +43,9 @@ class Stack:
     base_url: str
     data_dir: Path
     glue: Glue
+    # Each PostgreSQL server of the stack by name, its data folder: what
+    # bench/cpu.py reads the servers' CPU time from.
+    nodes: dict[str, Path]
 
 
 class Glue:
@@ -109,7 +112,8 @@ def stack(workers: int = 1) -> Iterator[Stack]:
     glue = Glue(folder, _free_port(), env, workers)
     try:
         glue.start()
-        yield Stack(target.admin_url, target.app_url, glue.base_url, folder, glue)
+        yield Stack(target.admin_url, target.app_url, glue.base_url, folder, glue,
+                    {"server": folder / "pgdata"})
     finally:
         glue.stop()
         target.close()

@@ -6,12 +6,26 @@ pgbench with the same clients, a 500-row INSERT."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.events import run_ingest
 from bench.report import Figure
 from bench.workload import Bench
 
 PLAIN = "plain INSERT through pgbench"
 FUNCTION = "the API function through pgbench"
+
+
+def cpu_figures(what: str, run: dict[str, Any]) -> list[Figure]:
+    """The database servers' CPU milliseconds per event of a run
+    (bench/cpu.py): all servers together and, on a cluster (Citus: the
+    coordinator and its workers), each server."""
+    by_server: dict[str, float] = run.get("cpu_ms_per_event", {})
+    servers = [name for name in by_server if name != "all"]
+    shown = ["all", *servers] if len(servers) > 1 else ["all"]
+    return [Figure("ingest", f"database CPU per event, {what}"
+                   + ("" if name == "all" else f": {name}"), by_server.get(name), "ms")
+            for name in shown]
 
 
 def run(bench: Bench) -> list[Figure]:
@@ -31,6 +45,8 @@ def run(bench: Bench) -> list[Figure]:
                target="≤ 2 ms", detail=paced),
         Figure("ingest", f"paced ({paced['rate']:.0f} req/s): p99", paced["p99_ms"], "ms",
                target="≤ 5 ms"),
+        *cpu_figures("one per request", single),
+        *cpu_figures("the API function through pgbench", found["api_function"]),
         Figure("ingest", "batches of 500", batches["events_per_second"], "events/s",
                found["multi_row_insert"]["events_per_second"], "500-row INSERT through pgbench",
                "≥ 0.7", detail={"http": batches, "multi_row_insert": found["multi_row_insert"]}),
