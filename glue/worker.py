@@ -76,6 +76,7 @@ def schedule(worker_name: str) -> list[Task]:
         Task("create event partitions",
              "SELECT count(*) FROM internal.create_event_partitions()", 600),
         Task("purge expired auth records", "SELECT internal.purge_auth_records()", 600),
+        Task("purge finished analysis jobs", "SELECT internal.purge_finished_jobs()", 600),
     ]
 
 

@@ -4615,6 +4615,24 @@ ALTER FUNCTION internal.purge_auth_records() OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.purge_auth_records() IS 'Worker: deletes expired revocations and refresh tokens, empty families, login attempts older than 30 days; the counts.';
 
+CREATE FUNCTION internal.purge_finished_jobs() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    DELETE FROM app.analysis_jobs AS j
+    WHERE j.status = 'done' AND j.updated_at < now() - interval '7 days';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+
+ALTER FUNCTION internal.purge_finished_jobs() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.purge_finished_jobs() IS 'Worker: deletes analysis jobs done more than 7 days ago (their results stay); failed and parked jobs stay. How many it deleted.';
+
 CREATE FUNCTION internal.question_document(p_question_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -9195,6 +9213,9 @@ GRANT ALL ON FUNCTION internal.process_analysis_jobs(p_worker text, p_limit inte
 
 REVOKE ALL ON FUNCTION internal.purge_auth_records() FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.purge_auth_records() TO worker;
+
+REVOKE ALL ON FUNCTION internal.purge_finished_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION internal.purge_finished_jobs() TO worker;
 
 REVOKE ALL ON FUNCTION internal.question_document(p_question_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.question_document(p_question_id uuid) TO teacher;

@@ -11,7 +11,7 @@
 -- transaction: time passes for a job by moving its run_after back.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(51);
+SELECT plan(56);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -403,6 +403,39 @@ SELECT is(
     (SELECT has_table_privilege('worker', 'app.analysis_jobs', 'SELECT, INSERT, UPDATE, DELETE')),
     FALSE,
     'the worker role holds no privilege on the job table itself'
+);
+
+-- ---------------------------------------------------------------------------
+-- Purging finished jobs
+-- ---------------------------------------------------------------------------
+
+-- j1 done 8 days ago, j2 done an hour ago, j3 still queued long ago.
+ALTER TABLE app.analysis_jobs DISABLE TRIGGER USER;
+UPDATE app.analysis_jobs SET status = 'done', updated_at = now() - interval '8 days'
+WHERE id = pg_temp.id('j1');
+UPDATE app.analysis_jobs SET status = 'done', updated_at = now() - interval '1 hour'
+WHERE id = pg_temp.id('j2');
+UPDATE app.analysis_jobs SET status = 'queued', updated_at = now() - interval '30 days'
+WHERE id = pg_temp.id('j3');
+ALTER TABLE app.analysis_jobs ENABLE TRIGGER USER;
+SET LOCAL ROLE worker;
+SELECT is(internal.purge_finished_jobs(), 1, 'the worker purges one finished job');
+RESET ROLE;
+SELECT is(
+    (SELECT count(*)::int FROM app.analysis_jobs WHERE id = pg_temp.id('j1')), 0,
+    'a job done more than 7 days ago is forgotten'
+);
+SELECT is(
+    (SELECT status FROM pg_temp.job_state('j2')), 'done',
+    'a job done an hour ago stays'
+);
+SELECT is(
+    (SELECT status FROM pg_temp.job_state('j3')), 'queued',
+    'a queued job stays, however old'
+);
+SELECT function_privs_are(
+    'internal', 'purge_finished_jobs', ARRAY[]::text[], 'admin', ARRAY[]::text[],
+    'only the worker may purge the queue'
 );
 
 SELECT * FROM finish();

@@ -137,3 +137,31 @@ COMMENT ON FUNCTION internal.process_analysis_jobs(text, integer) IS
 'Claim up to p_limit due analysis jobs (FOR UPDATE SKIP LOCKED: several workers at once, no job run twice) and run each in its own subtransaction in the caller''s transaction: analyse_attempt runs the built-in analyser and refreshes the student''s metrics and profile, then the exams'' metrics. A failure is retried after 5 s * 2^attempts (at most 1 h); the fifth failure parks the job. Returns how many jobs ran.';
 REVOKE ALL ON FUNCTION internal.process_analysis_jobs(text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.process_analysis_jobs(text, integer) TO worker;
+
+-- Purge ----------------------------------------------------------------------------
+
+-- A done job is bookkeeping once its results are written (the analysis, the
+-- figures and their audit rows stay): the worker forgets it after 7 days, so
+-- the queue holds what is live and a week of history for operations, not one
+-- row per attempt ever submitted. Failed and parked jobs stay until an admin
+-- requeues or deletes them.
+CREATE OR REPLACE FUNCTION internal.purge_finished_jobs()
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    DELETE FROM app.analysis_jobs AS j
+    WHERE j.status = 'done' AND j.updated_at < now() - interval '7 days';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+COMMENT ON FUNCTION internal.purge_finished_jobs() IS
+'Worker: deletes analysis jobs done more than 7 days ago (their results stay); failed and parked jobs stay. How many it deleted.';
+REVOKE ALL ON FUNCTION internal.purge_finished_jobs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION internal.purge_finished_jobs() TO worker;
