@@ -46,8 +46,9 @@ from glue.settings import Settings
 # The API functions whose answer may be stale (a few seconds behind the
 # primary). Every one is STABLE and read by staff; each line says why.
 STALE_OK: frozenset[str] = frozenset({
-    # teacher exam analytics: read from materialized views that the worker
-    # refreshes, already up to ~10 s old by design (its refreshed_at says so)
+    # teacher exam analytics: read from the summary tables that the worker
+    # refreshes every 5 s, so already a few seconds old by design (its
+    # refreshed_at says how old)
     "get_teacher_exam_analytics",
     # the audit trail, security events and disclosure log (admin): history,
     # scanned and filtered; a row written a second ago shows a second later

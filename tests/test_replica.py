@@ -217,6 +217,9 @@ def test_the_analyst_on_the_replica_sees_the_same_secured_views_and_cannot_write
     # and nothing can be written on a standby, not even a temporary table
     with psycopg.connect(standby) as s, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         s.execute("CREATE TEMP TABLE analyst_notes (note text)")
+    # nor tell the glue to reload its catalog
+    with psycopg.connect(standby) as s, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        s.execute("NOTIFY veritas_reload")
     # nor asked for a read-write transaction
     with psycopg.connect(standby, autocommit=True) as s, pytest.raises(
             psycopg.errors.FeatureNotSupported, match="read-write mode during recovery"):
