@@ -10,9 +10,10 @@ A call goes to the replica only when all of these hold:
    function that writes (a disclosure row, an overdue attempt closed) never
    goes, even if someone lists it;
 4. the caller has not written through this process in the last
-   ``max lag + CHECK_EVERY`` seconds (read your own writes: a write older than
-   that is on a replica that lags at most ``max lag``);
-5. the replica monitor's last check found it reachable, in recovery, and at
+   ``max lag + READ_YOUR_WRITES_MARGIN`` seconds (read your own writes: a
+   write older than that is on a replica that lags at most ``max lag``);
+5. the replica monitor's last check (every second; a finding older than
+   ``STATUS_TTL`` is not trusted) found it reachable, in recovery, and at
    most ``VERITAS_READ_MAX_LAG_SECONDS`` behind.
 
 The session check (``internal.assert_session_active``: a revoked token, a
@@ -20,16 +21,18 @@ disabled user) still runs on the primary, before the call on the replica: a
 replica's copy of the revocation list may be stale, and a logout takes effect
 at once (docs/security.md#read-replicas-and-revoked-tokens).
 
-If the replica fails the call (unreachable, or the standby cancelled the query
-in a conflict with recovery), the same call runs on the primary: a replica
-that is down never turns a read into a 503. ``/health`` and ``/metrics``
-(``veritas_replica_up``, ``veritas_replica_lag_seconds``) say how it is.
+If the replica fails the call (unreachable, the standby cancelled the query in
+a conflict with recovery, or a migration has not reached it yet), the same
+call runs on the primary: a replica that is down never turns a read into a
+503. ``/health`` and ``/metrics`` (``veritas_replica_up``,
+``veritas_replica_lag_seconds``) say how it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -66,18 +69,30 @@ CHECK_EVERY = 1.0
 # How long a stale-ok read waits for a replica connection before it runs on
 # the primary instead (only while the monitor finds the replica up).
 REPLICA_ACQUIRE_TIMEOUT = 1.0
+# A finding older than this is not trusted (a check that hangs): the
+# replica serves nothing until a check answers again.
+STATUS_TTL = 3 * CHECK_EVERY
+# Read your writes: a caller who wrote reads the primary for the max lag plus
+# this margin (the age of the monitor's finding, and the log in transit).
+READ_YOUR_WRITES_MARGIN = STATUS_TTL
 # Errors of the replica after which the call is made on the primary: the
-# standby cancelled the query in a conflict with recovery.
-RETRY_ON_PRIMARY = frozenset({"40001", "40P01"})
+# standby cancelled the query in a conflict with recovery; or a migration
+# the primary has and the replica has not replayed yet (a function, table
+# or column missing there).
+RETRY_ON_PRIMARY = frozenset({"40001", "40P01", "42883", "42P01", "42703"})
 
-# Lag: 0 when everything received is replayed (an idle primary is not lag);
-# otherwise the age of the last transaction replayed. NULL when the server is
-# not a standby (promoted, or the URL names a primary): never used for reads.
+# Lag: 0 when a WAL receiver is streaming and everything it received is
+# replayed (an idle primary is not lag); otherwise the age of the last
+# transaction replayed (NULL, unknown, when none was since the replica
+# started). NULL too when the server is not a standby (promoted, or the URL
+# names a primary): never used for reads. pg_stat_wal_receiver shows the
+# authenticator only whether the receiver runs (a row), none of its details.
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
        CASE
            WHEN NOT pg_is_in_recovery() THEN NULL
-           WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+           WHEN EXISTS (SELECT FROM pg_stat_wal_receiver)
+                AND pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
            ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
        END::float8
 """
@@ -90,10 +105,12 @@ class ReplicaStatus:
     up: bool = False
     in_recovery: bool = False
     lag_seconds: float | None = None
+    checked_at: float = dataclasses.field(default_factory=time.monotonic)
 
     def usable(self, max_lag: float) -> bool:
         return (self.up and self.in_recovery and self.lag_seconds is not None
-                and self.lag_seconds <= max_lag)
+                and self.lag_seconds <= max_lag
+                and time.monotonic() - self.checked_at <= STATUS_TTL)
 
     def health(self, max_lag: float) -> str:
         """What /health says: ``ok``, ``lagging`` (more than the max lag, or
@@ -111,12 +128,16 @@ class RecentWriters:
     def __init__(self, window: float) -> None:
         self.window = window
         self._last: dict[str, float] = {}
+        self._pruned_at = time.monotonic()
 
     def note(self, subject: str) -> None:
         now = time.monotonic()
         self._last[subject] = now
-        if len(self._last) > 10_000:  # forget those outside the window
+        # those outside the window forgotten once per window: O(1) per write
+        # on average, however many students send events
+        if now - self._pruned_at > self.window:
             self._last = {s: t for s, t in self._last.items() if now - t <= self.window}
+            self._pruned_at = now
 
     def wrote_recently(self, subject: str) -> bool:
         wrote = self._last.get(subject)
@@ -130,7 +151,7 @@ class ReadReplica:
         self.pool: AsyncConnectionPool = make_pool(settings, url, name="veritas-read")
         self.max_lag = float(settings.read_max_lag_seconds)
         self.status = ReplicaStatus()
-        self.writers = RecentWriters(self.max_lag + CHECK_EVERY)
+        self.writers = RecentWriters(self.max_lag + READ_YOUR_WRITES_MARGIN)
         self._task: asyncio.Task[None] | None = None
 
     # -- life -----------------------------------------------------------------

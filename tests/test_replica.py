@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from glue import read_routing
-from glue.catalog import Catalog
+from glue.catalog import RELOAD_CHANNEL, Catalog
 from glue.request_path import Caller
 from glue.tokens import AccessClaims
 from tests.accounts import bearer, create_user, login, unique_email
@@ -173,6 +173,29 @@ def test_only_read_only_functions_listed_stale_ok_can_go_to_the_replica(migrated
     replica.status = read_routing.ReplicaStatus(up=True, in_recovery=True, lag_seconds=0.0)
     replica.writers.note(claims.sub)
     assert not any(replica.serves(f, caller) for f in catalog.functions.values())
+
+
+def test_a_function_the_replica_has_not_replayed_yet_is_called_on_the_primary(
+        reads, migrated_db, paused, monkeypatch):
+    # a migration a moment old: on the primary (and in the glue's catalog),
+    # not yet on the replica, whose replay is paused
+    with psycopg.connect(migrated_db, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION api.zz_replica_probe() RETURNS text LANGUAGE sql "
+                     "STABLE AS $$ SELECT 'from the primary' $$")
+        conn.execute("GRANT EXECUTE ON FUNCTION api.zz_replica_probe() TO teacher")
+        conn.execute(f"NOTIFY {RELOAD_CHANNEL}")
+    monkeypatch.setattr(read_routing, "STALE_OK", read_routing.STALE_OK | {"zz_replica_probe"})
+    teacher = login(reads, create_user(migrated_db, "teacher")["email"])
+    try:
+        assert wait_for(lambda: reads.get("/rpc/zz_replica_probe",
+                                          headers=bearer(teacher)).status_code != 404)
+        answer = reads.get("/rpc/zz_replica_probe", headers=bearer(teacher))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == "from the primary"
+    finally:
+        with psycopg.connect(migrated_db, autocommit=True) as conn:
+            conn.execute("DROP FUNCTION api.zz_replica_probe()")
+            conn.execute(f"NOTIFY {RELOAD_CHANNEL}")
 
 
 def test_the_lag_is_in_metrics_and_grows_while_replay_is_paused(reads, migrated_db, replica_su,
