@@ -1,5 +1,5 @@
-"""The Starlette application: middleware, lifespan (the pool, the catalog
-reloader) and routes."""
+"""The Starlette application: middleware, lifespan (the pool, the read
+replica's pool and monitor, the catalog reloader) and routes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from glue.limits import BodySizeLimit
 from glue.metrics import MetricsMiddleware, Registry, metrics
 from glue.openapi import openapi
 from glue.pool import make_pool
+from glue.read_routing import ReadReplica
 from glue.reload import CatalogReloader
 from glue.request_log import RequestIdMiddleware
 from glue.routes import ENDPOINTS
@@ -46,7 +47,12 @@ async def health(request: Request) -> Response:
             details={"status": "degraded", "database": "unreachable"},
             headers={"Retry-After": str(retry)},
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    body = {"status": "ok", "database": "ok"}
+    replica: ReadReplica | None = getattr(request.app.state, "read_replica", None)
+    if replica is not None:
+        # the primary serves every read meanwhile: a replica down is not a 503
+        body["replica"] = replica.status.health(replica.max_lag)
+    return JSONResponse(body)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -87,17 +93,24 @@ def create_app(settings: Settings) -> Starlette:
         app.state.database_down = False
         app.state.verified_tokens = VerifiedTokens()
         app.state.hashing = Hashing(settings.hashing_threads)
+        replica = (ReadReplica(settings, settings.read_database_url)
+                   if settings.read_database_url else None)
+        app.state.read_replica = replica
+        if replica is not None:
+            await replica.start()
         reloader = CatalogReloader(
             app.state, settings.listen_database_url or settings.app_database_url,
             settings.reload_min_interval
         )
         reloader.start()
-        registry.start(pool)
+        registry.start(pool, replica)
         try:
             yield
         finally:
             await registry.stop()
             await reloader.stop()
+            if replica is not None:
+                await replica.stop()
             await pool.close()
             app.state.hashing.close()
 

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from glue import pages, request_path
+from glue import pages, read_routing, request_path
 from glue.bearer import bearer_claims
 from glue.catalog import ArgumentError, Catalog, Function, JsonText, call_statement
 from glue.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, NOT_FOUND, ApiError
@@ -103,10 +103,8 @@ async def invoke(
         # A function's volatility decides: STABLE and IMMUTABLE ones run in a
         # read-only transaction; a VOLATILE one read by a REST GET (a read that
         # records a disclosure, or closes an overdue attempt) may write.
-        rows = await request_path.call(
-            state.pool, caller, statement, params, read_only=function.read_only,
-            acquire_timeout=request_path.acquire_timeout(state),
-        )
+        # glue/read_routing.py decides whether the read replica serves it.
+        rows = await read_routing.call(state, function, caller, statement, params)
         state.database_down = False
         return pages.Page.of(*rows[0]) if rows else pages.Page.of(None, None)
 

@@ -28,6 +28,14 @@ needs no token):
 - ``veritas_monitoring_events_inserted_total``: events stored (since the
   database's statistics were last reset);
 - ``veritas_audit_unsealed_rows{chain}``: audit rows awaiting their seal.
+
+With a read replica (``VERITAS_READ_DATABASE_URL``, glue/read_routing.py), the
+last check of this process's replica monitor (every second):
+
+- ``veritas_replica_up``: 1 when the replica answered as a standby, else 0
+  (the primary then serves every read);
+- ``veritas_replica_lag_seconds``: how far its replay is behind (0 when it
+  has replayed all it received; absent while it is down).
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -50,6 +58,9 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from glue.read_routing import ReadReplica
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # The database figures are read at most once per this many seconds.
@@ -131,6 +142,29 @@ class DatabaseFigures(Collector):
             self.figures = None
 
 
+class ReplicaFigures(Collector):
+    """The read replica's state as this process's monitor last found it;
+    nothing when no replica is configured."""
+
+    def __init__(self) -> None:
+        self.replica: ReadReplica | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        replica = self.replica
+        if replica is None:
+            return
+        status = replica.status
+        yield GaugeMetricFamily(
+            "veritas_replica_up",
+            "1 when the read replica answered as a standby at the last check, else 0.",
+            value=1 if status.up and status.in_recovery else 0)
+        if status.up and status.lag_seconds is not None:
+            yield GaugeMetricFamily(
+                "veritas_replica_lag_seconds",
+                "How far the read replica's replay is behind the primary (0: all received "
+                "is replayed).", value=status.lag_seconds)
+
+
 class PoolFigures(Collector):
     """psycopg_pool's get_stats(), read at each scrape (one process serving)."""
 
@@ -164,21 +198,25 @@ class Registry:
         self.pool_figures = Gauge("veritas_pool", POOL_HELP, ["stat"],
                                   multiprocess_mode="liveall", registry=None)
         self.database = DatabaseFigures()
+        self.replica = ReplicaFigures()
         if self.directory:
             MultiProcessCollector(self.registry, path=self.directory)  # type: ignore[no-untyped-call]
         else:
             self.registry.register(self.pool)
         # read by whichever process answers: never summed over the processes
         self.registry.register(self.database)
+        self.registry.register(self.replica)
         self._writer: asyncio.Task[None] | None = None
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def start(self, pool: AsyncConnectionPool) -> None:
-        """This process serves (the app's lifespan): counted, its pool's figures kept."""
+    def start(self, pool: AsyncConnectionPool, replica: ReadReplica | None = None) -> None:
+        """This process serves (the app's lifespan): counted, its pool's figures
+        kept, and its read replica's state shown."""
         self.pool.pool = pool
+        self.replica.replica = replica
         self.processes.set(1)
         if self.directory:
             self._writer = asyncio.create_task(self._write_pool_figures(), name="pool-figures")

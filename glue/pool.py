@@ -41,9 +41,12 @@ async def _note_return(conn: AsyncConnection[Any]) -> None:
     _last_returned[conn] = time.monotonic()
 
 
-def make_pool(settings: Settings) -> AsyncConnectionPool:
+def make_pool(settings: Settings, url: str | None = None,
+              name: str = "veritas") -> AsyncConnectionPool:
+    """The glue's pool to ``url`` (default: the primary, ``app_database_url``;
+    the read replica's pool is made the same way, glue/read_routing.py)."""
     return AsyncConnectionPool(
-        settings.app_database_url,
+        url or settings.app_database_url,
         min_size=settings.pool_min,
         max_size=settings.pool_max,
         timeout=settings.pool_timeout,
@@ -58,5 +61,5 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
         kwargs={"autocommit": True, "connect_timeout": 3, "application_name": "veritas-glue",
                 "prepare_threshold": None},
         open=False,
-        name="veritas",
+        name=name,
     )

@@ -119,14 +119,17 @@ async def call(
     params: list[Any],
     read_only: bool = False,
     acquire_timeout: float | None = None,
+    session_check: bool = True,
 ) -> list[tuple[Any, ...]]:
     """Run ``statement`` (SQL text with ``%s`` placeholders for ``params``) as
     the caller; its rows. Errors become ``ApiError``.
 
     ``acquire_timeout`` bounds the wait for a pooled connection (None: the
-    pool's own timeout).
+    pool's own timeout). ``session_check`` False leaves out the session
+    check: only for a call on the read replica, whose caller's session was
+    just checked on the primary (glue/read_routing.py).
     """
-    query = _query_text(statement, caller.claims is not None)
+    query = _query_text(statement, caller.claims is not None and session_check)
     values = [caller.role, caller.claims_json, caller.method, caller.path,
               "on" if read_only else "off", caller.application_name, *params]
     async with pool.connection(timeout=acquire_timeout) as conn:

@@ -17,6 +17,10 @@ MIN_SECRET_BYTES = 32
 # Locks) sets a few seconds (docs/security.md#the-refresh-reuse-interval).
 REFRESH_REUSE_SECONDS = 0
 MAX_REFRESH_REUSE_SECONDS = 60
+# A read replica serves the stale-ok reads only while it is at most this many
+# seconds behind the primary (glue/read_routing.py); the analytics' own
+# staleness goal is 10 s.
+READ_MAX_LAG_SECONDS = 10
 
 
 class SettingsError(Exception):
@@ -137,6 +141,11 @@ class Settings:
     refresh_reuse_seconds: int = REFRESH_REUSE_SECONDS
     # Threads that hash passwords (bcrypt) off the event loop (glue/hashing.py).
     hashing_threads: int = dataclasses.field(default_factory=default_hashing_threads)
+    # A streaming replica of the database (as ``authenticator``) for the reads
+    # that may be stale (glue/read_routing.py). None: everything on the primary.
+    read_database_url: str | None = None
+    # The replica serves those reads only while it lags at most this much.
+    read_max_lag_seconds: int = READ_MAX_LAG_SECONDS
 
     def divided_among(self, workers: int) -> Settings:
         """The settings of one of ``workers`` processes serving together.
@@ -171,6 +180,11 @@ class Settings:
                 f"VERITAS_REFRESH_REUSE_SECONDS must be 0 to {MAX_REFRESH_REUSE_SECONDS} "
                 f"seconds, not {reuse}."
             )
+        max_lag = _int("VERITAS_READ_MAX_LAG_SECONDS", READ_MAX_LAG_SECONDS)
+        if max_lag < 1:
+            raise SettingsError(
+                f"VERITAS_READ_MAX_LAG_SECONDS must be 1 or more seconds, not {max_lag}."
+            )
         return cls(
             app_database_url=app_database_url,
             jwt_secret=jwt_secret,
@@ -188,4 +202,6 @@ class Settings:
             listen_database_url=os.environ.get("VERITAS_LISTEN_DATABASE_URL") or None,
             access_log=os.environ.get("VERITAS_ACCESS_LOG", "on").lower() not in {"off", "0", "no"},
             refresh_reuse_seconds=reuse,
+            read_database_url=os.environ.get("VERITAS_READ_DATABASE_URL") or None,
+            read_max_lag_seconds=max_lag,
         )
