@@ -1,7 +1,7 @@
 """A local Citus cluster: a coordinator and two workers on this machine.
 
-For tests and benchmarks (``veritas citus up|down|status``, and the tests'
-``VERITAS_TEST_CITUS=1``); users run Citus from its own packages or container
+For tests and benchmarks (``veritas citus up|down|status``, and the Citus run of the tests,
+tests/conftest.py); users run Citus from its own packages or container
 image (docs/citus.md). Each node is a private server of glue/localdb.py
 (``LocalServer``) in its own folder under one data folder, with ``citus``
 preloaded:
