@@ -90,6 +90,13 @@ class CitusCluster:
                 f"{self.socket_dir} is too long a path for a Unix socket; "
                 "choose a shorter data folder."
             )
+        # One superuser password on every node: Citus copies the coordinator's
+        # roles, passwords included, to each worker it adds.
+        self.coordinator.data_dir.mkdir(parents=True, exist_ok=True)
+        password = self.coordinator.secret("postgres_password")
+        for worker in self.workers:
+            worker.data_dir.mkdir(parents=True, exist_ok=True)
+            worker.remember_secret("postgres_password", password)
         for node in self.nodes:
             if node.initialise():
                 hba = COORDINATOR_HBA if node is self.coordinator else WORKER_HBA

@@ -42,17 +42,19 @@ GRANT UPDATE (severity, is_anomaly, description) ON app.event_types TO admin;
 
 -- monitoring_events --------------------------------------------------------------
 
+-- No DROP POLICY IF EXISTS here: 00_reset.sql has dropped every policy, and
+-- on Citus a DROP POLICY on a distributed table is sent to the workers as
+-- the whole text of this file, which they refuse (several commands).
+
 -- The recording functions (internal.record_event, record_events), after
 -- internal.admit_events: exam_id, student_id, attempt_started_at, severity
 -- and is_anomaly are copied from the attempt and the event type there.
-DROP POLICY IF EXISTS definer_helpers_record_events ON app.monitoring_events;
 CREATE POLICY definer_helpers_record_events ON app.monitoring_events
 AS PERMISSIVE FOR INSERT TO veritas_owner
 WITH CHECK (TRUE);
 
 -- The timeline (internal.attempt_timeline), the built-in analyser (worker)
 -- and the analytics refresh.
-DROP POLICY IF EXISTS definer_helpers_read_events ON app.monitoring_events;
 CREATE POLICY definer_helpers_read_events ON app.monitoring_events
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
