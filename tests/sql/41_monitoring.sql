@@ -144,6 +144,8 @@ SELECT is_empty(
     'bob''s budget is untouched'
 );
 
+-- read back as the owner, like the functions (tests.become_owner says why)
+SELECT tests.become_owner();
 SELECT is(pg_temp.stored('f01'), 3::bigint, 'alice''s attempt holds exactly three events');
 SELECT is(pg_temp.stored('f02') + pg_temp.stored('f03'), 0::bigint, 'the refused events stored nothing');
 SELECT is(
@@ -152,6 +154,7 @@ SELECT is(
     '(t,3)',
     'severity and is_anomaly come from the event type, not from the client'
 );
+SELECT tests.unbecome();
 
 -- One event at a time meets the same bound, counted exactly: with 3 a
 -- minute, bob's first three single events are stored, the fourth is 429
@@ -174,8 +177,9 @@ SELECT throws_ok(
     'a retry of a stored event counts too'
 );
 SELECT set_config('veritas.events_per_attempt_minute', '', TRUE);
-SELECT tests.unbecome();
+SELECT tests.become_owner();
 SELECT is(pg_temp.stored('f02'), 3::bigint, 'bob''s attempt holds exactly three events');
+SELECT tests.unbecome();
 SELECT is(
     (SELECT events FROM app.event_rate_windows
      WHERE attempt_id = '00000000-0000-4000-8000-000000041f02'),
