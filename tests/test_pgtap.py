@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from glue import migrate
+from tests.databases import CITUS
 
 SQL_TESTS = Path(__file__).parent / "sql"
 FILES = sorted(SQL_TESTS.glob("*.sql"))
@@ -42,10 +43,21 @@ def pgtap_db(migrated_db: str) -> str:
     return migrated_db
 
 
+# The Citus run: the files make probe functions and tables within one
+# transaction, some as the superuser and some as the owner (two connections
+# per worker, which Citus cannot keep consistent when both change objects
+# there: a distributed deadlock, or "cannot run function command because
+# there was a parallel operation"). One connection per worker, and objects
+# created in the transaction propagated only when a shard needs them, keep
+# each file one consistent transaction, as it is on PostgreSQL.
+CITUS_OPTIONS = "-c citus.multi_shard_modify_mode=sequential -c citus.create_object_propagation=deferred"
+
+
 def _libpq_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     return {
         **os.environ,
+        **({"PGOPTIONS": CITUS_OPTIONS} if CITUS else {}),
         "PGHOST": parts.hostname or "127.0.0.1",
         "PGPORT": str(parts.port or 5432),
         "PGUSER": unquote(parts.username or ""),

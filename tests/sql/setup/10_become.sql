@@ -213,3 +213,22 @@ END;
 $$;
 ALTER FUNCTION tests.insert_event(uuid, app.event_type, timestamptz, jsonb, text, uuid, timestamptz)
 OWNER TO veritas_owner;
+
+-- A count of events (any query answering one number), as the owner: the
+-- query runs inside this function, so on Citus the assertion around it stays
+-- on the coordinator (a single-shard query is sent to its worker whole,
+-- pgTAP's functions with it) and the shards are read by one user only.
+CREATE OR REPLACE FUNCTION tests.owner_count(p_query text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_count bigint;
+BEGIN
+    EXECUTE p_query INTO v_count;
+    RETURN v_count;
+END;
+$$;
+ALTER FUNCTION tests.owner_count(text) OWNER TO veritas_owner;
