@@ -83,8 +83,9 @@ SELECT is(
             WHEN internal.citus_distributed('app.monitoring_events')
                 THEN $$SELECT count(*) FROM app.monitoring_events
                     WHERE attempt_id = '00000000-0000-4000-8000-0000000000f1'$$
-            ELSE $$SELECT count(*) FROM app.%I
-                WHERE attempt_id = '00000000-0000-4000-8000-0000000000f1'$$
+            ELSE $$SELECT count(*) FROM app.monitoring_events
+                WHERE attempt_id = '00000000-0000-4000-8000-0000000000f1'
+                AND tableoid = 'app.%I'::regclass$$
         END,
         (SELECT ahead FROM months)
     ))::int,

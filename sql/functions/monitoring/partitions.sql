@@ -35,7 +35,7 @@ DECLARE
     v_name text;
     v_option record;
     v_citus constant boolean := internal.citus_distributed('app.monitoring_events'::regclass);
-    v_parked app.monitoring_events[] := '{}';
+    v_parked app.monitoring_events[] := '{}'::app.monitoring_events[];
     v_event app.monitoring_events;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
@@ -100,7 +100,7 @@ BEGIN
         FOREACH v_event IN ARRAY v_parked LOOP
             INSERT INTO app.monitoring_events VALUES (v_event.*);
         END LOOP;
-        v_parked := '{}';
+        v_parked := '{}'::app.monitoring_events[];
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
