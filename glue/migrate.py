@@ -156,7 +156,8 @@ WORKER_LOGIN_ROLES = ("veritas_owner",)
 def has_citus(admin_url: str) -> bool:
     """Whether the database has the citus extension (Citus mode)."""
     with connect(admin_url, autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone() is not None
+        found = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone()
+    return found is not None
 
 
 def allow_worker_logins(admin_url: str) -> None:
@@ -176,7 +177,9 @@ def allow_worker_logins(admin_url: str) -> None:
                 [command],
             ).fetchall()
         except psycopg.Error as exc:
-            raise MigrationError(f"Letting the roles log in on the workers failed: {describe(exc)}") from None
+            raise MigrationError(
+                f"Letting the roles log in on the workers failed: {describe(exc)}"
+            ) from None
     failed = [f"{host}:{port}: {result}" for host, port, success, result in rows if not success]
     if failed:
         raise MigrationError(f"Letting the roles log in on the workers failed: {failed[0]}")
@@ -187,9 +190,11 @@ def distribute(admin_url: str) -> None:
     with connect(admin_url) as conn:
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
         try:
-            conn.execute("CALL internal.citus_distribute()")
+            conn.execute("SELECT internal.citus_distribute()")
         except psycopg.Error as exc:
-            raise MigrationError(f"Distributing the tables (Citus) failed: {describe(exc)}") from None
+            raise MigrationError(
+                f"Distributing the tables (Citus) failed: {describe(exc)}"
+            ) from None
 
 
 def migrate(admin_url: str, passwords: dict[str, str] | None = None,

@@ -50,7 +50,9 @@ def pgtap_db(migrated_db: str) -> str:
 # there was a parallel operation"). One connection per worker, and objects
 # created in the transaction propagated only when a shard needs them, keep
 # each file one consistent transaction, as it is on PostgreSQL.
-CITUS_OPTIONS = "-c citus.multi_shard_modify_mode=sequential -c citus.create_object_propagation=deferred"
+CITUS_OPTIONS = (
+    "-c citus.multi_shard_modify_mode=sequential -c citus.create_object_propagation=deferred"
+)
 
 
 def _libpq_env(url: str) -> dict[str, str]:

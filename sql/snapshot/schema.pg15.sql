@@ -2633,9 +2633,12 @@ ALTER FUNCTION internal.assert_student_visible(p_student_id uuid) OWNER TO verit
 COMMENT ON FUNCTION internal.assert_student_visible(p_student_id uuid) IS 'VT404 unless the caller sees the student''s profile under RLS.';
 
 CREATE FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS TABLE(code text, occurrences integer, seconds numeric, event_ids uuid[], details jsonb)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH ev AS (
         SELECT
             e.id,
@@ -2848,6 +2851,7 @@ CREATE FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start t
         )
     FROM pastes_before_correct AS pc
     HAVING count(*) > 0;
+END;
 $$;
 
 ALTER FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) OWNER TO veritas_owner;
@@ -3451,7 +3455,7 @@ ALTER FUNCTION internal.can_access_student_data(p_student_id uuid) OWNER TO veri
 
 COMMENT ON FUNCTION internal.can_access_student_data(p_student_id uuid) IS 'True when the caller may see the student''s data: admin any student, teacher students of their exams, a student themself.';
 
-CREATE PROCEDURE internal.citus_distribute()
+CREATE FUNCTION internal.citus_distribute() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -3482,9 +3486,9 @@ BEGIN
 END;
 $$;
 
-ALTER PROCEDURE internal.citus_distribute() OWNER TO veritas_owner;
+ALTER FUNCTION internal.citus_distribute() OWNER TO veritas_owner;
 
-COMMENT ON PROCEDURE internal.citus_distribute() IS 'Citus mode: distributes app.monitoring_events by attempt_id (once; nothing without the citus extension). Called by veritas db migrate as the owner.';
+COMMENT ON FUNCTION internal.citus_distribute() IS 'Citus mode: distributes app.monitoring_events by attempt_id (once; nothing without the citus extension). Called by veritas db migrate as the owner.';
 
 CREATE FUNCTION internal.citus_distributed(p_table regclass) RETURNS boolean
     LANGUAGE plpgsql STABLE
@@ -3673,10 +3677,19 @@ DECLARE
     v_next date;
     v_name text;
     v_option record;
+    v_citus constant boolean := internal.citus_distributed('app.monitoring_events'::regclass);
+    v_parked app.monitoring_events[] := '{}'::app.monitoring_events[];
+    v_event app.monitoring_events;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
         RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
             USING ERRCODE = '22023';
+    END IF;
+    IF v_citus THEN
+        -- One connection per worker for the whole transaction: attaching
+        -- (distributing) a partition over several would deadlock with the
+        -- shards this transaction already touched.
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', TRUE);
     END IF;
     FOR v_month IN
         SELECT generate_series(
@@ -3700,18 +3713,37 @@ BEGIN
         LOOP
             EXECUTE format('ALTER TABLE app.%I SET (%I = %L)', v_name, v_option.name, v_option.value);
         END LOOP;
-        EXECUTE format(
-            'WITH moved AS (DELETE FROM app.monitoring_events_default
-                 WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
-                 RETURNING *)
-             INSERT INTO app.%I SELECT * FROM moved',
-            v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
-        );
+        IF NOT v_citus THEN
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 INSERT INTO app.%I SELECT * FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
+            );
+        ELSE
+            -- Citus (sql/functions/deploy/citus.sql): the new table becomes a
+            -- distributed partition when attached, and rows it held before are
+            -- not carried over; the parked events leave the default partition
+            -- first and are recorded again once it is attached, one INSERT
+            -- each (few: only attempts started beyond the months made ahead).
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 SELECT coalesce(array_agg(moved::app.monitoring_events), ''{}'') FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
+            ) INTO v_parked;
+        END IF;
         EXECUTE format(
             'ALTER TABLE app.monitoring_events ATTACH PARTITION app.%I
                  FOR VALUES FROM (%L) TO (%L)',
             v_name, v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
         );
+        FOREACH v_event IN ARRAY v_parked LOOP
+            INSERT INTO app.monitoring_events VALUES (v_event.*);
+        END LOOP;
+        v_parked := '{}'::app.monitoring_events[];
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
@@ -5164,6 +5196,8 @@ DECLARE
     v_occurred_at timestamptz;
     v_client_event_id text;
     v_attempt record;
+    v_severity smallint;
+    v_is_anomaly boolean;
     v_id uuid;
 BEGIN
     IF v_problem IS NOT NULL THEN
@@ -5175,17 +5209,21 @@ BEGIN
     v_client_event_id := p_event ->> 'client_event_id';
 
     SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+    SELECT t.severity, t.is_anomaly INTO v_severity, v_is_anomaly
+    FROM app.event_types AS t
+    WHERE t.event_type = v_event_type;
 
+    -- INSERT ... VALUES: on Citus one statement to one shard (an INSERT ...
+    -- SELECT from a coordinator table would go through the coordinator).
     INSERT INTO app.monitoring_events (
         attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
         severity, is_anomaly, payload, client_event_id
     )
-    SELECT
+    VALUES (
         v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
-        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
+        v_event_type, v_occurred_at, v_severity, v_is_anomaly,
         coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
-    FROM app.event_types AS t
-    WHERE t.event_type = v_event_type
+    )
     ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
     RETURNING id INTO v_id;
     IF v_id IS NOT NULL THEN
@@ -9146,7 +9184,7 @@ GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO tea
 GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO admin;
 GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO integration;
 
-REVOKE ALL ON PROCEDURE internal.citus_distribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.citus_distribute() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.citus_distributed(p_table regclass) FROM PUBLIC;
 

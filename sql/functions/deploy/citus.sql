@@ -60,7 +60,8 @@ COMMENT ON FUNCTION internal.citus_distributed(regclass) IS
 
 REVOKE ALL ON FUNCTION internal.citus_distributed(regclass) FROM PUBLIC;
 
-CREATE OR REPLACE PROCEDURE internal.citus_distribute()
+CREATE OR REPLACE FUNCTION internal.citus_distribute()
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -91,7 +92,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON PROCEDURE internal.citus_distribute() IS
+COMMENT ON FUNCTION internal.citus_distribute() IS
 'Citus mode: distributes app.monitoring_events by attempt_id (once; nothing without the citus extension). Called by veritas db migrate as the owner.';
 
-REVOKE ALL ON PROCEDURE internal.citus_distribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION internal.citus_distribute() FROM PUBLIC;
