@@ -61,8 +61,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
 
 
-def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
-    report = migrate.migrate(target.admin_url, target.passwords)
+def _migrate(target: dbtarget.DbTarget, citus: bool = False) -> migrate.MigrateReport:
+    report = migrate.migrate(target.admin_url, target.passwords, require_citus=citus)
     target.remember_passwords()
     applied = ", ".join(report.applied) if report.applied else "none new"
     print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
@@ -140,7 +140,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
     with _target(args) as target:
-        _migrate(target)
+        _migrate(target, citus=args.citus)
 
 
 def cmd_db_rollback(args: argparse.Namespace) -> None:
@@ -418,8 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
     )
-    add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
-        "views and policies", db)
+    db_migrate = add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
+                     "views and policies (and, with the citus extension, distribute the "
+                     "events: docs/citus.md)", db)
+    db_migrate.add_argument("--citus", action="store_true",
+                            help="require Citus mode: fail unless the database has the "
+                            "citus extension")
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
