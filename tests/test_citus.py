@@ -7,7 +7,10 @@ on PostgreSQL there is nothing distributed and no worker to reach.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -15,6 +18,7 @@ import pytest
 
 from glue import migrate
 from tests.accounts import bearer, register
+from tests.commands import veritas
 from tests.databases import AUTHENTICATOR_PASSWORD, CITUS, CitusTestCluster, Cluster, with_db
 from tests.exams import create_exam
 
@@ -111,3 +115,29 @@ def test_the_glue_and_analyst_logins_cannot_reach_a_worker(cluster, migrated_db,
     for url in _worker_urls(cluster, dbname, user, password):
         with pytest.raises(psycopg.OperationalError, match=r"no pg_hba\.conf entry"):
             psycopg.connect(url, connect_timeout=5).close()
+
+
+def test_the_citus_commands_start_report_and_stop_a_cluster():
+    """veritas citus up|status|url|down, as a user meets them."""
+    folder = Path(tempfile.mkdtemp(prefix="vcli-", dir="/tmp"))  # short: sockets live in it
+    folder.chmod(0o755)
+    try:
+        assert veritas("--data-dir", str(folder), "citus", "status").returncode == 3
+        not_running = veritas("--data-dir", str(folder), "citus", "url")
+        assert not_running.returncode == 1
+        assert "not running" in not_running.stderr and "Traceback" not in not_running.stderr
+        up = veritas("--data-dir", str(folder), "citus", "up", timeout=180)
+        assert up.returncode == 0, up.stderr
+        assert "DATABASE_URL=postgresql://" in up.stdout
+        status = veritas("--data-dir", str(folder), "citus", "status")
+        assert status.returncode == 0 and status.stdout.count("running") == 3, status.stdout
+        url = veritas("--data-dir", str(folder), "citus", "url").stdout.strip()
+        with psycopg.connect(url) as conn:
+            workers = conn.execute(
+                "SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND groupid > 0"
+            ).fetchone()
+        assert workers == (2,)
+    finally:
+        down = veritas("--data-dir", str(folder), "citus", "down", timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+    assert down.returncode == 0, down.stderr
