@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glue import admin_db, archive, dbtarget, http_server, migrate, role_urls, snapshot
 from glue.localdb import LocalDbError, LocalServer
@@ -27,6 +28,9 @@ from glue.settings import (
 )
 from glue.shutdown import Shutdown
 from glue.users import UserAddError
+
+if TYPE_CHECKING:
+    from glue.citus_cluster import CitusCluster
 
 
 class CliError(Exception):
@@ -57,8 +61,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(base, host=args.host or base.host, port=args.port or base.port)
 
 
-def _migrate(target: dbtarget.DbTarget) -> migrate.MigrateReport:
-    report = migrate.migrate(target.admin_url, target.passwords)
+def _migrate(target: dbtarget.DbTarget, citus: bool = False) -> migrate.MigrateReport:
+    report = migrate.migrate(target.admin_url, target.passwords, require_citus=citus)
     target.remember_passwords()
     applied = ", ".join(report.applied) if report.applied else "none new"
     print(f"migrated: {applied}; {report.repeatable_files} repeatable files re-applied")
@@ -136,7 +140,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_db_migrate(args: argparse.Namespace) -> None:
     with _target(args) as target:
-        _migrate(target)
+        _migrate(target, citus=args.citus)
 
 
 def cmd_db_rollback(args: argparse.Namespace) -> None:
@@ -332,6 +336,49 @@ def cmd_db_stop(args: argparse.Namespace) -> None:
     print(f"stopped the private PostgreSQL in {local.pgdata}")
 
 
+def _citus(args: argparse.Namespace) -> CitusCluster:
+    from glue.citus_cluster import CitusCluster
+
+    return CitusCluster(args.data_dir / "citus")
+
+
+def cmd_citus_up(args: argparse.Namespace) -> None:
+    cluster = _citus(args)
+    started = cluster.start()
+    cluster.coordinator.disown()
+    for worker in cluster.workers:
+        worker.disown()
+    state = "started" if started else "already running"
+    print(f"{state}: the Citus cluster in {cluster.data_dir}")
+    _print_citus_status(cluster)
+    print(f"DATABASE_URL={cluster.url()}")
+
+
+def cmd_citus_down(args: argparse.Namespace) -> None:
+    cluster = _citus(args)
+    cluster.stop()
+    print(f"stopped the Citus cluster in {cluster.data_dir}")
+
+
+def _print_citus_status(cluster: CitusCluster) -> None:
+    for node in cluster.status():
+        where = f"port {node.port}" if node.port else "-"
+        print(f"{node.name:12} {'running' if node.running else 'stopped':8} {where}")
+
+
+def cmd_citus_status(args: argparse.Namespace) -> int:
+    cluster = _citus(args)
+    _print_citus_status(cluster)
+    return 0 if cluster.running() else 3
+
+
+def cmd_citus_url(args: argparse.Namespace) -> None:
+    cluster = _citus(args)
+    if not cluster.running():
+        raise CliError(f"The Citus cluster in {cluster.data_dir} is not running: veritas citus up")
+    print(cluster.url(args.dbname))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veritas", description=__doc__)
     parser.add_argument(
@@ -371,8 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", required=True
     )
-    add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
-        "views and policies", db)
+    db_migrate = add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
+                     "views and policies (and, with the citus extension, distribute the "
+                     "events: docs/citus.md)", db)
+    db_migrate.add_argument("--citus", action="store_true",
+                            help="require Citus mode: fail unless the database has the "
+                            "citus extension")
     add("rollback", cmd_db_rollback, "roll back the newest migration", db)
     reset = add("reset", cmd_db_reset, "drop everything of ours and migrate afresh", db)
     reset.add_argument("--yes", action="store_true", help="confirm: all data is lost")
@@ -397,6 +448,18 @@ def build_parser() -> argparse.ArgumentParser:
                   "partitions older than an age into the archive schema", db)
     archive.add_argument("--older-than", default="180 days",
                          help="a PostgreSQL interval, e.g. '180 days' (default)")
+
+    citus = sub.add_parser("citus", help="a local Citus cluster (coordinator and two "
+                           "workers) for tests and benchmarks").add_subparsers(
+        dest="citus_command", required=True
+    )
+    add("up", cmd_citus_up, "start the local Citus cluster in <data folder>/citus (made on "
+        "first use) and leave it running; prints the DBA's DATABASE_URL", citus)
+    add("down", cmd_citus_down, "stop the local Citus cluster", citus)
+    add("status", cmd_citus_status, "each node, running or not (exit 3 unless all run)", citus)
+    citus_url = add("url", cmd_citus_url, "print the DBA's URL of a database on the "
+                    "coordinator", citus)
+    citus_url.add_argument("--dbname", default="veritas", help="default veritas")
 
     user = sub.add_parser("user", help="user management").add_subparsers(
         dest="user_command", required=True

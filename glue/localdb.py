@@ -142,6 +142,11 @@ class LocalServer:
     """One private cluster in ``data_dir/pgdata``, listening on 127.0.0.1 only."""
 
     data_dir: Path
+    # Libraries the server preloads, in order (the Citus cluster puts citus first:
+    # glue/citus_cluster.py).
+    preload: tuple[str, ...] = ("pg_stat_statements",)
+    # A folder for the server's Unix socket (none: TCP on 127.0.0.1 only).
+    socket_dir: Path | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -295,10 +300,11 @@ class LocalServer:
             self.log_file.touch()
         self._give_to_server_user(self.log_file)
         options = (
-            f"-p {state['port']} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+            f"-p {state['port']} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories='{self.socket_dir or ''}' "
             "-c timezone=UTC -c shared_buffers=256MB -c max_connections=200 "
             # per-statement figures for the DBA (docs/operations.md, "Observability")
-            "-c shared_preload_libraries=pg_stat_statements"
+            f"-c shared_preload_libraries={','.join(self.preload)}"
         )
         done = self._run(
             "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),

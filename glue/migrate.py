@@ -145,11 +145,76 @@ def apply_repeatable(admin_url: str) -> int:
     return len(files)
 
 
-def migrate(admin_url: str, passwords: dict[str, str] | None = None) -> MigrateReport:
-    """Bring a database to current: roles, new migrations, all repeatable SQL."""
+# Citus connects to a worker as the role running the query. Only the owner
+# queries a distributed table (the migrations, and the SECURITY DEFINER
+# functions that alone touch the events: sql/policies/monitoring.sql), so it
+# alone may log in on the workers, never on the coordinator
+# (docs/security.md#citus-worker-logins).
+WORKER_LOGIN_ROLES = ("veritas_owner",)
+
+
+def has_citus(admin_url: str) -> bool:
+    """Whether the database has the citus extension (Citus mode)."""
+    with connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone()
+    return found is not None
+
+
+def allow_worker_logins(admin_url: str) -> None:
+    """On every worker (and there only), let the roles of WORKER_LOGIN_ROLES log in.
+
+    Run after the roles file at every migrate: it says NOLOGIN, and Citus
+    propagates that to the workers. The ALTER ROLE runs on each worker with
+    propagation off, so the coordinator keeps NOLOGIN.
+    """
+    command = "SET citus.enable_ddl_propagation TO off; " + "; ".join(
+        f"ALTER ROLE {role} LOGIN" for role in WORKER_LOGIN_ROLES
+    )
+    with connect(admin_url, autocommit=True) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT nodename, nodeport, success, result FROM run_command_on_workers(%s)",
+                [command],
+            ).fetchall()
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"Letting the roles log in on the workers failed: {describe(exc)}"
+            ) from None
+    failed = [f"{host}:{port}: {result}" for host, port, success, result in rows if not success]
+    if failed:
+        raise MigrationError(f"Letting the roles log in on the workers failed: {failed[0]}")
+
+
+def distribute(admin_url: str) -> None:
+    """Citus mode: distribute the tables (sql/functions/deploy/citus.sql)."""
+    with connect(admin_url) as conn:
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+        try:
+            conn.execute("SELECT internal.citus_distribute()")
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"Distributing the tables (Citus) failed: {describe(exc)}"
+            ) from None
+
+
+def migrate(admin_url: str, passwords: dict[str, str] | None = None,
+            require_citus: bool = False) -> MigrateReport:
+    """Bring a database to current: roles, new migrations, all repeatable SQL,
+    and in Citus mode (the database has the citus extension) the distribution
+    of the tables."""
+    citus = has_citus(admin_url)
+    if require_citus and not citus:
+        raise MigrationError(
+            "--citus: the database has no citus extension (CREATE EXTENSION citus on the "
+            "coordinator and every worker, then register the workers: docs/citus.md)."
+        )
     warnings = bootstrap_roles(admin_url, passwords)
+    if citus:
+        allow_worker_logins(admin_url)
     report = MigrateReport(applied=apply_migrations(admin_url), warnings=warnings)
     report.repeatable_files = apply_repeatable(admin_url)
+    if citus:
+        distribute(admin_url)
     return report
 
 

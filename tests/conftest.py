@@ -4,7 +4,11 @@ tests/glue_server.py, tests/accounts.py, tests/exams.py), imported from there.
 
 With ``TEST_DATABASE_URL`` (a superuser URL to any PostgreSQL 15-18) the tests
 create their databases there; otherwise they start a private server exactly
-as ``veritas up`` does, in a throwaway folder.
+as ``veritas up`` does, in a throwaway folder. With ``VERITAS_TEST_CITUS=1``
+(scripts/test-citus) that server is a local Citus cluster instead (a
+coordinator and two workers, glue/citus_cluster.py), every database is a
+Citus database and the migration distributes it; a test marked
+``not_on_citus`` is skipped there, with its reason.
 """
 
 from __future__ import annotations
@@ -20,14 +24,43 @@ import httpx
 import pytest
 
 from glue import migrate
+from glue.citus_cluster import CitusCluster
 from glue.localdb import LocalServer
 from tests.accounts import create_user, login
-from tests.databases import PASSWORDS, Cluster
+from tests.databases import CITUS, PASSWORDS, CitusTestCluster, Cluster
 from tests.glue_server import LiveServer, settings_for
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "not_on_citus(reason): a test that cannot apply to the Citus run"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not CITUS:
+        return
+    for item in items:
+        marker = item.get_closest_marker("not_on_citus")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"not on Citus: {reason}"))
 
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
+    if CITUS:
+        # a short folder: the nodes' Unix sockets live in it
+        folder = Path(tempfile.mkdtemp(prefix="vc-", dir="/tmp"))
+        folder.chmod(0o755)
+        citus = CitusCluster(folder)
+        citus.start()
+        try:
+            yield CitusTestCluster(citus)
+        finally:
+            citus.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         yield Cluster(url, None)

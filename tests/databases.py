@@ -3,6 +3,7 @@ which tests create and drop databases of their own."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -10,7 +11,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from glue.citus_cluster import CitusCluster
 from glue.localdb import LocalServer
+
+# The Citus run (scripts/test-citus): the session's server is a local Citus
+# cluster, and every database the tests make is a Citus database.
+CITUS = os.environ.get("VERITAS_TEST_CITUS") == "1"
 
 AUTHENTICATOR_PASSWORD = "authenticator-test-password"
 ANALYST_PASSWORD = "analyst-test-password"
@@ -57,3 +63,19 @@ class Cluster:
         if not found:
             pytest.fail(f"{name} is needed on PATH to test against TEST_DATABASE_URL")
         return found
+
+
+class CitusTestCluster(Cluster):
+    """The local Citus cluster (glue/citus_cluster.py): a database made here
+    exists on the coordinator and both workers, with the extension in each
+    and the workers registered; tests connect to the coordinator."""
+
+    def __init__(self, citus: CitusCluster) -> None:
+        super().__init__(citus.url("postgres"), citus.coordinator)
+        self.citus = citus
+
+    def create_database(self, prefix: str = "t") -> str:
+        return self.citus.create_database(f"{prefix}_{uuid.uuid4().hex[:10]}")
+
+    def drop_database(self, url: str) -> None:
+        self.citus.drop_database(urlsplit(url).path.lstrip("/"))

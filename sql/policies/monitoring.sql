@@ -8,12 +8,16 @@
 -- those of the partitioned table app.monitoring_events; its partitions grant
 -- nothing to anyone, so they cannot be reached directly.
 --
--- An event row is accepted only for an attempt in progress, with exam_id,
--- student_id and attempt_started_at equal to the attempt's, and severity
--- and is_anomaly equal to those of its event type (the recording function
--- copies them; the policy makes sure nobody downgrades an anomaly). A
--- student's event must also be their own and arrive before the attempt's
--- deadline plus grace.
+-- No request role has any privilege on the events: they are recorded and
+-- read only through SECURITY DEFINER functions (recording.sql, timeline.sql,
+-- the analyser and the analytics refresh), which decide on the attempt who
+-- may record or read (internal.admit_events, internal.attempt_timeline).
+-- The reason is Citus (docs/citus.md): the events are distributed there, and
+-- a row policy on them runs on the workers, where it can reach neither the
+-- attempts and teacher permissions it would ask about (Citus also refuses a
+-- policy with a subquery on a distributed table), nor the request's claims.
+-- So the only role that queries the events, and so the only one that ever
+-- reaches a Citus worker, is the owner. One design for both engines.
 
 -- event_types --------------------------------------------------------------------
 
@@ -38,90 +42,22 @@ GRANT UPDATE (severity, is_anomaly, description) ON app.event_types TO admin;
 
 -- monitoring_events --------------------------------------------------------------
 
-DROP POLICY IF EXISTS students_read_own_events ON app.monitoring_events;
-CREATE POLICY students_read_own_events ON app.monitoring_events
-AS PERMISSIVE FOR SELECT TO student
-USING (student_id = (SELECT internal.current_user_id()));
+-- No DROP POLICY IF EXISTS here: 00_reset.sql has dropped every policy, and
+-- on Citus a DROP POLICY on a distributed table is sent to the workers as
+-- the whole text of this file, which they refuse (several commands).
 
-DROP POLICY IF EXISTS students_record_events_of_open_attempts ON app.monitoring_events;
-CREATE POLICY students_record_events_of_open_attempts ON app.monitoring_events
-AS PERMISSIVE FOR INSERT TO student
-WITH CHECK (
-    student_id = (SELECT internal.current_user_id())
-    AND EXISTS (
-        SELECT FROM app.exam_attempts AS a
-        INNER JOIN app.exams AS e ON a.exam_id = e.id
-        WHERE
-            a.id = monitoring_events.attempt_id
-            AND a.student_id = monitoring_events.student_id
-            AND a.exam_id = monitoring_events.exam_id
-            AND a.started_at = monitoring_events.attempt_started_at
-            AND a.status = 'in_progress'
-            AND now() <= a.deadline + make_interval(secs => e.grace_seconds)
-    )
-    AND EXISTS (
-        SELECT FROM app.event_types AS t
-        WHERE
-            t.event_type = monitoring_events.event_type
-            AND t.severity = monitoring_events.severity
-            AND t.is_anomaly = monitoring_events.is_anomaly
-    )
-);
+-- The recording functions (internal.record_event, record_events), after
+-- internal.admit_events: exam_id, student_id, attempt_started_at, severity
+-- and is_anomaly are copied from the attempt and the event type there.
+CREATE POLICY definer_helpers_record_events ON app.monitoring_events
+AS PERMISSIVE FOR INSERT TO veritas_owner
+WITH CHECK (TRUE);
 
-DROP POLICY IF EXISTS teachers_read_events_on_their_exams ON app.monitoring_events;
-CREATE POLICY teachers_read_events_on_their_exams ON app.monitoring_events
-AS PERMISSIVE FOR SELECT TO teacher
-USING (exam_id = any((SELECT internal.teacher_exam_ids())::uuid[]));
-
--- The monitoring module deduplicates retries; the analysis engine reads
--- timelines.
-DROP POLICY IF EXISTS integration_reads_events ON app.monitoring_events;
-CREATE POLICY integration_reads_events ON app.monitoring_events
-AS PERMISSIVE FOR SELECT TO integration
-USING (TRUE);
-
--- Any attempt in progress. The deadline plus grace is checked by the
--- recording function (internal.record_events), not here: integration may
--- read only the id and grace period of an exam (sql/policies/exams.sql).
-DROP POLICY IF EXISTS integration_records_events_of_open_attempts ON app.monitoring_events;
-CREATE POLICY integration_records_events_of_open_attempts ON app.monitoring_events
-AS PERMISSIVE FOR INSERT TO integration
-WITH CHECK (
-    EXISTS (
-        SELECT FROM app.exam_attempts AS a
-        WHERE
-            a.id = monitoring_events.attempt_id
-            AND a.student_id = monitoring_events.student_id
-            AND a.exam_id = monitoring_events.exam_id
-            AND a.started_at = monitoring_events.attempt_started_at
-            AND a.status = 'in_progress'
-    )
-    AND EXISTS (
-        SELECT FROM app.event_types AS t
-        WHERE
-            t.event_type = monitoring_events.event_type
-            AND t.severity = monitoring_events.severity
-            AND t.is_anomaly = monitoring_events.is_anomaly
-    )
-);
-
-DROP POLICY IF EXISTS admins_read_events ON app.monitoring_events;
-CREATE POLICY admins_read_events ON app.monitoring_events
-AS PERMISSIVE FOR SELECT TO admin
-USING (TRUE);
-
--- The built-in analyser (worker) and the analytics refresh.
-DROP POLICY IF EXISTS definer_helpers_read_events ON app.monitoring_events;
+-- The timeline (internal.attempt_timeline), the built-in analyser (worker)
+-- and the analytics refresh.
 CREATE POLICY definer_helpers_read_events ON app.monitoring_events
 AS PERMISSIVE FOR SELECT TO veritas_owner
 USING (TRUE);
-
-GRANT SELECT ON app.monitoring_events TO student, teacher, admin, integration;
--- id and received_at are the server's (defaults).
-GRANT INSERT (
-    attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, severity,
-    is_anomaly, payload, client_event_id
-) ON app.monitoring_events TO student, integration;
 
 -- event_rate_windows ----------------------------------------------------------------
 

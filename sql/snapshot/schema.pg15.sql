@@ -2633,9 +2633,12 @@ ALTER FUNCTION internal.assert_student_visible(p_student_id uuid) OWNER TO verit
 COMMENT ON FUNCTION internal.assert_student_visible(p_student_id uuid) IS 'VT404 unless the caller sees the student''s profile under RLS.';
 
 CREATE FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS TABLE(code text, occurrences integer, seconds numeric, event_ids uuid[], details jsonb)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH ev AS (
         SELECT
             e.id,
@@ -2848,6 +2851,7 @@ CREATE FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start t
         )
     FROM pastes_before_correct AS pc
     HAVING count(*) > 0;
+END;
 $$;
 
 ALTER FUNCTION internal.attempt_behaviour_evidence(p_attempt_id uuid, p_start timestamp with time zone, p_end timestamp with time zone) OWNER TO veritas_owner;
@@ -2888,7 +2892,8 @@ ALTER FUNCTION internal.attempt_paper(p_attempt_id uuid) OWNER TO veritas_owner;
 COMMENT ON FUNCTION internal.attempt_paper(p_attempt_id uuid) IS 'The caller''s own attempt''s questions without the answer key: [{id, position, kind, prompt, options, points, answer}] in the attempt''s order; [] for an attempt that is not theirs.';
 
 CREATE FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_events jsonb;
@@ -2902,7 +2907,17 @@ BEGIN
             ERRCODE = '22023',
             MESSAGE = 'after_occurred_at and after_id go together (the last row of a page)';
     END IF;
-    SELECT a.started_at INTO v_started_at FROM app.exam_attempts AS a WHERE a.id = p_attempt_id;
+    SELECT a.started_at INTO v_started_at
+    FROM app.exam_attempts AS a
+    WHERE
+        a.id = p_attempt_id
+        AND CASE current_setting('role', TRUE)
+            WHEN 'student' THEN a.student_id = internal.current_user_id()
+            WHEN 'teacher' THEN a.exam_id = any(internal.teacher_exam_ids())
+            WHEN 'admin' THEN TRUE
+            WHEN 'integration' THEN TRUE
+            ELSE FALSE
+        END;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
     END IF;
@@ -2940,7 +2955,7 @@ $$;
 
 ALTER FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) IS 'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security; sets response.next_page unless it is the last page.';
+COMMENT ON FUNCTION internal.attempt_timeline(p_attempt_id uuid, p_after_occurred_at timestamp with time zone, p_after_id uuid, p_limit integer) IS 'An attempt''s monitoring events oldest first, one keyset page, for a caller who may see the attempt (as the attempts'' SELECT policies say); sets response.next_page unless it is the last page.';
 
 CREATE FUNCTION internal.audit_actor(OUT actor_id uuid, OUT actor_role text) RETURNS record
     LANGUAGE plpgsql
@@ -3183,6 +3198,11 @@ CREATE FUNCTION internal.audit_event_partition(p_table regclass) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    -- Citus refuses triggers on a table it distributes (the audit.log they
+    -- write is on the coordinator): none there (sql/functions/deploy/citus.sql).
+    IF internal.citus_distributed(p_table) THEN
+        RETURN;
+    END IF;
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER _500_audit_update AFTER UPDATE ON %s '
         'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
@@ -3435,6 +3455,67 @@ ALTER FUNCTION internal.can_access_student_data(p_student_id uuid) OWNER TO veri
 
 COMMENT ON FUNCTION internal.can_access_student_data(p_student_id uuid) IS 'True when the caller may see the student''s data: admin any student, teacher students of their exams, a student themself.';
 
+CREATE FUNCTION internal.citus_distribute() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_table regclass;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN;
+    END IF;
+    IF internal.citus_distributed('app.monitoring_events'::regclass) THEN
+        RETURN;
+    END IF;
+    ALTER TABLE app.monitoring_events DROP CONSTRAINT IF EXISTS monitoring_events_attempt_id_fkey;
+    FOR v_table IN
+        SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits AS i
+        WHERE i.inhparent = 'app.monitoring_events'::regclass
+        UNION ALL
+        SELECT 'app.monitoring_events'::regclass
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_update ON %s', v_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_delete ON %s', v_table);
+        EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_truncate ON %s', v_table);
+    END LOOP;
+    -- copies the rows already there to the shards (docs/citus.md: moving an
+    -- existing database)
+    EXECUTE format('SELECT %s(%L, %L)', 'create_distributed_table', 'app.monitoring_events',
+        'attempt_id');
+END;
+$$;
+
+ALTER FUNCTION internal.citus_distribute() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.citus_distribute() IS 'Citus mode: distributes app.monitoring_events by attempt_id (once; nothing without the citus extension). Called by veritas db migrate as the owner.';
+
+CREATE FUNCTION internal.citus_distributed(p_table regclass) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_found boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN FALSE;
+    END IF;
+    -- dynamic: the catalog exists only with the extension (and plpgsql_check,
+    -- which reads a constant query string, runs without it)
+    EXECUTE format(
+        'SELECT EXISTS (SELECT FROM %s WHERE logicalrelid = $1 AND partmethod = %L)',
+        'pg_catalog.pg_dist_partition', 'h'
+    )
+    INTO v_found
+    USING p_table;
+    RETURN v_found;
+END;
+$_$;
+
+ALTER FUNCTION internal.citus_distributed(p_table regclass) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.citus_distributed(p_table regclass) IS 'Whether Citus hash-distributes this table (false without the citus extension). Owner only.';
+
 CREATE FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -3596,10 +3677,19 @@ DECLARE
     v_next date;
     v_name text;
     v_option record;
+    v_citus constant boolean := internal.citus_distributed('app.monitoring_events'::regclass);
+    v_parked app.monitoring_events[] := '{}'::app.monitoring_events[];
+    v_event app.monitoring_events;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
         RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
             USING ERRCODE = '22023';
+    END IF;
+    IF v_citus THEN
+        -- One connection per worker for the whole transaction: attaching
+        -- (distributing) a partition over several would deadlock with the
+        -- shards this transaction already touched.
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', TRUE);
     END IF;
     FOR v_month IN
         SELECT generate_series(
@@ -3623,18 +3713,37 @@ BEGIN
         LOOP
             EXECUTE format('ALTER TABLE app.%I SET (%I = %L)', v_name, v_option.name, v_option.value);
         END LOOP;
-        EXECUTE format(
-            'WITH moved AS (DELETE FROM app.monitoring_events_default
-                 WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
-                 RETURNING *)
-             INSERT INTO app.%I SELECT * FROM moved',
-            v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
-        );
+        IF NOT v_citus THEN
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 INSERT INTO app.%I SELECT * FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
+            );
+        ELSE
+            -- Citus (sql/functions/deploy/citus.sql): the new table becomes a
+            -- distributed partition when attached, and rows it held before are
+            -- not carried over; the parked events leave the default partition
+            -- first and are recorded again once it is attached, one INSERT
+            -- each (few: only attempts started beyond the months made ahead).
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 SELECT coalesce(array_agg(moved::app.monitoring_events), ''{}'') FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
+            ) INTO v_parked;
+        END IF;
         EXECUTE format(
             'ALTER TABLE app.monitoring_events ATTACH PARTITION app.%I
                  FOR VALUES FROM (%L) TO (%L)',
             v_name, v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
         );
+        FOREACH v_event IN ARRAY v_parked LOOP
+            INSERT INTO app.monitoring_events VALUES (v_event.*);
+        END LOOP;
+        v_parked := '{}'::app.monitoring_events[];
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited
@@ -5093,7 +5202,8 @@ ALTER FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) OWNER T
 COMMENT ON FUNCTION internal.recompute_flagged_attempts(p_attempt_ids uuid[]) IS 'Recompute app.flagged_attempts for the given attempts (NULL: all): present while the latest analysis is flagged. Returns how many are flagged.';
 
 CREATE FUNCTION internal.record_event(p_event jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     -- the valid event types, read once per call (about 4 us)
@@ -5104,6 +5214,8 @@ DECLARE
     v_occurred_at timestamptz;
     v_client_event_id text;
     v_attempt record;
+    v_severity smallint;
+    v_is_anomaly boolean;
     v_id uuid;
 BEGIN
     IF v_problem IS NOT NULL THEN
@@ -5115,17 +5227,21 @@ BEGIN
     v_client_event_id := p_event ->> 'client_event_id';
 
     SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+    SELECT t.severity, t.is_anomaly INTO v_severity, v_is_anomaly
+    FROM app.event_types AS t
+    WHERE t.event_type = v_event_type;
 
+    -- INSERT ... VALUES: on Citus one statement to one shard (an INSERT ...
+    -- SELECT from a coordinator table would go through the coordinator).
     INSERT INTO app.monitoring_events (
         attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
         severity, is_anomaly, payload, client_event_id
     )
-    SELECT
+    VALUES (
         v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
-        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
+        v_event_type, v_occurred_at, v_severity, v_is_anomaly,
         coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
-    FROM app.event_types AS t
-    WHERE t.event_type = v_event_type
+    )
     ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
     RETURNING id INTO v_id;
     IF v_id IS NOT NULL THEN
@@ -5145,10 +5261,11 @@ $$;
 
 ALTER FUNCTION internal.record_event(p_event jsonb) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.record_event(p_event jsonb) IS 'Records one monitoring event as the caller; returns {id, duplicate}.';
+COMMENT ON FUNCTION internal.record_event(p_event jsonb) IS 'Records one monitoring event for the caller (the owner inserts what internal.admit_events admitted); returns {id, duplicate}.';
 
 CREATE FUNCTION internal.record_events(p_events jsonb) RETURNS TABLE(accepted integer, duplicates integer)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
     v_count integer;
@@ -5217,7 +5334,7 @@ $$;
 
 ALTER FUNCTION internal.record_events(p_events jsonb) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.record_events(p_events jsonb) IS 'Records a list of monitoring events as the caller; returns how many were stored and how many were duplicates.';
+COMMENT ON FUNCTION internal.record_events(p_events jsonb) IS 'Records a list of monitoring events for the caller (the owner inserts what internal.admit_event_batch admitted); returns how many were stored and how many were duplicates.';
 
 CREATE FUNCTION internal.refresh_analysis_figures(p_attempt_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -8299,8 +8416,6 @@ CREATE POLICY admins_read_answers ON app.attempt_answers FOR SELECT TO admin USI
 
 CREATE POLICY admins_read_attempts ON app.exam_attempts FOR SELECT TO admin USING (true);
 
-CREATE POLICY admins_read_events ON app.monitoring_events FOR SELECT TO admin USING (true);
-
 CREATE POLICY admins_read_exam_metrics ON app.exam_metrics FOR SELECT TO admin USING (true);
 
 CREATE POLICY admins_read_exams ON app.exams FOR SELECT TO admin USING (true);
@@ -8415,6 +8530,8 @@ CREATE POLICY definer_helpers_read_reviews ON app.flag_reviews FOR SELECT TO ver
 
 CREATE POLICY definer_helpers_read_student_profiles ON app.student_profiles FOR SELECT TO veritas_owner USING (true);
 
+CREATE POLICY definer_helpers_record_events ON app.monitoring_events FOR INSERT TO veritas_owner WITH CHECK (true);
+
 CREATE POLICY definer_helpers_record_refreshes ON app.analytics_refreshes FOR INSERT TO veritas_owner WITH CHECK (true);
 
 CREATE POLICY definer_helpers_remove_counted_attempts ON app.counted_attempts FOR DELETE TO veritas_owner USING (true);
@@ -8481,8 +8598,6 @@ CREATE POLICY integration_reads_analyses ON app.behavior_analyses FOR SELECT TO 
 
 CREATE POLICY integration_reads_attempts ON app.exam_attempts FOR SELECT TO integration USING (true);
 
-CREATE POLICY integration_reads_events ON app.monitoring_events FOR SELECT TO integration USING (true);
-
 CREATE POLICY integration_reads_exam_grace ON app.exams FOR SELECT TO integration USING (true);
 
 CREATE POLICY integration_reads_exam_metrics ON app.exam_metrics FOR SELECT TO integration USING (true);
@@ -8490,12 +8605,6 @@ CREATE POLICY integration_reads_exam_metrics ON app.exam_metrics FOR SELECT TO i
 CREATE POLICY integration_reads_metrics ON app.performance_metrics FOR SELECT TO integration USING (true);
 
 CREATE POLICY integration_reads_profile_statistics ON app.student_profiles FOR SELECT TO integration USING (true);
-
-CREATE POLICY integration_records_events_of_open_attempts ON app.monitoring_events FOR INSERT TO integration WITH CHECK (((EXISTS ( SELECT
-   FROM app.exam_attempts a
-  WHERE ((a.id = monitoring_events.attempt_id) AND (a.student_id = monitoring_events.student_id) AND (a.exam_id = monitoring_events.exam_id) AND (a.started_at = monitoring_events.attempt_started_at) AND (a.status = 'in_progress'::app.attempt_status)))) AND (EXISTS ( SELECT
-   FROM app.event_types t
-  WHERE ((t.event_type = monitoring_events.event_type) AND (t.severity = monitoring_events.severity) AND (t.is_anomaly = monitoring_events.is_anomaly))))));
 
 CREATE POLICY integration_writes_external_analyses ON app.behavior_analyses FOR INSERT TO integration WITH CHECK (((source = 'external'::app.analysis_source) AND (created_by = ( SELECT internal.current_user_id() AS current_user_id))));
 
@@ -8527,8 +8636,6 @@ CREATE POLICY students_read_own_answers ON app.attempt_answers FOR SELECT TO stu
 
 CREATE POLICY students_read_own_attempts ON app.exam_attempts FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
 
-CREATE POLICY students_read_own_events ON app.monitoring_events FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
-
 CREATE POLICY students_read_own_metrics ON app.performance_metrics FOR SELECT TO student USING ((student_id = ( SELECT internal.current_user_id() AS current_user_id)));
 
 CREATE POLICY students_read_own_profile ON app.student_profiles FOR SELECT TO student USING ((user_id = ( SELECT internal.current_user_id() AS current_user_id)));
@@ -8538,13 +8645,6 @@ CREATE POLICY students_read_published_exams ON app.exams FOR SELECT TO student U
 CREATE POLICY students_read_questions_of_open_exams ON app.questions FOR SELECT TO student USING ((EXISTS ( SELECT
    FROM app.exams e
   WHERE ((e.id = questions.exam_id) AND e.published AND (e.opens_at <= now())))));
-
-CREATE POLICY students_record_events_of_open_attempts ON app.monitoring_events FOR INSERT TO student WITH CHECK (((student_id = ( SELECT internal.current_user_id() AS current_user_id)) AND (EXISTS ( SELECT
-   FROM (app.exam_attempts a
-     JOIN app.exams e ON ((a.exam_id = e.id)))
-  WHERE ((a.id = monitoring_events.attempt_id) AND (a.student_id = monitoring_events.student_id) AND (a.exam_id = monitoring_events.exam_id) AND (a.started_at = monitoring_events.attempt_started_at) AND (a.status = 'in_progress'::app.attempt_status) AND (now() <= (a.deadline + make_interval(secs => (e.grace_seconds)::double precision)))))) AND (EXISTS ( SELECT
-   FROM app.event_types t
-  WHERE ((t.event_type = monitoring_events.event_type) AND (t.severity = monitoring_events.severity) AND (t.is_anomaly = monitoring_events.is_anomaly))))));
 
 ALTER TABLE app.teacher_exam_permissions ENABLE ROW LEVEL SECURITY;
 
@@ -8573,8 +8673,6 @@ CREATE POLICY teachers_read_answers_on_their_exams ON app.attempt_answers FOR SE
   WHERE ((a.id = attempt_answers.attempt_id) AND (a.exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[]))))));
 
 CREATE POLICY teachers_read_attempts_on_their_exams ON app.exam_attempts FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
-
-CREATE POLICY teachers_read_events_on_their_exams ON app.monitoring_events FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
 
 CREATE POLICY teachers_read_metrics_of_their_exams ON app.exam_metrics FOR SELECT TO teacher USING ((exam_id = ANY (( SELECT internal.teacher_exam_ids() AS teacher_exam_ids)::uuid[])));
 
@@ -9104,6 +9202,10 @@ GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO tea
 GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO admin;
 GRANT ALL ON FUNCTION internal.can_access_student_data(p_student_id uuid) TO integration;
 
+REVOKE ALL ON FUNCTION internal.citus_distribute() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION internal.citus_distributed(p_table regclass) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
@@ -9559,41 +9661,6 @@ GRANT SELECT(saved_at) ON TABLE app.attempt_answers TO student;
 GRANT SELECT ON TABLE app.exam_metrics TO teacher;
 GRANT SELECT ON TABLE app.exam_metrics TO admin;
 GRANT SELECT ON TABLE app.exam_metrics TO integration;
-
-GRANT SELECT ON TABLE app.monitoring_events TO student;
-GRANT SELECT ON TABLE app.monitoring_events TO teacher;
-GRANT SELECT ON TABLE app.monitoring_events TO admin;
-GRANT SELECT ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(attempt_started_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(exam_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(student_id) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(event_type) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(occurred_at) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(severity) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(is_anomaly) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(payload) ON TABLE app.monitoring_events TO integration;
-
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO student;
-GRANT INSERT(client_event_id) ON TABLE app.monitoring_events TO integration;
 
 GRANT SELECT,DELETE ON TABLE app.questions TO teacher;
 GRANT SELECT,DELETE ON TABLE app.questions TO admin;

@@ -45,11 +45,8 @@ INSERT INTO search_path_exceptions VALUES
 -- configuration save and restore per call.
 ('api.record_monitoring_events', 'monitoring hot path'),
 ('api.record_monitoring_event', 'monitoring hot path'),
-('internal.record_events', 'monitoring hot path'),
-('internal.record_event', 'monitoring hot path: one event'),
 ('internal.event_problem', 'monitoring hot path; inlined'),
 ('internal.parse_events', 'monitoring hot path; inlined'),
-('internal.attempt_timeline', 'monitoring timeline, same file convention'),
 ('api.get_monitoring_events_for_attempt', 'monitoring timeline, same file convention'),
 ('api.get_attempt_monitoring_events', 'monitoring timeline, same file convention'),
 -- SQL functions written to be inlined into their caller's query: a SET

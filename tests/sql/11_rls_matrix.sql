@@ -11,7 +11,7 @@
 -- the state is checked afterwards, as the superuser.
 BEGIN;
 SET LOCAL search_path = public, pg_catalog;
-SELECT plan(207);
+SELECT plan(208);
 
 -- ---------------------------------------------------------------------------
 -- Fixtures
@@ -61,6 +61,31 @@ BEGIN
          FROM (%s) AS q (id) JOIN pg_temp.ids AS i ON i.id = q.id', p_query
     ) INTO v_names;
     RETURN v_names;
+END
+$$;
+
+-- The events a caller reads: no request role reads app.monitoring_events
+-- itself (sql/policies/monitoring.sql); each fixture attempt's timeline
+-- (internal.attempt_timeline, the door of both timeline routes) is asked
+-- for, and an attempt the caller may not see (VT404) gives nothing.
+CREATE FUNCTION pg_temp.timeline_names() RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_names text[] := '{}';
+    v_attempt uuid;
+BEGIN
+    FOR v_attempt IN SELECT i.id FROM pg_temp.ids AS i WHERE i.name LIKE 'att\_%' LOOP
+        BEGIN
+            v_names := v_names || ARRAY(
+                SELECT i.name
+                FROM jsonb_array_elements(internal.attempt_timeline(v_attempt, NULL, NULL, 100)) AS e
+                JOIN pg_temp.ids AS i ON i.id = (e ->> 'id')::uuid
+            );
+        EXCEPTION WHEN SQLSTATE 'VT404' THEN
+            NULL;
+        END;
+    END LOOP;
+    RETURN ARRAY(SELECT n FROM unnest(v_names) AS n ORDER BY n);
 END
 $$;
 
@@ -130,15 +155,13 @@ INSERT INTO app.exam_attempts (
 INSERT INTO app.attempt_answers (attempt_id, question_id, answer, points_awarded) VALUES
 (pg_temp.id('att_alice'), pg_temp.id('q1'), '"4"', 2),
 (pg_temp.id('att_bob'), pg_temp.id('q2'), '"3"', NULL);
-INSERT INTO app.monitoring_events (
-    attempt_id, id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
-    severity, is_anomaly, client_event_id
-)
-SELECT a.id, pg_temp.id(e.name), a.started_at, a.exam_id, a.student_id, e.kind::app.event_type,
-    a.started_at + interval '1 minute', t.severity, t.is_anomaly, e.name
-FROM (VALUES ('ev_alice', 'att_alice', 'tab_hidden'), ('ev_bob', 'att_bob', 'paste')) AS e (name, attempt, kind)
-JOIN app.exam_attempts AS a ON a.id = pg_temp.id(e.attempt)
-JOIN app.event_types AS t ON t.event_type = e.kind::app.event_type;
+-- tests.insert_event: as the recording functions store an event
+SELECT NULL FROM (
+    SELECT tests.insert_event(a.id, e.kind::app.event_type, a.started_at + interval '1 minute',
+        '{}', e.name, pg_temp.id(e.name))
+    FROM (VALUES ('ev_alice', 'att_alice', 'tab_hidden'), ('ev_bob', 'att_bob', 'paste')) AS e (name, attempt, kind)
+    JOIN app.exam_attempts AS a ON a.id = pg_temp.id(e.attempt)
+) AS stored;
 INSERT INTO app.behavior_analyses (id, attempt_id, source, model, integrity_score, lmi_score, is_flagged) VALUES
 (pg_temp.id('an_alice'), pg_temp.id('att_alice'), 'builtin', 'builtin-v1', 60, 0.4, TRUE),
 (pg_temp.id('an_bob'), pg_temp.id('att_bob'), 'builtin', 'builtin-v1', 95, 0.05, FALSE);
@@ -225,9 +248,9 @@ SELECT column_privs_are(
     'auth', 'refresh_tokens', 'token_hash', 'admin', ARRAY[]::text[],
     'nobody reads refresh token hashes, not even an admin'
 );
-SELECT column_privs_are(
-    'app', 'monitoring_events', 'received_at', 'student', ARRAY['SELECT'],
-    'a student may not set an event''s received_at'
+SELECT table_privs_are(
+    'app', 'monitoring_events', 'student', ARRAY[]::text[],
+    'a student has no privilege on the events: recording and the timeline are the owner''s functions'
 );
 SELECT table_privs_are('audit', 'log', 'admin', ARRAY['SELECT'], 'an admin may only read the audit log');
 SELECT table_privs_are(
@@ -510,13 +533,8 @@ SELECT policies_are(
 SELECT policies_are(
     'app', 'monitoring_events',
     ARRAY[
-        'admins_read_events',
         'definer_helpers_read_events',
-        'integration_reads_events',
-        'integration_records_events_of_open_attempts',
-        'students_read_own_events',
-        'students_record_events_of_open_attempts',
-        'teachers_read_events_on_their_exams'
+        'definer_helpers_record_events'
     ],
     'exactly the expected policies on app.monitoring_events'
 );
@@ -611,7 +629,8 @@ SELECT is(
 SELECT is(pg_temp.pairs('SELECT exam_id, student_id FROM app.accommodations'), ARRAY[]::text[], 'alice does not see carl''s extra time');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts'), ARRAY['att_alice'], 'alice reads only her own attempts');
 SELECT is(pg_temp.names('SELECT attempt_id FROM app.attempt_answers'), ARRAY['att_alice'], 'alice reads only her own answers');
-SELECT is(pg_temp.names('SELECT id FROM app.monitoring_events'), ARRAY['ev_alice'], 'alice reads only her own events');
+SELECT is(pg_temp.timeline_names(), ARRAY['ev_alice'], 'alice reads only her own events');
+SELECT throws_ok('SELECT 1 FROM app.monitoring_events', '42501', NULL, 'alice cannot read the events table itself');
 SELECT is(pg_temp.names('SELECT id FROM app.behavior_analyses'), ARRAY['an_alice'], 'alice reads only the analyses of her own attempts');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts WHERE id = ''00000000-0000-4000-8000-000000001172'''), ARRAY[]::text[], 'asking for bob''s attempt by id gives nothing');
 
@@ -660,18 +679,16 @@ SELECT throws_ok(
     '42501', NULL, 'alice cannot raise her own integrity score'
 );
 SELECT throws_ok(
-    $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
-           occurred_at, severity, is_anomaly)
-       SELECT a.id, a.started_at, a.exam_id, pg_temp.id('alice'), 'heartbeat', now(), 0, FALSE
-       FROM app.exam_attempts AS a WHERE a.id = pg_temp.id('att_alice') $$,
-    '42501', NULL, 'alice cannot record events for her finished attempt'
+    $$ SELECT api.record_monitoring_events(jsonb_build_object(
+           'attempt_id', pg_temp.id('att_alice'), 'event_type', 'heartbeat', 'occurred_at', now())) $$,
+    'VT409', NULL, 'alice cannot record events for her finished attempt'
 );
 SELECT throws_ok(
     $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
            occurred_at, severity, is_anomaly)
        VALUES (pg_temp.id('att_bob'), now() - interval '5 minutes', pg_temp.id('e2'), pg_temp.id('bob'),
            'heartbeat', now(), 0, FALSE) $$,
-    '42501', NULL, 'alice cannot record events in bob''s name'
+    '42501', NULL, 'alice cannot insert an event row in bob''s name'
 );
 
 SELECT tests.become(pg_temp.id('carl'));
@@ -686,10 +703,9 @@ SELECT is(
 
 SELECT tests.become(pg_temp.id('bob'));
 SELECT lives_ok(
-    $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
-           occurred_at, severity, is_anomaly, client_event_id)
-       SELECT a.id, a.started_at, a.exam_id, a.student_id, 'gaze_away', now(), 2, TRUE, 'bob-1'
-       FROM app.exam_attempts AS a WHERE a.id = pg_temp.id('att_bob') $$,
+    $$ SELECT api.record_monitoring_events(jsonb_build_object(
+           'attempt_id', pg_temp.id('att_bob'), 'event_type', 'gaze_away', 'occurred_at', now(),
+           'client_event_id', 'bob-1')) $$,
     'bob records an event of his attempt in progress'
 );
 SELECT throws_ok(
@@ -697,7 +713,7 @@ SELECT throws_ok(
            occurred_at, severity, is_anomaly)
        SELECT a.id, a.started_at, a.exam_id, a.student_id, 'paste', now(), 0, FALSE
        FROM app.exam_attempts AS a WHERE a.id = pg_temp.id('att_bob') $$,
-    '42501', NULL, 'bob cannot downgrade an anomaly (severity and flag come from the event type)'
+    '42501', NULL, 'bob cannot insert a downgraded anomaly himself (severity and flag come from the event type)'
 );
 SELECT throws_ok(
     $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
@@ -714,11 +730,12 @@ SELECT throws_ok(
     $$ DELETE FROM app.monitoring_events WHERE attempt_id = pg_temp.id('att_bob') $$,
     '42501', NULL, 'events are append-only: bob cannot delete his'
 );
-SELECT tests.unbecome();
+SELECT tests.become(pg_temp.id('ada'));
 SELECT is(
-    (SELECT count(*)::integer FROM app.monitoring_events WHERE attempt_id = pg_temp.id('att_bob')),
+    jsonb_array_length(internal.attempt_timeline(pg_temp.id('att_bob'), NULL, NULL, 100)),
     2, 'bob''s attempt has the fixture event and the one he recorded'
 );
+SELECT tests.unbecome();
 
 -- ---------------------------------------------------------------------------
 -- Teachers: tom (E2 only) sees nothing of tina's exams
@@ -734,7 +751,7 @@ SELECT is(pg_temp.pairs('SELECT exam_id, teacher_id FROM app.teacher_exam_permis
 SELECT is(pg_temp.pairs('SELECT exam_id, student_id FROM app.accommodations'), ARRAY[]::text[], 'tom reads no extra time on tina''s exam');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts'), ARRAY['att_bob'], 'tom reads only the attempts on his exam');
 SELECT is(pg_temp.names('SELECT attempt_id FROM app.attempt_answers'), ARRAY['att_bob'], 'tom reads only the answers on his exam');
-SELECT is(pg_temp.names('SELECT id FROM app.monitoring_events'), ARRAY['ev_bob'], 'tom reads only the events on his exam');
+SELECT is(pg_temp.timeline_names(), ARRAY['ev_bob'], 'tom reads only the events on his exam');
 SELECT is(pg_temp.names('SELECT id FROM app.behavior_analyses'), ARRAY['an_bob'], 'tom reads only the analyses on his exam');
 SELECT is(pg_temp.names('SELECT id FROM app.flag_reviews'), ARRAY[]::text[], 'tom reads no review on tina''s exam');
 SELECT is(pg_temp.names('SELECT exam_id FROM app.exam_metrics'), ARRAY['e2'], 'tom reads only his exam''s metrics');
@@ -816,7 +833,7 @@ SELECT is(
     'tina reads an attempt''s snapshot'
 );
 SELECT is(pg_temp.names('SELECT attempt_id FROM app.attempt_answers'), ARRAY['att_alice'], 'tina reads the answers on her exams');
-SELECT is(pg_temp.names('SELECT id FROM app.monitoring_events'), ARRAY['ev_alice'], 'tina reads the events on her exams');
+SELECT is(pg_temp.timeline_names(), ARRAY['ev_alice'], 'tina reads the events on her exams');
 SELECT is(pg_temp.names('SELECT id FROM app.behavior_analyses'), ARRAY['an_alice'], 'tina reads the analyses on her exams');
 SELECT is(pg_temp.names('SELECT id FROM app.flag_reviews'), ARRAY['review'], 'tina reads the reviews on her exams');
 SELECT is(pg_temp.names('SELECT exam_id FROM app.exam_metrics'), ARRAY['e1'], 'tina reads her exams'' metrics');
@@ -898,7 +915,7 @@ SELECT is(
 );
 SELECT is(pg_temp.names('SELECT id FROM app.exams'), ARRAY['e1', 'e2', 'e3', 'e4'], 'ada reads every exam');
 SELECT is(pg_temp.names('SELECT id FROM app.exam_attempts'), ARRAY['att_alice', 'att_bob'], 'ada reads every attempt');
-SELECT is(pg_temp.names('SELECT id FROM app.monitoring_events'), ARRAY['ev_alice', 'ev_bob'], 'ada reads every event');
+SELECT is(pg_temp.timeline_names(), ARRAY['ev_alice', 'ev_bob'], 'ada reads every event');
 SELECT is(pg_temp.names('SELECT id FROM app.analysis_jobs'), ARRAY['job'], 'ada reads the job queue');
 -- (The audit triggers add entries of their own: only the hand-made rows here.)
 SELECT is(
@@ -962,21 +979,17 @@ SELECT throws_ok('SELECT 1 FROM app.questions', '42501', NULL, 'ivy cannot read 
 SELECT throws_ok('SELECT title FROM app.exams', '42501', NULL, 'ivy cannot read exams, only their grace period');
 SELECT throws_ok('SELECT 1 FROM app.attempt_answers', '42501', NULL, 'ivy cannot read answers');
 SELECT throws_ok('SELECT student_number FROM app.student_profiles', '42501', NULL, 'ivy reads profile statistics, not identity');
-SELECT is(pg_temp.names('SELECT id FROM app.monitoring_events'), ARRAY['ev_alice', 'ev_bob'], 'ivy reads every event (timelines for analysis)');
+SELECT is(pg_temp.timeline_names(), ARRAY['ev_alice', 'ev_bob'], 'ivy reads every event (timelines for analysis)');
 SELECT is(pg_temp.names('SELECT id FROM app.behavior_analyses'), ARRAY['an_alice', 'an_bob'], 'ivy reads every analysis');
 SELECT lives_ok(
-    $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
-           occurred_at, severity, is_anomaly)
-       SELECT a.id, a.started_at, a.exam_id, a.student_id, 'face_missing', now(), 3, TRUE
-       FROM app.exam_attempts AS a WHERE a.id = pg_temp.id('att_bob') $$,
+    $$ SELECT api.record_monitoring_events(jsonb_build_object(
+           'attempt_id', pg_temp.id('att_bob'), 'event_type', 'face_missing', 'occurred_at', now())) $$,
     'ivy records an event of an attempt in progress'
 );
 SELECT throws_ok(
-    $$ INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, student_id, event_type,
-           occurred_at, severity, is_anomaly)
-       SELECT a.id, a.started_at, a.exam_id, a.student_id, 'heartbeat', now(), 0, FALSE
-       FROM app.exam_attempts AS a WHERE a.id = pg_temp.id('att_alice') $$,
-    '42501', NULL, 'ivy cannot record events of a finished attempt'
+    $$ SELECT api.record_monitoring_events(jsonb_build_object(
+           'attempt_id', pg_temp.id('att_alice'), 'event_type', 'heartbeat', 'occurred_at', now())) $$,
+    'VT409', NULL, 'ivy cannot record events of a finished attempt'
 );
 SELECT lives_ok(
     $$ INSERT INTO app.behavior_analyses (attempt_id, source, model, integrity_score, lmi_score, created_by)

@@ -175,13 +175,12 @@ SELECT pg_temp.attempt(7, NULL, 'in_progress');
 
 -- Attempt 2: developer tools opened twice -> penalty 30, weight 0.7:
 -- integrity 70, lmi 0.7, flagged.
-INSERT INTO app.monitoring_events (
-    attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, severity,
-    is_anomaly
-)
-SELECT a.id, a.started_at, a.exam_id, a.student_id, 'devtools_open', a.started_at + s * interval '1 second', 3, TRUE
-FROM app.exam_attempts AS a, (VALUES (10), (20)) AS v (s)
-WHERE a.id = pg_temp.id('x2');
+-- tests.insert_event: as the recording functions store an event
+SELECT NULL FROM (
+    SELECT tests.insert_event(a.id, 'devtools_open', a.started_at + s * interval '1 second')
+    FROM app.exam_attempts AS a, (VALUES (10), (20)) AS v (s)
+    WHERE a.id = pg_temp.id('x2')
+) AS stored;
 
 -- ---------------------------------------------------------------------------
 -- Claim order: oldest run_after first, never before it is due

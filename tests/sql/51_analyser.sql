@@ -82,17 +82,12 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_id uuid;
 BEGIN
-    INSERT INTO app.monitoring_events (
-        attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
-        received_at, severity, is_anomaly, payload
-    )
-    SELECT a.id, a.started_at, a.exam_id, a.student_id, t.event_type,
-        a.started_at + make_interval(secs => p_at), a.started_at + make_interval(secs => p_at),
-        t.severity, t.is_anomaly, p_payload
-    FROM app.exam_attempts AS a, app.event_types AS t
-    WHERE a.id = ('00000000-0000-4000-8000-0000000510' || lpad(p_n::text, 2, '0'))::uuid
-        AND t.event_type = p_type
-    RETURNING id INTO v_id;
+    -- as the recording functions store an event
+    SELECT tests.insert_event(a.id, p_type, a.started_at + make_interval(secs => p_at), p_payload,
+        NULL, NULL, a.started_at + make_interval(secs => p_at))
+    INTO v_id
+    FROM app.exam_attempts AS a
+    WHERE a.id = ('00000000-0000-4000-8000-0000000510' || lpad(p_n::text, 2, '0'))::uuid;
     IF p_key IS NOT NULL THEN
         PERFORM pg_temp.keep(p_key, v_id::text);
     END IF;

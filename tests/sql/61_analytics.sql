@@ -65,18 +65,16 @@ INSERT INTO app.behavior_analyses (attempt_id, source, model, integrity_score, l
 ('00000000-0000-4000-8000-000000061003', 'builtin', 'veritas-builtin-v1', 80, 0.2, FALSE, now() - interval '2 hours');
 
 -- Events: s1 three tab_hidden and two heartbeats, s2 one paste.
+-- tests.insert_event: as the recording functions store an event.
 CREATE FUNCTION pg_temp.add_events(p_attempt_id uuid, p_type app.event_type, p_count integer)
 RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO app.monitoring_events (
-        attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, severity, is_anomaly
-    )
-    SELECT a.id, a.started_at, a.exam_id, a.student_id, t.event_type, a.started_at + k * interval '1 second',
-        t.severity, t.is_anomaly
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tests.insert_event(a.id, p_type, a.started_at + k * interval '1 second')
     FROM app.exam_attempts AS a
-    CROSS JOIN app.event_types AS t
     CROSS JOIN generate_series(1, p_count) AS k
-    WHERE a.id = p_attempt_id AND t.event_type = p_type;
+    WHERE a.id = p_attempt_id;
+END;
 $$;
 SELECT NULL FROM pg_temp.add_events('00000000-0000-4000-8000-000000061001', 'tab_hidden', 3);
 SELECT NULL FROM pg_temp.add_events('00000000-0000-4000-8000-000000061001', 'heartbeat', 2);

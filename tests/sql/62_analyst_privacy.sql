@@ -55,16 +55,14 @@ FROM (VALUES
 CROSS JOIN generate_series(1, x.students) AS n
 CROSS JOIN fixture AS f;
 
-INSERT INTO app.monitoring_events (
-    attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at, severity, is_anomaly
-)
-SELECT a.id, a.started_at, a.exam_id, a.student_id, t.event_type, a.started_at, t.severity, t.is_anomaly
-FROM app.exam_attempts AS a
-CROSS JOIN app.event_types AS t
-WHERE
-    a.student_id = '00000000-0000-4000-8000-000000062b01'
-    AND a.exam_id IN ('00000000-0000-4000-8000-000000062e04', '00000000-0000-4000-8000-000000062e05')
-    AND t.event_type = 'paste';
+-- tests.insert_event: as the recording functions store an event
+SELECT NULL FROM (
+    SELECT tests.insert_event(a.id, 'paste', a.started_at)
+    FROM app.exam_attempts AS a
+    WHERE
+        a.student_id = '00000000-0000-4000-8000-000000062b01'
+        AND a.exam_id IN ('00000000-0000-4000-8000-000000062e04', '00000000-0000-4000-8000-000000062e05')
+) AS stored;
 
 -- Sam 1's metrics, last updated at the same 23:30 UTC (the timestamps
 -- trigger, which would write now(), is off for this insert).

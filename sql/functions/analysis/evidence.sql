@@ -105,6 +105,8 @@ REVOKE ALL ON FUNCTION internal.builtin_analysis_rules() FROM PUBLIC;
 --
 -- event_ids lists at most 100 ids (count says how many there were). Runs
 -- with the rights of its caller: internal.analyse_attempt, as the owner.
+-- PL/pgSQL, not SQL: Citus cannot plan a SQL function's parameters into a
+-- query of a distributed table (docs/citus.md).
 CREATE OR REPLACE FUNCTION internal.attempt_behaviour_evidence(
     p_attempt_id uuid, p_start timestamptz, p_end timestamptz
 )
@@ -115,10 +117,13 @@ RETURNS TABLE (
     event_ids uuid[],
     details jsonb
 )
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH ev AS (
         SELECT
             e.id,
@@ -331,6 +336,7 @@ AS $$
         )
     FROM pastes_before_correct AS pc
     HAVING count(*) > 0;
+END;
 $$;
 COMMENT ON FUNCTION internal.attempt_behaviour_evidence(uuid, timestamptz, timestamptz) IS
 'What an attempt''s monitoring events show, one row per flag code seen: occurrences, seconds (timed codes), event ids (at most 100) and details. Paired events make episodes (an unpaired start lasts until the next heartbeat, the next start or the end); gaps over 60 s are unobserved time. Rules in docs/analysis.md.';

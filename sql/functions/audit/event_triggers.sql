@@ -80,6 +80,11 @@ VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- Citus refuses triggers on a table it distributes (the audit.log they
+    -- write is on the coordinator): none there (sql/functions/deploy/citus.sql).
+    IF internal.citus_distributed(p_table) THEN
+        RETURN;
+    END IF;
     EXECUTE format(
         'CREATE OR REPLACE TRIGGER _500_audit_update AFTER UPDATE ON %s '
         'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '

@@ -34,10 +34,19 @@ DECLARE
     v_next date;
     v_name text;
     v_option record;
+    v_citus constant boolean := internal.citus_distributed('app.monitoring_events'::regclass);
+    v_parked app.monitoring_events[] := '{}'::app.monitoring_events[];
+    v_event app.monitoring_events;
 BEGIN
     IF p_months_ahead NOT BETWEEN 0 AND 24 THEN
         RAISE EXCEPTION 'months ahead must be between 0 and 24, not %', p_months_ahead
             USING ERRCODE = '22023';
+    END IF;
+    IF v_citus THEN
+        -- One connection per worker for the whole transaction: attaching
+        -- (distributing) a partition over several would deadlock with the
+        -- shards this transaction already touched.
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', TRUE);
     END IF;
     FOR v_month IN
         SELECT generate_series(
@@ -61,18 +70,37 @@ BEGIN
         LOOP
             EXECUTE format('ALTER TABLE app.%I SET (%I = %L)', v_name, v_option.name, v_option.value);
         END LOOP;
-        EXECUTE format(
-            'WITH moved AS (DELETE FROM app.monitoring_events_default
-                 WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
-                 RETURNING *)
-             INSERT INTO app.%I SELECT * FROM moved',
-            v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
-        );
+        IF NOT v_citus THEN
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 INSERT INTO app.%I SELECT * FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC', v_name
+            );
+        ELSE
+            -- Citus (sql/functions/deploy/citus.sql): the new table becomes a
+            -- distributed partition when attached, and rows it held before are
+            -- not carried over; the parked events leave the default partition
+            -- first and are recorded again once it is attached, one INSERT
+            -- each (few: only attempts started beyond the months made ahead).
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM app.monitoring_events_default
+                     WHERE attempt_started_at >= %L::timestamptz AND attempt_started_at < %L::timestamptz
+                     RETURNING *)
+                 SELECT coalesce(array_agg(moved::app.monitoring_events), ''{}'') FROM moved',
+                v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
+            ) INTO v_parked;
+        END IF;
         EXECUTE format(
             'ALTER TABLE app.monitoring_events ATTACH PARTITION app.%I
                  FOR VALUES FROM (%L) TO (%L)',
             v_name, v_month::timestamp AT TIME ZONE 'UTC', v_next::timestamp AT TIME ZONE 'UTC'
         );
+        FOREACH v_event IN ARRAY v_parked LOOP
+            INSERT INTO app.monitoring_events VALUES (v_event.*);
+        END LOOP;
+        v_parked := '{}'::app.monitoring_events[];
         EXECUTE format('ALTER TABLE app.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE app.%I FORCE ROW LEVEL SECURITY', v_name);
         -- Any UPDATE, DELETE or TRUNCATE aimed at the partition is audited

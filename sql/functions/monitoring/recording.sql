@@ -1,28 +1,33 @@
 -- monitoring: recording events, the hottest path of the system
 -- (POST /monitor/events).
 --
--- Recording is SECURITY INVOKER: the insert policy re-checks every row as
--- the caller (own attempt for a student, in progress, before the deadline
--- plus grace, severity and is_anomaly those of the event type). Before it,
--- one SECURITY DEFINER helper of admission.sql, internal.admit_events,
--- decides per attempt in one statement: may the caller record for it (a student: their own;
--- integration: any; else 404, never saying whether it exists), is it open
--- for events (else 409), and is it within its per-minute budget (else 429).
+-- Recording is SECURITY DEFINER, like every read of the events: no request
+-- role has a privilege on app.monitoring_events (sql/policies/monitoring.sql
+-- says why: on Citus its row policies would run on the workers, where the
+-- attempts are not). What the insert policy checked per row is decided
+-- before the insert, on the attempts, by one SECURITY DEFINER helper of
+-- admission.sql, internal.admit_events, per attempt in one statement: may
+-- the caller record for it (a student: their own; integration: any; else
+-- 404, never saying whether it exists), is it open for events (in progress,
+-- before the deadline plus grace; else 409), and is it within its per-minute
+-- budget (else 429). The row then copies exam_id, student_id and
+-- attempt_started_at from the admitted attempt, and severity and is_anomaly
+-- from its event type: nothing of them comes from the caller.
 -- A retried event is stored once: ON CONFLICT DO NOTHING on (attempt_id,
 -- client_event_id, attempt_started_at), also when duplicates race, because
--- the unique index decides. Rules: docs/monitoring.md; what each step costs:
+-- the unique index decides (on Citus too: it leads with the distribution
+-- column). Rules: docs/monitoring.md; what each step costs:
 -- docs/performance.md.
 --
 -- One event (the common case: a browser reports as things happen) takes a
--- path of its own, internal.record_event: PL/pgSQL expressions and three
--- statements (admit, insert, and on a duplicate the lookup of the stored
--- id). A batch takes the set-based path, internal.record_events.
+-- path of its own, internal.record_event: PL/pgSQL expressions and four
+-- statements (admit, the event type's severity, insert, and on a duplicate
+-- the lookup of the stored id). A batch takes the set-based path, internal.record_events.
 --
--- No SET search_path on the functions of this file and timeline.sql (the
--- definers of admission.sql pin theirs, like every definer): it costs a
--- configuration save and restore per call on the hot path, so every name
--- is schema-qualified instead. An exception to the rule of
--- docs/architecture.md, named in tests/sql/05_catalog_rules.sql.
+-- The two api functions below stay SECURITY INVOKER and pin no search_path
+-- (a configuration save and restore per call on the hot path): every name is
+-- schema-qualified instead. An exception to the rule of docs/architecture.md,
+-- named in tests/sql/05_catalog_rules.sql.
 
 -- What is wrong with one event's shape, with a message naming the field (an
 -- unknown event type names the valid ones, p_types); NULL when nothing is.
@@ -100,7 +105,8 @@ CREATE OR REPLACE FUNCTION internal.record_event(p_event jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
-SECURITY INVOKER
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     -- the valid event types, read once per call (about 4 us)
@@ -111,6 +117,8 @@ DECLARE
     v_occurred_at timestamptz;
     v_client_event_id text;
     v_attempt record;
+    v_severity smallint;
+    v_is_anomaly boolean;
     v_id uuid;
 BEGIN
     IF v_problem IS NOT NULL THEN
@@ -122,17 +130,21 @@ BEGIN
     v_client_event_id := p_event ->> 'client_event_id';
 
     SELECT * INTO v_attempt FROM internal.admit_events(v_attempt_id, 1);
+    SELECT t.severity, t.is_anomaly INTO v_severity, v_is_anomaly
+    FROM app.event_types AS t
+    WHERE t.event_type = v_event_type;
 
+    -- INSERT ... VALUES: on Citus one statement to one shard (an INSERT ...
+    -- SELECT from a coordinator table would go through the coordinator).
     INSERT INTO app.monitoring_events (
         attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
         severity, is_anomaly, payload, client_event_id
     )
-    SELECT
+    VALUES (
         v_attempt_id, v_attempt.attempt_started_at, v_attempt.exam_id, v_attempt.student_id,
-        v_event_type, v_occurred_at, t.severity, t.is_anomaly,
+        v_event_type, v_occurred_at, v_severity, v_is_anomaly,
         coalesce(nullif(p_event -> 'payload', 'null'::jsonb), '{}'::jsonb), v_client_event_id
-    FROM app.event_types AS t
-    WHERE t.event_type = v_event_type
+    )
     ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
     RETURNING id INTO v_id;
     IF v_id IS NOT NULL THEN
@@ -151,7 +163,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.record_event(jsonb) IS
-'Records one monitoring event as the caller; returns {id, duplicate}.';
+'Records one monitoring event for the caller (the owner inserts what internal.admit_events admitted); returns {id, duplicate}.';
 REVOKE ALL ON FUNCTION internal.record_event(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.record_event(jsonb) TO student, integration;
 
@@ -161,7 +173,8 @@ CREATE OR REPLACE FUNCTION internal.record_events(p_events jsonb)
 RETURNS TABLE (accepted integer, duplicates integer)
 LANGUAGE plpgsql
 VOLATILE
-SECURITY INVOKER
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_count integer;
@@ -229,7 +242,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.record_events(jsonb) IS
-'Records a list of monitoring events as the caller; returns how many were stored and how many were duplicates.';
+'Records a list of monitoring events for the caller (the owner inserts what internal.admit_event_batch admitted); returns how many were stored and how many were duplicates.';
 REVOKE ALL ON FUNCTION internal.record_events(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.record_events(jsonb) TO student, integration;
 

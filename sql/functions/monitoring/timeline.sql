@@ -1,12 +1,18 @@
 -- monitoring: an attempt's timeline (its events, oldest first, in keyset
 -- pages), for its teachers and admins (a disclosure) and for the student.
--- No SET search_path, like recording.sql (whose header says why).
+-- The api functions pin no search_path, like recording.sql's (whose header
+-- says why); internal.attempt_timeline is a definer and pins it.
 
 -- The timeline ---------------------------------------------------------------------
 
--- An attempt's events, oldest first, under the caller's row-level security,
--- paginated by keyset: pass the last row's occurred_at and id to get the next
+-- An attempt's events, oldest first, paginated by keyset: pass the last row's occurred_at and id to get the next
 -- page. VT404 when the caller may not see the attempt.
+--
+-- SECURITY DEFINER: no request role reads app.monitoring_events itself
+-- (sql/policies/monitoring.sql says why). Who may read an attempt's events
+-- is decided here, on the attempt, as the SELECT policies of
+-- app.exam_attempts decide who sees the attempt (sql/policies/attempts.sql):
+-- its student, a teacher of its exam, an admin, an integration account.
 --
 -- It reads one row past the page: when that row exists, the page is not the
 -- last, and the transaction-local setting response.next_page names the next
@@ -20,7 +26,8 @@ CREATE OR REPLACE FUNCTION internal.attempt_timeline(
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
-SECURITY INVOKER
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_events jsonb;
@@ -34,7 +41,17 @@ BEGIN
             ERRCODE = '22023',
             MESSAGE = 'after_occurred_at and after_id go together (the last row of a page)';
     END IF;
-    SELECT a.started_at INTO v_started_at FROM app.exam_attempts AS a WHERE a.id = p_attempt_id;
+    SELECT a.started_at INTO v_started_at
+    FROM app.exam_attempts AS a
+    WHERE
+        a.id = p_attempt_id
+        AND CASE current_setting('role', TRUE)
+            WHEN 'student' THEN a.student_id = internal.current_user_id()
+            WHEN 'teacher' THEN a.exam_id = any(internal.teacher_exam_ids())
+            WHEN 'admin' THEN TRUE
+            WHEN 'integration' THEN TRUE
+            ELSE FALSE
+        END;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'VT404', MESSAGE = format('no attempt %s', p_attempt_id);
     END IF;
@@ -71,7 +88,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) IS
-'An attempt''s monitoring events oldest first, one keyset page, under the caller''s row-level security; sets response.next_page unless it is the last page.';
+'An attempt''s monitoring events oldest first, one keyset page, for a caller who may see the attempt (as the attempts'' SELECT policies say); sets response.next_page unless it is the last page.';
 REVOKE ALL ON FUNCTION internal.attempt_timeline(uuid, timestamptz, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION internal.attempt_timeline(
     uuid, timestamptz, uuid, integer

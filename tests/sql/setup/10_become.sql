@@ -153,3 +153,82 @@ GRANT EXECUTE ON FUNCTION tests.unbecome() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.become(uuid) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tests.become_anon() TO PUBLIC;
 REVOKE ALL ON FUNCTION tests.allow_temporary_tables(text) FROM PUBLIC;
+
+-- Act as the owner, which alone reads and writes app.monitoring_events (the
+-- recording and timeline functions are its definers). On Citus the events
+-- are distributed, and a transaction may not touch a shard as one user after
+-- another user changed it there: a file's fixture events are written, and
+-- read back for checking, as the owner, like the functions under test do.
+CREATE OR REPLACE FUNCTION tests.become_owner()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM tests.unbecome();
+    PERFORM tests.allow_temporary_tables('veritas_owner');
+    PERFORM set_config('role', 'veritas_owner', true);
+END;
+$$;
+
+-- A fixture event of an attempt, stored as the recording functions store
+-- one: by the owner, one INSERT ... VALUES, exam, student and start copied
+-- from the attempt, severity and anomaly flag from the event type. On Citus
+-- an INSERT ... SELECT from the (coordinator) attempts into the distributed
+-- events goes through COPY, which Citus refuses under row-level security.
+CREATE OR REPLACE FUNCTION tests.insert_event(
+    p_attempt_id uuid,
+    p_event_type app.event_type,
+    p_occurred_at timestamptz,
+    p_payload jsonb DEFAULT '{}',
+    p_client_event_id text DEFAULT NULL,
+    p_id uuid DEFAULT NULL,
+    p_received_at timestamptz DEFAULT NULL
+)
+RETURNS uuid
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_attempt record;
+    v_type record;
+    v_id uuid;
+BEGIN
+    SELECT a.started_at, a.exam_id, a.student_id INTO STRICT v_attempt
+    FROM app.exam_attempts AS a WHERE a.id = p_attempt_id;
+    SELECT t.severity, t.is_anomaly INTO STRICT v_type
+    FROM app.event_types AS t WHERE t.event_type = p_event_type;
+    INSERT INTO app.monitoring_events (
+        attempt_id, id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+        received_at, severity, is_anomaly, payload, client_event_id
+    ) VALUES (
+        p_attempt_id, coalesce(p_id, gen_random_uuid()), v_attempt.started_at, v_attempt.exam_id,
+        v_attempt.student_id, p_event_type, p_occurred_at, coalesce(p_received_at, now()),
+        v_type.severity, v_type.is_anomaly, p_payload, p_client_event_id
+    )
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END;
+$$;
+ALTER FUNCTION tests.insert_event(uuid, app.event_type, timestamptz, jsonb, text, uuid, timestamptz)
+OWNER TO veritas_owner;
+
+-- A count of events (any query answering one number), as the owner: the
+-- query runs inside this function, so on Citus the assertion around it stays
+-- on the coordinator (a single-shard query is sent to its worker whole,
+-- pgTAP's functions with it) and the shards are read by one user only.
+CREATE OR REPLACE FUNCTION tests.owner_count(p_query text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_count bigint;
+BEGIN
+    EXECUTE p_query INTO v_count;
+    RETURN v_count;
+END;
+$$;
+ALTER FUNCTION tests.owner_count(text) OWNER TO veritas_owner;
