@@ -60,7 +60,8 @@ def write(folder: Path, stem: str, meta: dict[str, Any],
     as_json.write_text(json.dumps({"meta": meta, "figures": [f.as_json() for f in figures]},
                                   indent=2) + "\n")
     header = (f"# Veritas benchmark, {meta['started']}\n\n"
-              f"{meta['machine']}; data: {meta['data']}; command: `{meta['command']}`")
+              f"{meta['machine']}; database: {meta.get('database', 'one PostgreSQL')}; "
+              f"data: {meta['data']}; command: `{meta['command']}`")
     text = markdown(figures, header)
     if meta.get("failed"):
         text += "\nFailed scenarios (no figure): " + ", ".join(meta["failed"]) + "\n"

@@ -2,6 +2,7 @@
 
     python bench/run.py            # the scale data's defaults (about 15 minutes)
     python bench/run.py --quick    # small data, short runs (under 3 minutes)
+    python bench/run.py --citus    # the same on the local Citus cluster (docs/scaling.md)
 
 1. A private PostgreSQL and the glue (bench/stack.py: ``veritas serve
    --workers N``, one process per core unless ``--workers`` says), migrated;
@@ -13,8 +14,8 @@
    time after a warm-up, wrk as the load generator, and puts its ceiling
    beside each HTTP figure: the same API function through pgbench with the
    same number of clients, or a plain INSERT of the same row.
-3. ``bench/results/<date>.json`` and ``.md`` (``<date>-quick`` with
-   ``--quick``); the Markdown table is printed too.
+3. ``bench/results/<date>.json`` and ``.md`` (``<date>-citus`` with
+   ``--citus``, ``-quick`` with ``--quick``); the Markdown table is printed too.
 
 wrk and pgbench must be installed (Debian: wrk, postgresql-<n>). The load
 generator shares the machine's cores with the server: compare ratios, not
@@ -75,6 +76,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="HTTP connections and pgbench clients at saturation")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
                         help="API processes (veritas serve --workers; default one per core)")
+    parser.add_argument("--citus", action="store_true",
+                        help="on the local Citus cluster (a coordinator and two workers, "
+                             "glue/citus_cluster.py) instead of one PostgreSQL")
     parser.add_argument("--only", help="comma-separated scenarios: " + ", ".join(SCENARIOS))
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -134,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     failed: list[str] = []
     warnings: list[str] = []
-    with stack(args.workers) as s:
+    with stack(args.workers, citus=args.citus) as s:
         figures.append(seed(s.data_dir, s.glue.env, args))
         bench = Bench(admin_url=s.admin_url, base_url=s.base_url, data_dir=str(s.data_dir),
                       secret=(s.data_dir / "jwt_secret").read_text().strip().encode(),
@@ -157,8 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"started": started.isoformat(timespec="seconds"), "machine": machine(),
             "data": f"{args.students:,} students, {args.exams:,} exams, {args.events:,} events",
             "command": command, "quick": args.quick, "failed": failed, "warnings": warnings,
-            "seconds_per_run": args.seconds, "clients": args.clients, "workers": args.workers}
-    stem = started.strftime("%Y-%m-%d") + ("-quick" if args.quick else "")
+            "seconds_per_run": args.seconds, "clients": args.clients, "workers": args.workers,
+            "database": ("Citus: a coordinator and two workers on this machine" if args.citus
+                         else "one PostgreSQL")}
+    stem = (started.strftime("%Y-%m-%d") + ("-citus" if args.citus else "")
+            + ("-quick" if args.quick else ""))
     as_json, as_md = report.write(args.out, stem, meta, figures)
     print(as_md.read_text())
     for warning in warnings:

@@ -1,11 +1,13 @@
 """The stack a benchmark runs against: a private PostgreSQL in a throwaway
-folder, migrated, and the glue served by ``veritas serve`` in a process of
+folder (or, with ``citus``, the local Citus cluster of a coordinator and two
+workers), migrated, and the glue served by ``veritas serve`` in a process of
 its own (``--workers 1`` unless a benchmark asks for more)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,6 +25,7 @@ import httpx
 import psycopg
 
 from glue import dbtarget, migrate
+from glue.citus_cluster import CitusCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,8 +101,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def stack(workers: int = 1) -> Iterator[Stack]:
-    """The stack; the glue with ``workers`` processes (1: no supervisor)."""
+def stack(workers: int = 1, citus: bool = False) -> Iterator[Stack]:
+    """The stack; the glue with ``workers`` processes (1: no supervisor). With
+    ``citus``, the database is the local Citus cluster of
+    glue/citus_cluster.py (a coordinator and two workers) instead of one
+    private server, migrated in Citus mode."""
     folder = Path(tempfile.mkdtemp(prefix="veritas-bench-"))
     folder.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VERITAS_"))}
@@ -107,19 +113,49 @@ def stack(workers: int = 1) -> Iterator[Stack]:
     if "VERITAS_ACCESS_LOG" in os.environ:
         env["VERITAS_ACCESS_LOG"] = os.environ["VERITAS_ACCESS_LOG"]
     os.environ.pop("DATABASE_URL", None)
-    target = dbtarget.resolve(folder)
-    migrate.migrate(target.admin_url, target.passwords)
-    glue = Glue(folder, _free_port(), env, workers)
+    with _database(folder, citus, env) as (admin_url, app_url, nodes):
+        glue = Glue(folder, _free_port(), env, workers)
+        try:
+            glue.start()
+            yield Stack(admin_url, app_url, glue.base_url, folder, glue, nodes)
+        finally:
+            glue.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _database(folder: Path, citus: bool,
+              env: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Path]]]:
+    """The migrated database of a stack in ``folder``: the DBA's URL, the
+    glue's, and each server's data folder. On Citus the glue and the seed
+    reach it through ``env`` (DATABASE_URL and the secrets), as a school's
+    deployment would; the JWT secret is also kept in ``folder/jwt_secret``,
+    where the benchmarks read it."""
+    if not citus:
+        target = dbtarget.resolve(folder)
+        try:
+            migrate.migrate(target.admin_url, target.passwords)
+            yield target.admin_url, target.app_url, {"server": folder / "pgdata"}
+        finally:
+            target.close()
+            if target.local is not None:
+                target.local.stop()
+        return
+    cluster = CitusCluster(folder / "citus")
     try:
-        glue.start()
-        yield Stack(target.admin_url, target.app_url, glue.base_url, folder, glue,
-                    {"server": folder / "pgdata"})
+        cluster.start()
+        admin_url = cluster.url("veritas")
+        passwords = {role: secrets.token_urlsafe(18) for role in dbtarget.LOGIN_ROLES}
+        migrate.migrate(admin_url, passwords, require_citus=True)
+        secret = secrets.token_urlsafe(48)
+        (folder / "jwt_secret").write_text(secret + "\n")
+        env.update(DATABASE_URL=admin_url, VERITAS_JWT_SECRET=secret,
+                   **{f"VERITAS_{role.upper()}_PASSWORD": password
+                      for role, password in passwords.items()})
+        app_url = dbtarget.with_credentials(admin_url, "authenticator", passwords["authenticator"])
+        yield admin_url, app_url, {node.data_dir.name: node.pgdata for node in cluster.nodes}
     finally:
-        glue.stop()
-        target.close()
-        if target.local is not None:
-            target.local.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.stop()
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -160,6 +160,50 @@ def has_citus(admin_url: str) -> bool:
     return found is not None
 
 
+# The roles of sql/schema/00_roles.sql.
+ROLES = ("veritas_owner", "authenticator", "anon", "student", "teacher", "admin",
+         "integration", "worker", "analyst")
+
+# Citus records, per database, which roles the workers have (pg_dist_object).
+# The roles are cluster-wide: in a second database on the same cluster they
+# already exist, unrecorded, and the first object the owner makes there
+# would have Citus create the owner on the workers as the owner itself,
+# which it may not (only a superuser may say NOSUPERUSER). A type made and
+# owned here by the DBA (a superuser), then given to the role, makes Citus
+# record the role as the DBA; the type is dropped at once.
+_RECORD_ROLES_WITH_CITUS = sql.SQL("""
+DO $$
+DECLARE
+    v_role name;
+BEGIN
+    FOR v_role IN
+        SELECT r.rolname FROM pg_catalog.pg_roles AS r
+        WHERE r.rolname = ANY({roles}::name[])
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_catalog.pg_dist_object AS o
+              WHERE o.classid = 'pg_catalog.pg_authid'::regclass AND o.objid = r.oid
+          )
+    LOOP
+        EXECUTE format('CREATE TYPE public.%I AS (unused integer)', 'veritas_role_' || v_role);
+        EXECUTE format('ALTER TYPE public.%I OWNER TO %I', 'veritas_role_' || v_role, v_role);
+        EXECUTE format('DROP TYPE public.%I', 'veritas_role_' || v_role);
+    END LOOP;
+END;
+$$
+""")
+
+
+def record_roles_with_citus(admin_url: str) -> None:
+    """Citus mode: have Citus record the roles in this database (see above)."""
+    with connect(admin_url) as conn:
+        try:
+            conn.execute(_RECORD_ROLES_WITH_CITUS.format(roles=sql.Literal(list(ROLES))))
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"Recording the roles with Citus failed: {describe(exc)}"
+            ) from None
+
+
 def allow_worker_logins(admin_url: str) -> None:
     """On every worker (and there only), let the roles of WORKER_LOGIN_ROLES log in.
 
@@ -210,6 +254,7 @@ def migrate(admin_url: str, passwords: dict[str, str] | None = None,
         )
     warnings = bootstrap_roles(admin_url, passwords)
     if citus:
+        record_roles_with_citus(admin_url)
         allow_worker_logins(admin_url)
     report = MigrateReport(applied=apply_migrations(admin_url), warnings=warnings)
     report.repeatable_files = apply_repeatable(admin_url)

@@ -130,6 +130,16 @@ def _last_result(cur: psycopg.Cursor[Any]) -> str:
             return summary
 
 
+def _inserted(cur: psycopg.Cursor[Any]) -> int:
+    """The rows the INSERT of a multi-statement execute wrote."""
+    rows = 0
+    while True:
+        if (cur.statusmessage or "").startswith("INSERT"):
+            rows += cur.rowcount
+        if not cur.nextset():
+            return rows
+
+
 def seeded_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     """What a previous seed left: its students, teachers, exams and attempts."""
     row = conn.execute(
@@ -182,9 +192,12 @@ def _run_stages(conn: psycopg.Connection[Any], progress: _Progress,
             done = 0
             conn.execute("CREATE TEMP TABLE seed_chunk (lo bigint, hi bigint) ON COMMIT DROP")
             conn.execute("INSERT INTO seed_chunk VALUES (0, -1)")
+            conn.execute("GRANT SELECT ON seed_chunk TO veritas_owner")
             for lo, hi, _ in chunks:
                 conn.execute("UPDATE seed_chunk SET lo = %s, hi = %s", [lo, hi])
-                done += conn.execute(stage.sql).rowcount
+                with conn.cursor() as cur:
+                    cur.execute(stage.sql)
+                    done += _inserted(cur)
                 progress.bar(number, stage, done, total)
             report.counts[stage.name] = done
             summary = f"{done:,} rows"

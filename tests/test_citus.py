@@ -19,7 +19,14 @@ import pytest
 from glue import migrate
 from tests.accounts import bearer, register
 from tests.commands import veritas
-from tests.databases import AUTHENTICATOR_PASSWORD, CITUS, CitusTestCluster, Cluster, with_db
+from tests.databases import (
+    AUTHENTICATOR_PASSWORD,
+    CITUS,
+    PASSWORDS,
+    CitusTestCluster,
+    Cluster,
+    with_db,
+)
 from tests.exams import create_exam
 
 pytestmark = pytest.mark.skipif(not CITUS, reason="Citus run only (VERITAS_TEST_CITUS=1)")
@@ -104,6 +111,33 @@ def test_a_migrate_again_keeps_the_coordinator_closed(migrated_db):
             "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'veritas_owner'"
         ).fetchone()
     assert owner == (False,)
+
+
+def test_a_second_database_on_the_cluster_migrates(cluster, migrated_db):
+    """The roles already exist (the session's database made them) but Citus
+    has not recorded them in a new database: the migration has it record
+    them as the DBA, or the owner's first object there would fail."""
+    url = cluster.create_database("second")
+    try:
+        with psycopg.connect(url) as conn:
+            before = conn.execute(
+                "SELECT count(*) FROM pg_dist_object WHERE classid = 'pg_authid'::regclass "
+                "AND objid = 'veritas_owner'::regrole"
+            ).fetchone()
+        assert before == (0,), "the new database already knows the owner: nothing to prove"
+        migrate.migrate(url, PASSWORDS)
+        with psycopg.connect(url) as conn:
+            distributed = conn.execute(
+                "SELECT count(*) FROM pg_dist_partition "
+                "WHERE logicalrelid = 'app.monitoring_events'::regclass"
+            ).fetchone()
+            leftovers = conn.execute(
+                "SELECT count(*) FROM pg_type WHERE typname LIKE 'veritas_role_%'"
+            ).fetchone()
+        assert distributed == (1,)
+        assert leftovers == (0,)
+    finally:
+        cluster.drop_database(url)
 
 
 @pytest.mark.parametrize("user", ["authenticator", "analyst", "veritas_owner"])

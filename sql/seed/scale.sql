@@ -3,8 +3,9 @@
 --
 -- Not a migration and not repeatable SQL: glue/seed_scale.py runs the
 -- stages below in order, each a section starting with a line
--- "-- stage: <name>: <what it does>", all in ONE transaction as the DBA (so
--- an interrupted seed leaves nothing behind), after creating the temporary
+-- "-- stage: <name>: <what it does>", all in ONE transaction as the DBA
+-- (the events as their owner; so an interrupted seed leaves nothing
+-- behind), after creating the temporary
 -- table seed_params (students, exams, events, password_hash). A stage whose
 -- name ends in "[chunked]" is run once per range of attempts: the
 -- temporary table seed_chunk holds the range (lo, hi) of seed_attempts.seq.
@@ -613,6 +614,10 @@ INNER JOIN app.event_types AS t ON x.event_type = t.event_type;
 ALTER TABLE seed_event_patterns ADD PRIMARY KEY (behaviour_kind, k);
 ANALYZE seed_event_patterns;
 
+-- The events are written as their owner (stage "events"): the staging
+-- tables it reads.
+GRANT SELECT ON seed_attempts, seed_event_patterns TO veritas_owner;
+
 SELECT
     format(
         '%s attempts: %s clean, %s mild, %s noisy; %s expired',
@@ -638,6 +643,24 @@ ORDER BY x.seq, x.position;
 SELECT format('%s answers', count(*) * 8) FROM seed_attempts;
 
 -- stage: events [chunked]: monitoring events, attempt by attempt
+-- As veritas_owner, like the recording functions: the owner alone touches
+-- the events (docs/scaling.md), and on Citus a transaction that wrote them
+-- as one role cannot read them as another (the analyser, stage
+-- "analyses", reads them as the owner). The owner is subject to the
+-- events' row-level security (FORCE), whose policy lets it insert anything;
+-- Citus writes an INSERT ... SELECT into its shards with COPY, which
+-- PostgreSQL refuses on a table whose policies apply to the writer. So FORCE
+-- is off for this statement only, in this transaction only (the ALTER holds
+-- the table's exclusive lock until the commit; a rollback undoes it). In
+-- a DO block: Citus sends DDL to the workers as the text of the command, and
+-- this stage is several.
+SET LOCAL ROLE veritas_owner;
+DO $$
+BEGIN
+    ALTER TABLE app.monitoring_events NO FORCE ROW LEVEL SECURITY;
+END;
+$$;
+
 INSERT INTO app.monitoring_events (
     attempt_id, id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
     received_at, severity, is_anomaly, payload, client_event_id
@@ -661,6 +684,13 @@ FROM seed_chunk AS c
 INNER JOIN seed_attempts AS a ON a.seq BETWEEN c.lo AND c.hi
 INNER JOIN seed_event_patterns AS p
     ON a.behaviour_kind = p.behaviour_kind AND a.events >= p.k;
+
+DO $$
+BEGIN
+    ALTER TABLE app.monitoring_events FORCE ROW LEVEL SECURITY;
+END;
+$$;
+RESET ROLE;
 
 -- stage: analyses: behaviour analyses (built-in) and analysis jobs
 -- A clean attempt (heartbeats only, no gap over 60 s) is what the built-in
