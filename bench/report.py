@@ -52,13 +52,17 @@ def markdown(figures: list[Figure], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content, indent=2) + "\n")
+
+
 def write(folder: Path, stem: str, meta: dict[str, Any],
           figures: list[Figure]) -> tuple[Path, Path]:
     """``<stem>.json`` and ``<stem>.md`` in ``folder``; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     as_json = folder / f"{stem}.json"
-    as_json.write_text(json.dumps({"meta": meta, "figures": [f.as_json() for f in figures]},
-                                  indent=2) + "\n")
+    write_json(as_json, {"meta": meta, "figures": [f.as_json() for f in figures]})
     header = (f"# Veritas benchmark, {meta['started']}\n\n"
               f"{meta['machine']}; database: {meta.get('database', 'one PostgreSQL')}; "
               f"data: {meta['data']}; command: `{meta['command']}`")

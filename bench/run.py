@@ -37,6 +37,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -129,12 +130,10 @@ def machine() -> str:
             f"Python {platform.python_version()}, load average {load:.1f} at the start")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    replay.require_wrk()
-    ceiling.pgbench_path()
+def measure(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], list[Figure]]:
+    """The chosen scenarios on a fresh stack seeded with the scale data: the
+    run's description (``meta``) and its figures."""
     started = datetime.now(UTC)
-    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     figures: list[Figure] = []
     failed: list[str] = []
     warnings: list[str] = []
@@ -164,7 +163,17 @@ def main(argv: list[str] | None = None) -> int:
             "seconds_per_run": args.seconds, "clients": args.clients, "workers": args.workers,
             "database": ("Citus: a coordinator and two workers on this machine" if args.citus
                          else "one PostgreSQL")}
-    stem = (started.strftime("%Y-%m-%d") + ("-citus" if args.citus else "")
+    return meta, figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    replay.require_wrk()
+    ceiling.pgbench_path()
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    meta, figures = measure(args, command)
+    warnings, failed = meta["warnings"], meta["failed"]
+    stem = (meta["started"][:10] + ("-citus" if args.citus else "")
             + ("-quick" if args.quick else ""))
     as_json, as_md = report.write(args.out, stem, meta, figures)
     print(as_md.read_text())

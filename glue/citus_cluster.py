@@ -2,7 +2,7 @@
 
 For tests and benchmarks (``veritas citus up|down|status``, and the Citus run of the tests,
 tests/conftest.py); users run Citus from its own packages or container
-image (docs/citus.md). Each node is a private server of glue/localdb.py
+image (docs/scaling.md#4-citus). Each node is a private server of glue/localdb.py
 (``LocalServer``) in its own folder under one data folder, with ``citus``
 preloaded:
 

@@ -420,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_migrate = add("migrate", cmd_db_migrate, "apply new migrations and re-apply functions, "
                      "views and policies (and, with the citus extension, distribute the "
-                     "events: docs/citus.md)", db)
+                     "events: docs/scaling.md#4-citus)", db)
     db_migrate.add_argument("--citus", action="store_true",
                             help="require Citus mode: fail unless the database has the "
                             "citus extension")

@@ -250,7 +250,7 @@ def migrate(admin_url: str, passwords: dict[str, str] | None = None,
     if require_citus and not citus:
         raise MigrationError(
             "--citus: the database has no citus extension (CREATE EXTENSION citus on the "
-            "coordinator and every worker, then register the workers: docs/citus.md)."
+            "coordinator and every worker, then register the workers: docs/scaling.md#4-citus)."
         )
     warnings = bootstrap_roles(admin_url, passwords)
     if citus:

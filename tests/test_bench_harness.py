@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import scale_out
+from bench.report import Figure
 from bench.run import SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,3 +46,43 @@ def test_an_unknown_scenario_is_refused_before_anything_starts() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "unknown scenario(s): nope" in done.stderr
+
+
+def test_one_node_and_citus_figures_are_paired_and_planned() -> None:
+    """bench/scale_out.py pairs each measure of the two runs (the paced rate
+    each reached is not part of the name), shows a value beside two
+    ceilings once, and plans per core from the servers' CPU per event."""
+    one = [
+        Figure("ingest", "one event per request, saturation", 1000, "events/s", 2000, "plain"),
+        Figure("ingest", "one event per request, saturation", 1000, "events/s", 1500, "api"),
+        Figure("ingest", "paced (498 req/s): p50", 2.0, "ms"),
+        Figure("ingest", "database CPU per event, one per request", 0.5, "ms"),
+        Figure("seed", "veritas seed scale", 60, "s"),
+    ]
+    citus = [
+        Figure("ingest", "one event per request, saturation", 600, "events/s", 1200, "plain"),
+        Figure("ingest", "one event per request, saturation", 600, "events/s", 800, "api"),
+        Figure("ingest", "paced (471 req/s): p50", 3.0, "ms"),
+        Figure("ingest", "database CPU per event, one per request", 1.6, "ms"),
+        Figure("ingest", "database CPU per event, one per request: coordinator", 0.8, "ms"),
+        Figure("ingest", "database CPU per event, one per request: worker1", 0.25, "ms"),
+        Figure("ingest", "database CPU per event, one per request: worker2", 0.15, "ms"),
+        Figure("seed", "veritas seed scale", 90, "s"),
+    ]
+    rows = {row["measure"]: row for row in scale_out.compare(one, citus)}
+    assert list(rows) == [
+        "one event per request, saturation",
+        "one event per request, saturation: ratio to plain",
+        "one event per request, saturation: ratio to api",
+        "paced: p50",
+        "database CPU per event, one per request",
+    ]
+    assert rows["one event per request, saturation"]["citus_to_one_node"] == 0.6
+    assert rows["one event per request, saturation: ratio to api"]["citus"] == 0.75
+    assert rows["paced: p50"]["citus_to_one_node"] == 1.5
+    plan = scale_out.planning(one, citus)
+    assert plan["one_node_events_per_second_per_core"] == 2000
+    assert plan["citus_coordinator_events_per_second_per_core"] == 1250
+    # an event costs CPU on the one worker holding its attempt: both workers' share
+    assert plan["citus_worker_cpu_ms_per_event"] == 0.4
+    assert plan["citus_events_per_second_per_worker_core"] == 2500

@@ -1,4 +1,4 @@
-"""Citus mode (docs/citus.md): what the migration distributes, and who may
+"""Citus mode (docs/scaling.md#4-citus): what the migration distributes, and who may
 reach a worker (docs/security.md#citus-worker-logins).
 
 These tests run in the Citus run only (scripts/test-citus, VERITAS_TEST_CITUS=1):

@@ -81,7 +81,7 @@ def _prove(path: Path, url: str) -> None:
     assert done.returncode == 0, output
 
 
-# Files whose subject is different on Citus by design (docs/citus.md,
+# Files whose subject is different on Citus by design (docs/scaling.md#4-citus,
 # "What behaves differently"), or that cannot run there as written.
 CITUS_DIFFERS = {
     "01_structure.sql": "the events keep no foreign key to their attempt on Citus "

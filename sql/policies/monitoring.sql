@@ -12,7 +12,7 @@
 -- read only through SECURITY DEFINER functions (recording.sql, timeline.sql,
 -- the analyser and the analytics refresh), which decide on the attempt who
 -- may record or read (internal.admit_events, internal.attempt_timeline).
--- The reason is Citus (docs/citus.md): the events are distributed there, and
+-- The reason is Citus (docs/scaling.md#4-citus): the events are distributed there, and
 -- a row policy on them runs on the workers, where it can reach neither the
 -- attempts and teacher permissions it would ask about (Citus also refuses a
 -- policy with a subquery on a distributed table), nor the request's claims.

@@ -49,7 +49,7 @@ LANGUAGE sql IMMUTABLE AS $$
     );
 $$;
 -- PL/pgSQL: on Citus a SQL function cannot pass its parameters into a query
--- of a distributed table (docs/citus.md).
+-- of a distributed table (docs/scaling.md#4-citus).
 CREATE FUNCTION pg_temp.stored(p_attempt text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 BEGIN

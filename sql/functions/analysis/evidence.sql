@@ -106,7 +106,7 @@ REVOKE ALL ON FUNCTION internal.builtin_analysis_rules() FROM PUBLIC;
 -- event_ids lists at most 100 ids (count says how many there were). Runs
 -- with the rights of its caller: internal.analyse_attempt, as the owner.
 -- PL/pgSQL, not SQL: Citus cannot plan a SQL function's parameters into a
--- query of a distributed table (docs/citus.md).
+-- query of a distributed table (docs/scaling.md#4-citus).
 CREATE OR REPLACE FUNCTION internal.attempt_behaviour_evidence(
     p_attempt_id uuid, p_start timestamptz, p_end timestamptz
 )

@@ -1,4 +1,4 @@
--- deploy: Citus mode, in one place (docs/citus.md). Without the citus
+-- deploy: Citus mode, in one place (docs/scaling.md#4-citus). Without the citus
 -- extension every function here answers "not distributed" or does nothing.
 --
 --   internal.citus_distributed(regclass)  is this table distributed by Citus?
@@ -6,7 +6,7 @@
 --                                         glue/migrate.py after the repeatable
 --                                         files, as the owner, at every migrate
 --
--- What Citus holds, and why (docs/citus.md#what-is-distributed):
+-- What Citus holds, and why (docs/scaling.md#what-is-distributed-and-why):
 --
 -- * app.monitoring_events, the table that grows with every student and every
 --   second of an exam, is hash-distributed by attempt_id (all its partitions
@@ -85,7 +85,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_delete ON %s', v_table);
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_truncate ON %s', v_table);
     END LOOP;
-    -- copies the rows already there to the shards (docs/citus.md: moving an
+    -- copies the rows already there to the shards (docs/scaling.md: moving an
     -- existing database)
     EXECUTE format('SELECT %s(%L, %L)', 'create_distributed_table', 'app.monitoring_events',
         'attempt_id');
