@@ -13,7 +13,8 @@ then the materialized views' REFRESH, which pg_restore runs as their owner
 with row_security off: FORCE row-level security refuses it, and the views
 stay unpopulated). So a restore goes in steps:
 
-1. the roles (``sql/schema/00_roles.sql``), with the passwords migrate sets;
+1. the roles (``sql/schema/00_roles.sql``), with the passwords migrate sets
+   (on Citus, with the owner's worker logins: ``migrate.prepare_roles``);
 2. an empty database: every schema of ours dropped, yoyo's too;
 3. ``pg_restore --jobs N --exit-on-error`` of every entry of the dump but the
    materialized views' data (a backup of a release before migration 0011,
@@ -114,7 +115,8 @@ def restore(target: DbTarget, path: Path, pg_restore: Path, jobs: int) -> Restor
     """Replace the target database's contents with the backup in ``path``."""
     listing = entries(pg_restore, path)
     kept = [line for line in listing if not any(f" {kind} " in line for kind in SKIPPED_ENTRIES)]
-    migrate.bootstrap_roles(target.admin_url, target.passwords)
+    # on Citus the owner drops the distributed events: it must reach the workers
+    migrate.prepare_roles(target.admin_url, target.passwords)
     migrate.drop_schemas(target.admin_url, keep_meta=False)
     with tempfile.TemporaryDirectory(prefix="veritas-restore-") as folder:
         use_list = Path(folder) / "entries.list"

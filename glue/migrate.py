@@ -241,6 +241,19 @@ def distribute(admin_url: str) -> None:
             ) from None
 
 
+def prepare_roles(admin_url: str, passwords: dict[str, str] | None = None,
+                  citus: bool | None = None) -> list[str]:
+    """The roles (``bootstrap_roles``), and in Citus mode (``citus``; None:
+    as the database says) recorded with Citus and the owner's worker logins
+    given back: after this, the owner may touch a distributed table. The
+    WARNINGs of the roles file."""
+    warnings = bootstrap_roles(admin_url, passwords)
+    if has_citus(admin_url) if citus is None else citus:
+        record_roles_with_citus(admin_url)
+        allow_worker_logins(admin_url)
+    return warnings
+
+
 def migrate(admin_url: str, passwords: dict[str, str] | None = None,
             require_citus: bool = False) -> MigrateReport:
     """Bring a database to current: roles, new migrations, all repeatable SQL,
@@ -252,10 +265,7 @@ def migrate(admin_url: str, passwords: dict[str, str] | None = None,
             "--citus: the database has no citus extension (CREATE EXTENSION citus on the "
             "coordinator and every worker, then register the workers: docs/scaling.md#4-citus)."
         )
-    warnings = bootstrap_roles(admin_url, passwords)
-    if citus:
-        record_roles_with_citus(admin_url)
-        allow_worker_logins(admin_url)
+    warnings = prepare_roles(admin_url, passwords, citus)
     report = MigrateReport(applied=apply_migrations(admin_url), warnings=warnings)
     report.repeatable_files = apply_repeatable(admin_url)
     if citus:

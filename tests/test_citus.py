@@ -7,6 +7,7 @@ on PostgreSQL there is nothing distributed and no worker to reach.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from glue import migrate
+from glue import migrate, seed_scale
 from tests.accounts import bearer, register
 from tests.commands import veritas
 from tests.databases import (
@@ -138,6 +139,58 @@ def test_a_second_database_on_the_cluster_migrates(cluster, migrated_db):
         assert leftovers == (0,)
     finally:
         cluster.drop_database(url)
+
+
+def test_a_database_holding_events_is_distributed_with_them(cluster, migrated_db):
+    """Moving an existing database (docs/scaling.md#moving-an-existing-database-to-citus):
+    events recorded before the Citus step are copied into the shards, and
+    the owner is again under the events' row-level security everywhere."""
+    url = cluster.create_database("moving")
+    try:
+        migrate.prepare_roles(url, PASSWORDS)
+        migrate.apply_migrations(url)
+        migrate.apply_repeatable(url)
+        seed_scale.seed_scale(url, seed_scale.Sizes(students=20, exams=1, events=400),
+                              out=io.StringIO())
+        with psycopg.connect(url) as conn:
+            before = conn.execute(
+                "SELECT count(*), count(DISTINCT attempt_id) FROM app.monitoring_events"
+            ).fetchone()
+        assert before is not None and before[0] == 400
+        migrate.distribute(url)
+        with psycopg.connect(url) as conn:
+            after = conn.execute(
+                "SELECT count(*), count(DISTINCT attempt_id) FROM app.monitoring_events"
+            ).fetchone()
+            on_coordinator = conn.execute(
+                "SELECT count(*) FROM ONLY app.monitoring_events_default"
+            ).fetchone()
+            forced = conn.execute(
+                "SELECT bool_and(c.relforcerowsecurity) FROM pg_class AS c "
+                "WHERE c.oid = 'app.monitoring_events'::regclass OR c.oid IN "
+                "(SELECT inhrelid FROM pg_inherits "
+                "WHERE inhparent = 'app.monitoring_events'::regclass)"
+            ).fetchone()
+            shards = conn.execute(
+                "SELECT bool_and(result::boolean), count(*) FROM run_command_on_shards("
+                "'app.monitoring_events', 'SELECT relforcerowsecurity FROM pg_class "
+                "WHERE oid = ''%s''::regclass')"
+            ).fetchone()
+        assert after == before
+        assert internal_distributed(url)
+        assert on_coordinator == (0,)
+        assert forced == (True,)
+        assert shards == (True, 32)
+    finally:
+        cluster.drop_database(url)
+
+
+def internal_distributed(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT internal.citus_distributed('app.monitoring_events')"
+        ).fetchone()
+    return bool(row and row[0])
 
 
 @pytest.mark.parametrize("user", ["authenticator", "analyst", "veritas_owner"])

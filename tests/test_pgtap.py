@@ -114,7 +114,7 @@ def test_catalog_rules_hold_without_the_owners_default_privileges(cluster, pgtap
     PUBLIC out: the grant rules then check the files, not the default."""
     url = cluster.create_database("nodefaults")
     try:
-        migrate.bootstrap_roles(url)  # the session made them; passwords stay as they are
+        migrate.prepare_roles(url)  # the session made them; passwords stay as they are
         migrate.apply_migrations(url)
         with psycopg.connect(url) as conn:
             conn.execute(

@@ -30,6 +30,10 @@ from tests.replicas import Replica, caught_up, pause_replay, resume_replay
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.not_on_citus(
+    reason="a streaming replica of one server; on Citus every node needs its own, a follower "
+           "cluster (docs/scaling.md#4-citus), which this test does not make")
+
 
 def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds

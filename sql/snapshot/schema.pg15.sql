@@ -3479,10 +3479,15 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_delete ON %s', v_table);
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_truncate ON %s', v_table);
     END LOOP;
-    -- copies the rows already there to the shards (docs/citus.md: moving an
-    -- existing database)
+    -- Copies the rows already there to the shards (docs/scaling.md: moving an
+    -- existing database), with COPY, which PostgreSQL refuses on a table
+    -- whose row policies apply to the writer: the owner, under FORCE. So
+    -- FORCE is off (the shards are made without it) until the rows are in,
+    -- then back on, on every shard, in this one transaction.
+    PERFORM internal.citus_force_event_policies(FALSE);
     EXECUTE format('SELECT %s(%L, %L)', 'create_distributed_table', 'app.monitoring_events',
         'attempt_id');
+    PERFORM internal.citus_force_event_policies(TRUE);
 END;
 $$;
 
@@ -3515,6 +3520,32 @@ $_$;
 ALTER FUNCTION internal.citus_distributed(p_table regclass) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.citus_distributed(p_table regclass) IS 'Whether Citus hash-distributes this table (false without the citus extension). Owner only.';
+
+CREATE FUNCTION internal.citus_force_event_policies(p_force boolean) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN
+        SELECT 'app.monitoring_events'::regclass
+        UNION ALL
+        SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits AS i
+        WHERE i.inhparent = 'app.monitoring_events'::regclass
+    LOOP
+        -- one statement per EXECUTE: Citus sends a DDL's text to the workers
+        EXECUTE format(
+            'ALTER TABLE %s %s ROW LEVEL SECURITY', v_table,
+            CASE WHEN p_force THEN 'FORCE' ELSE 'NO FORCE' END
+        );
+    END LOOP;
+END;
+$$;
+
+ALTER FUNCTION internal.citus_force_event_policies(p_force boolean) OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.citus_force_event_policies(p_force boolean) IS 'FORCE (or NO FORCE) row-level security on the events and each partition: lifted by internal.citus_distribute while Citus copies the rows into shards. Owner only.';
 
 CREATE FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
@@ -3920,6 +3951,37 @@ $$;
 ALTER FUNCTION internal.event_problem(p_event jsonb, p_types text[]) OWNER TO veritas_owner;
 
 COMMENT ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) IS 'What is wrong with the shape of one event (a message naming the field), or NULL.';
+
+CREATE FUNCTION internal.events_inserted() RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_total bigint;
+BEGIN
+    IF internal.citus_distributed('app.monitoring_events'::regclass) THEN
+        -- dynamic: run_command_on_workers exists only with the extension
+        EXECUTE format(
+            'SELECT coalesce(sum(w.result::bigint), 0) FROM %s(%L) AS w WHERE w.success',
+            'run_command_on_workers',
+            'SELECT coalesce(sum(n_tup_ins), 0) FROM pg_catalog.pg_stat_user_tables '
+            || 'WHERE schemaname = ''app'' AND relname LIKE ''monitoring\_events\_%'''
+        )
+        INTO v_total;
+        RETURN v_total;
+    END IF;
+    SELECT coalesce(sum(t.n_tup_ins), 0)::bigint
+    INTO v_total
+    FROM pg_catalog.pg_stat_user_tables AS t
+    INNER JOIN pg_catalog.pg_inherits AS i ON t.relid = i.inhrelid
+    WHERE i.inhparent = 'app.monitoring_events'::regclass;
+    RETURN v_total;
+END;
+$$;
+
+ALTER FUNCTION internal.events_inserted() OWNER TO veritas_owner;
+
+COMMENT ON FUNCTION internal.events_inserted() IS 'Monitoring events inserted since the statistics were last reset (on Citus, counted on the workers). Owner only, for internal.operational_metrics.';
 
 CREATE FUNCTION internal.exam_document(p_exam_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
@@ -4536,12 +4598,7 @@ CREATE FUNCTION internal.operational_metrics() RETURNS jsonb
         'analytics_staleness_seconds', extract(EPOCH FROM now() - internal.analytics_refreshed_at(
             ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts']
         )),
-        'events_inserted', (
-            SELECT coalesce(sum(t.n_tup_ins), 0)
-            FROM pg_catalog.pg_stat_user_tables AS t
-            INNER JOIN pg_catalog.pg_inherits AS i ON t.relid = i.inhrelid
-            WHERE i.inhparent = 'app.monitoring_events'::regclass
-        ),
+        'events_inserted', internal.events_inserted(),
         'unsealed', (
             SELECT jsonb_object_agg(c.chain, c.unsealed)
             FROM (
@@ -9206,6 +9263,8 @@ REVOKE ALL ON FUNCTION internal.citus_distribute() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.citus_distributed(p_table regclass) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION internal.citus_force_event_policies(p_force boolean) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.count_closed_attempts(p_from timestamp with time zone, p_to timestamp with time zone, p_at timestamp with time zone) FROM PUBLIC;
@@ -9238,6 +9297,8 @@ REVOKE ALL ON FUNCTION internal.event_partition_name(p_month date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO student;
 GRANT ALL ON FUNCTION internal.event_problem(p_event jsonb, p_types text[]) TO integration;
+
+REVOKE ALL ON FUNCTION internal.events_inserted() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION internal.exam_document(p_exam_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION internal.exam_document(p_exam_id uuid) TO teacher;

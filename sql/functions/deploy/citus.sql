@@ -2,6 +2,8 @@
 -- extension every function here answers "not distributed" or does nothing.
 --
 --   internal.citus_distributed(regclass)  is this table distributed by Citus?
+--   internal.citus_force_event_policies(boolean)  FORCE row-level security
+--                                         on the events, or lift it
 --   internal.citus_distribute()           the distribution step, called by
 --                                         glue/migrate.py after the repeatable
 --                                         files, as the owner, at every migrate
@@ -60,6 +62,34 @@ COMMENT ON FUNCTION internal.citus_distributed(regclass) IS
 
 REVOKE ALL ON FUNCTION internal.citus_distributed(regclass) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION internal.citus_force_event_policies(p_force boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN
+        SELECT 'app.monitoring_events'::regclass
+        UNION ALL
+        SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits AS i
+        WHERE i.inhparent = 'app.monitoring_events'::regclass
+    LOOP
+        -- one statement per EXECUTE: Citus sends a DDL's text to the workers
+        EXECUTE format(
+            'ALTER TABLE %s %s ROW LEVEL SECURITY', v_table,
+            CASE WHEN p_force THEN 'FORCE' ELSE 'NO FORCE' END
+        );
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.citus_force_event_policies(boolean) IS
+'FORCE (or NO FORCE) row-level security on the events and each partition: lifted by internal.citus_distribute while Citus copies the rows into shards. Owner only.';
+
+REVOKE ALL ON FUNCTION internal.citus_force_event_policies(boolean) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION internal.citus_distribute()
 RETURNS void
 LANGUAGE plpgsql
@@ -85,10 +115,15 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_delete ON %s', v_table);
         EXECUTE format('DROP TRIGGER IF EXISTS _500_audit_truncate ON %s', v_table);
     END LOOP;
-    -- copies the rows already there to the shards (docs/scaling.md: moving an
-    -- existing database)
+    -- Copies the rows already there to the shards (docs/scaling.md: moving an
+    -- existing database), with COPY, which PostgreSQL refuses on a table
+    -- whose row policies apply to the writer: the owner, under FORCE. So
+    -- FORCE is off (the shards are made without it) until the rows are in,
+    -- then back on, on every shard, in this one transaction.
+    PERFORM internal.citus_force_event_policies(FALSE);
     EXECUTE format('SELECT %s(%L, %L)', 'create_distributed_table', 'app.monitoring_events',
         'attempt_id');
+    PERFORM internal.citus_force_event_policies(TRUE);
 END;
 $$;
 

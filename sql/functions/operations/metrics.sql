@@ -47,6 +47,43 @@ REVOKE ALL ON FUNCTION internal.last_seal(text) FROM PUBLIC;
 --                                 disclosures)
 -- SECURITY DEFINER: the queue and the audit trail are the owner's to read;
 -- EXECUTE for the worker role only (the glue reads the figures as it).
+
+-- Monitoring events inserted since the statistics were last reset: the
+-- partitions' n_tup_ins, summed. On Citus the rows go to the shards on the
+-- workers, whose statistics are theirs: summed there, one query per worker.
+CREATE OR REPLACE FUNCTION internal.events_inserted()
+RETURNS bigint
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_total bigint;
+BEGIN
+    IF internal.citus_distributed('app.monitoring_events'::regclass) THEN
+        -- dynamic: run_command_on_workers exists only with the extension
+        EXECUTE format(
+            'SELECT coalesce(sum(w.result::bigint), 0) FROM %s(%L) AS w WHERE w.success',
+            'run_command_on_workers',
+            'SELECT coalesce(sum(n_tup_ins), 0) FROM pg_catalog.pg_stat_user_tables '
+            || 'WHERE schemaname = ''app'' AND relname LIKE ''monitoring\_events\_%'''
+        )
+        INTO v_total;
+        RETURN v_total;
+    END IF;
+    SELECT coalesce(sum(t.n_tup_ins), 0)::bigint
+    INTO v_total
+    FROM pg_catalog.pg_stat_user_tables AS t
+    INNER JOIN pg_catalog.pg_inherits AS i ON t.relid = i.inhrelid
+    WHERE i.inhparent = 'app.monitoring_events'::regclass;
+    RETURN v_total;
+END;
+$$;
+
+COMMENT ON FUNCTION internal.events_inserted() IS
+'Monitoring events inserted since the statistics were last reset (on Citus, counted on the workers). Owner only, for internal.operational_metrics.';
+REVOKE ALL ON FUNCTION internal.events_inserted() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION internal.operational_metrics()
 RETURNS jsonb
 LANGUAGE sql
@@ -69,12 +106,7 @@ AS $$
         'analytics_staleness_seconds', extract(EPOCH FROM now() - internal.analytics_refreshed_at(
             ARRAY['exam_stats', 'flagged_attempts', 'exam_event_counts']
         )),
-        'events_inserted', (
-            SELECT coalesce(sum(t.n_tup_ins), 0)
-            FROM pg_catalog.pg_stat_user_tables AS t
-            INNER JOIN pg_catalog.pg_inherits AS i ON t.relid = i.inhrelid
-            WHERE i.inhparent = 'app.monitoring_events'::regclass
-        ),
+        'events_inserted', internal.events_inserted(),
         'unsealed', (
             SELECT jsonb_object_agg(c.chain, c.unsealed)
             FROM (
