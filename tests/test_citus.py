@@ -84,6 +84,34 @@ def test_an_event_recorded_through_the_api_lands_in_a_shard(http, teacher, migra
     assert stored == (1,)
 
 
+def test_a_batch_is_stored_verbatim_and_once(http, teacher, migrated_db):
+    """On Citus a batch is one INSERT ... VALUES built as text
+    (internal.record_events): quotes and SQL in the values are stored as
+    they came, nothing runs, and a batch sent again is all duplicates."""
+    exam = create_exam(http, teacher)
+    student = register(http)
+    attempt = http.post(f"/student/exams/{exam['id']}/start", headers=bearer(student)).json()
+    hostile = "x'); DROP TABLE app.exams; --"
+    events = [{"attempt_id": attempt["attempt_id"], "event_type": "paste",
+               "occurred_at": datetime.now(UTC).isoformat(), "client_event_id": f"{hostile}{n}",
+               "payload": {"text": "it's \\ $$ 'quoted'", "n": n}} for n in range(3)]
+    first = http.post("/monitor/events", headers=bearer(student), json={"events": events})
+    again = http.post("/monitor/events", headers=bearer(student), json={"events": events})
+    assert first.status_code == 202, first.text
+    assert first.json() == {"accepted": 3, "duplicates": 0}
+    assert again.json() == {"accepted": 0, "duplicates": 3}
+    with psycopg.connect(migrated_db) as conn:
+        conn.execute("SET ROLE veritas_owner")
+        stored = conn.execute(
+            "SELECT client_event_id, payload FROM app.monitoring_events "
+            "WHERE attempt_id = %s ORDER BY client_event_id", [attempt["attempt_id"]],
+        ).fetchall()
+        exams = conn.execute("SELECT to_regclass('app.exams') IS NOT NULL").fetchone()
+    assert [row[0] for row in stored] == [f"{hostile}{n}" for n in range(3)]
+    assert [row[1] for row in stored] == [e["payload"] for e in events]
+    assert exams == (True,)
+
+
 def test_runtime_roles_may_not_log_in_to_the_coordinator(migrated_db):
     with psycopg.connect(migrated_db) as conn:
         rows = dict(conn.execute(

@@ -184,6 +184,7 @@ DECLARE
     v_attempts uuid[];
     v_events integer[];
     v_inserted integer;
+    v_statement text;
 BEGIN
     IF jsonb_typeof(p_events) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'events must be a list of events';
@@ -218,22 +219,48 @@ BEGIN
     ) AS g;
     PERFORM internal.admit_event_batch(v_attempts, v_events);
 
-    WITH stored AS (
-        INSERT INTO app.monitoring_events (
-            attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
-            severity, is_anomaly, payload, client_event_id
-        )
+    IF internal.citus_distributed('app.monitoring_events'::regclass) THEN
+        -- On Citus an INSERT ... SELECT from the coordinator's tables is
+        -- pulled to the coordinator, then pushed to every shard it touches
+        -- as an intermediate result; the same rows as one INSERT ... VALUES
+        -- go to each shard as one statement (docs/scaling.md#4-citus).
         SELECT
-            i.attempt_id, a.started_at, a.exam_id, a.student_id, i.event_type, i.occurred_at,
-            t.severity, t.is_anomaly, i.payload, i.client_event_id
+            'INSERT INTO app.monitoring_events (attempt_id, attempt_started_at, exam_id, '
+            || 'student_id, event_type, occurred_at, severity, is_anomaly, payload, '
+            || 'client_event_id) VALUES '
+            || string_agg(
+                format(
+                    '(%L, %L, %L, %L, %L, %L, %s, %L, %L, %L)',
+                    i.attempt_id, a.started_at, a.exam_id, a.student_id, i.event_type,
+                    i.occurred_at, t.severity, t.is_anomaly, i.payload, i.client_event_id
+                ),
+                ', ' ORDER BY i.ord
+            )
+            || ' ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING'
+        INTO v_statement
         FROM internal.parse_events(p_events) AS i
         INNER JOIN app.exam_attempts AS a ON i.attempt_id = a.id
-        INNER JOIN app.event_types AS t ON i.event_type = t.event_type
-        ORDER BY i.ord
-        ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
-        RETURNING 1
-    )
-    SELECT count(*)::integer INTO v_inserted FROM stored;
+        INNER JOIN app.event_types AS t ON i.event_type = t.event_type;
+        EXECUTE v_statement;
+        GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    ELSE
+        WITH stored AS (
+            INSERT INTO app.monitoring_events (
+                attempt_id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
+                severity, is_anomaly, payload, client_event_id
+            )
+            SELECT
+                i.attempt_id, a.started_at, a.exam_id, a.student_id, i.event_type,
+                i.occurred_at, t.severity, t.is_anomaly, i.payload, i.client_event_id
+            FROM internal.parse_events(p_events) AS i
+            INNER JOIN app.exam_attempts AS a ON i.attempt_id = a.id
+            INNER JOIN app.event_types AS t ON i.event_type = t.event_type
+            ORDER BY i.ord
+            ON CONFLICT (attempt_id, client_event_id, attempt_started_at) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*)::integer INTO v_inserted FROM stored;
+    END IF;
 
     accepted := v_inserted;
     duplicates := v_count - v_inserted;
