@@ -134,6 +134,7 @@ def measure(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], lis
     """The chosen scenarios on a fresh stack seeded with the scale data: the
     run's description (``meta``) and its figures."""
     started = datetime.now(UTC)
+    at_start = machine()
     figures: list[Figure] = []
     failed: list[str] = []
     warnings: list[str] = []
@@ -157,7 +158,7 @@ def measure(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], lis
                 warnings += [f"{figure.scenario} / {figure.measure}: {fault}"
                              for fault in faults(figure.detail)]
             figures += found
-    meta = {"started": started.isoformat(timespec="seconds"), "machine": machine(),
+    meta = {"started": started.isoformat(timespec="seconds"), "machine": at_start,
             "data": f"{args.students:,} students, {args.exams:,} exams, {args.events:,} events",
             "command": command, "quick": args.quick, "failed": failed, "warnings": warnings,
             "seconds_per_run": args.seconds, "clients": args.clients, "workers": args.workers,
