@@ -32,7 +32,7 @@ class Figure:
         return {**asdict(self), "ratio": self.ratio}
 
 
-def _number(value: float | None) -> str:
+def number(value: float | None) -> str:
     if value is None:
         return "—"
     if abs(value) >= 100:
@@ -45,9 +45,9 @@ def markdown(figures: list[Figure], header: str) -> str:
              "| scenario | measure | value | ceiling (same run) | ratio | target |",
              "| --- | --- | --- | --- | --- | --- |"]
     for f in figures:
-        ceiling = f"{_number(f.ceiling)} ({f.ceiling_label})" if f.ceiling is not None else ""
+        ceiling = f"{number(f.ceiling)} ({f.ceiling_label})" if f.ceiling is not None else ""
         ratio = f"{f.ratio:.2f}" if f.ratio is not None else ""
-        lines.append(f"| {f.scenario} | {f.measure} | {_number(f.value)} {f.unit} | {ceiling} "
+        lines.append(f"| {f.scenario} | {f.measure} | {number(f.value)} {f.unit} | {ceiling} "
                      f"| {ratio} | {f.target} |")
     return "\n".join(lines) + "\n"
 

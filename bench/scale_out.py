@@ -33,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import ceiling, replay, report
-from bench.report import Figure
+from bench.report import Figure, number
 from bench.run import measure, parse_args
 
 ENGINES = ("one node", "Citus")
@@ -97,12 +97,6 @@ def planning(one: list[Figure], citus: list[Figure]) -> dict[str, Any]:
             "citus_events_per_second_per_worker_core": per_core(worker)}
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
-
-
 def markdown(meta: dict[str, Any], rows: list[dict[str, Any]], plan: dict[str, Any]) -> str:
     lines = [f"# One node against Citus, {meta['started']}", "",
              f"{meta['machine']}; data: {meta['data']}; command: `{meta['command']}`", "",
@@ -110,17 +104,17 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]], plan: dict[str, A
              "| --- | --- | --- | --- | --- |"]
     for row in rows:
         ratio = "" if row["citus_to_one_node"] is None else f"{row['citus_to_one_node']:.2f}"
-        lines.append(f"| {row['scenario']} | {row['measure']} | {_number(row['one_node'])} "
-                     f"{row['unit']} | {_number(row['citus'])} {row['unit']} | {ratio} |")
+        lines.append(f"| {row['scenario']} | {row['measure']} | {number(row['one_node'])} "
+                     f"{row['unit']} | {number(row['citus'])} {row['unit']} | {ratio} |")
     lines += ["", "Planning (server CPU per event, one event per request at saturation):", "",
-              f"- one node: {_number(plan['one_node_cpu_ms_per_event'])} ms per event, "
-              f"{_number(plan['one_node_events_per_second_per_core'])} events/s per core;",
-              f"- Citus coordinator: {_number(plan['citus_coordinator_cpu_ms_per_event'])} ms "
-              f"per event, {_number(plan['citus_coordinator_events_per_second_per_core'])} "
+              f"- one node: {number(plan['one_node_cpu_ms_per_event'])} ms per event, "
+              f"{number(plan['one_node_events_per_second_per_core'])} events/s per core;",
+              f"- Citus coordinator: {number(plan['citus_coordinator_cpu_ms_per_event'])} ms "
+              f"per event, {number(plan['citus_coordinator_events_per_second_per_core'])} "
               "events/s per coordinator core;",
-              f"- Citus workers: {_number(plan['citus_worker_cpu_ms_per_event'])} ms per event "
+              f"- Citus workers: {number(plan['citus_worker_cpu_ms_per_event'])} ms per event "
               f"(on the one worker holding the attempt), "
-              f"{_number(plan['citus_events_per_second_per_worker_core'])} events/s per "
+              f"{number(plan['citus_events_per_second_per_worker_core'])} events/s per "
               "worker core."]
     return "\n".join(lines) + "\n"
 

@@ -651,15 +651,11 @@ SELECT format('%s answers', count(*) * 8) FROM seed_attempts;
 -- Citus writes an INSERT ... SELECT into its shards with COPY, which
 -- PostgreSQL refuses on a table whose policies apply to the writer. So FORCE
 -- is off for this statement only, in this transaction only (the ALTER holds
--- the table's exclusive lock until the commit; a rollback undoes it). In
--- a DO block: Citus sends DDL to the workers as the text of the command, and
--- this stage is several.
+-- the table's exclusive lock until the commit; a rollback undoes it), by
+-- the function the Citus step uses for the same reason
+-- (sql/functions/deploy/citus.sql).
 SET LOCAL ROLE veritas_owner;
-DO $$
-BEGIN
-    ALTER TABLE app.monitoring_events NO FORCE ROW LEVEL SECURITY;
-END;
-$$;
+SELECT internal.citus_force_event_policies(FALSE);
 
 INSERT INTO app.monitoring_events (
     attempt_id, id, attempt_started_at, exam_id, student_id, event_type, occurred_at,
@@ -685,11 +681,7 @@ INNER JOIN seed_attempts AS a ON a.seq BETWEEN c.lo AND c.hi
 INNER JOIN seed_event_patterns AS p
     ON a.behaviour_kind = p.behaviour_kind AND a.events >= p.k;
 
-DO $$
-BEGIN
-    ALTER TABLE app.monitoring_events FORCE ROW LEVEL SECURITY;
-END;
-$$;
+SELECT internal.citus_force_event_policies(TRUE);
 RESET ROLE;
 
 -- stage: analyses: behaviour analyses (built-in) and analysis jobs

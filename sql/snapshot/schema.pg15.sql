@@ -3545,7 +3545,7 @@ $$;
 
 ALTER FUNCTION internal.citus_force_event_policies(p_force boolean) OWNER TO veritas_owner;
 
-COMMENT ON FUNCTION internal.citus_force_event_policies(p_force boolean) IS 'FORCE (or NO FORCE) row-level security on the events and each partition: lifted by internal.citus_distribute while Citus copies the rows into shards. Owner only.';
+COMMENT ON FUNCTION internal.citus_force_event_policies(p_force boolean) IS 'FORCE (or NO FORCE) row-level security on the events and each partition: lifted while rows are copied in with COPY (internal.citus_distribute; veritas seed scale). Owner only.';
 
 CREATE FUNCTION internal.close_attempts(p_attempt_ids uuid[], p_status app.attempt_status) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER

@@ -86,7 +86,7 @@ END;
 $$;
 
 COMMENT ON FUNCTION internal.citus_force_event_policies(boolean) IS
-'FORCE (or NO FORCE) row-level security on the events and each partition: lifted by internal.citus_distribute while Citus copies the rows into shards. Owner only.';
+'FORCE (or NO FORCE) row-level security on the events and each partition: lifted while rows are copied in with COPY (internal.citus_distribute; veritas seed scale). Owner only.';
 
 REVOKE ALL ON FUNCTION internal.citus_force_event_policies(boolean) FROM PUBLIC;
 
